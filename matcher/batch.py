@@ -1,0 +1,63 @@
+"""Stateless batch matching: watchlist file + listings JSONL in, leads JSONL out."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, TextIO
+
+from watchlist import load_watchlist
+
+from .engine import EngineOptions, MatchEngine
+from .listing import ListingError, read_listings
+
+
+@dataclass
+class BatchSummary:
+    listings: int = 0
+    bad_lines: int = 0
+    leads: int = 0
+    seconds: float = 0.0
+    by_kind: dict = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.by_kind.items())) or "none"
+        rate = self.listings / self.seconds if self.seconds > 0 else 0.0
+        return (f"matched {self.listings} listings in {self.seconds:.1f}s ({rate:.0f}/s): "
+                f"{self.leads} leads ({kinds}); {self.bad_lines} bad lines skipped")
+
+
+def match_file(watchlist_path: str | Path, listings_path: str | Path, output: TextIO,
+               options: EngineOptions | None = None, progress: Callable[[int], None] | None = None,
+               err: TextIO | None = None) -> BatchSummary:
+    err = err or sys.stderr
+    wl = load_watchlist(watchlist_path)
+    engine = MatchEngine(wl, options)
+    s = BatchSummary()
+    t0 = time.perf_counter()
+    for item in read_listings(listings_path):
+        if isinstance(item, ListingError):
+            s.bad_lines += 1
+            s.errors.append(str(item))
+            print(f"error: {item}", file=err)
+            continue
+        try:
+            matches = engine.match(item)
+        except Exception as e:  # one bad listing never aborts the batch
+            s.bad_lines += 1
+            msg = f"{listings_path}: listing {item.listing_id}: matching failed: {type(e).__name__}: {e}"
+            s.errors.append(msg)
+            print(f"error: {msg}", file=err)
+            continue
+        s.listings += 1
+        for m in matches:
+            output.write(json.dumps(m.to_dict(), ensure_ascii=False) + "\n")
+            s.leads += 1
+            s.by_kind[m.target_kind] = s.by_kind.get(m.target_kind, 0) + 1
+        if progress:
+            progress(s.listings)
+    s.seconds = time.perf_counter() - t0
+    return s

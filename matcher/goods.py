@@ -1,0 +1,57 @@
+"""Goods-class gating: infer Nice classes of a listing from its category and title.
+
+The table lives in ``config/data/goods_classes.yaml`` (with its sources noted there).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from config.settings import DATA_TABLES_DIR
+
+_SPLIT = re.compile(r"\s*(?:/|>|＞|»|\\|\||,|，)\s*")
+
+
+class GoodsClassifier:
+    def __init__(self, table: dict):
+        self.category = {k: frozenset(v or ()) for k, v in (table.get("category") or {}).items()}
+        self.title = {k: frozenset(v or ()) for k, v in (table.get("title") or {}).items()}
+        # Longest keywords first so that 运动鞋 wins over 鞋.
+        self._cat_keys = sorted(self.category, key=len, reverse=True)
+        self._title_keys = sorted(self.title, key=len, reverse=True)
+
+    def from_category(self, category: str) -> frozenset[int]:
+        out: set[int] = set()
+        for seg in _SPLIT.split(category or ""):
+            seg = seg.strip()
+            if not seg:
+                continue
+            if seg in self.category:
+                out |= self.category[seg]
+                continue
+            for k in self._cat_keys:
+                if k in seg:
+                    out |= self.category[k]
+                    break
+        return frozenset(out)
+
+    def from_title(self, title: str) -> frozenset[int]:
+        out: set[int] = set()
+        for k in self._title_keys:
+            if k in title:
+                out |= self.title[k]
+        return frozenset(out)
+
+    def classes(self, category: str, title: str) -> frozenset[int]:
+        """Classes of the goods: the category's when it is known, else the title's."""
+        c = self.from_category(category)
+        return c if c else self.from_title(title)
+
+
+@lru_cache(maxsize=4)
+def load_goods_classifier(path: str | None = None) -> GoodsClassifier:
+    p = Path(path) if path else DATA_TABLES_DIR / "goods_classes.yaml"
+    return GoodsClassifier(yaml.safe_load(p.read_text(encoding="utf-8")) or {})

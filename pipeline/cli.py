@@ -1,0 +1,113 @@
+"""The ``markwatch`` command line: a thin layer over library functions."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from config.settings import get_settings
+
+app = typer.Typer(help="markwatch: e-commerce infringement monitoring for IP enforcement officers.",
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
+@app.callback()
+def _root() -> None:
+    """markwatch: e-commerce infringement monitoring. Settings come from MARKWATCH_* variables
+    (MARKWATCH_DATA_DIR, MARKWATCH_DATABASE_URL, ...)."""
+
+
+def fail(msg: str, code: int = 1) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code)
+
+
+class Progress:
+    """Progress on stderr, at most every `every` seconds; quiet when stderr is not a terminal
+    unless forced."""
+
+    def __init__(self, label: str, total: int | None = None, every: float = 2.0):
+        self.label, self.total, self.every = label, total, every
+        self.last = 0.0
+
+    def __call__(self, n: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            tot = f"/{self.total}" if self.total else ""
+            typer.echo(f"{self.label}: {n}{tot}", err=True)
+
+
+@app.command()
+def match(
+    watchlist: Path = typer.Option(..., "--watchlist", "-w", help="Watchlist YAML or CSV"),
+    listings: Path = typer.Option(..., "--listings", "-l", help="Listings JSONL"),
+    output: Path = typer.Option(..., "--output", "-o", help="Leads JSONL to write ('-' for stdout)"),
+    threshold: Optional[int] = typer.Option(None, help="Lowest score written (default: MARKWATCH_QUEUE_THRESHOLD)"),
+    ocr: Optional[bool] = typer.Option(None, "--ocr/--no-ocr", help="Read text in images (default: MARKWATCH_OCR_ENABLED)"),
+    logos: Optional[bool] = typer.Option(None, "--logos/--no-logos", help="Look for logos in images"),
+):
+    """Match listings against a watchlist and write leads (no database needed).
+
+    Example: markwatch match --watchlist devset/watchlist.yaml --listings devset/listings.jsonl --output leads.jsonl
+    """
+    from matcher.batch import match_file
+    from matcher.engine import EngineOptions
+    from watchlist import WatchlistError
+
+    st = get_settings()
+    if not listings.is_file():
+        fail(f"{listings}: file not found")
+    opts = EngineOptions(threshold=st.queue_threshold if threshold is None else threshold,
+                         ocr=st.ocr_enabled if ocr is None else ocr,
+                         logos=st.logo_enabled if logos is None else logos,
+                         cache_dir=st.resolved_data_dir / "cache", ocr_budget=None)
+    out = sys.stdout if str(output) == "-" else output.open("w", encoding="utf-8")
+    try:
+        summary = match_file(watchlist, listings, out, opts, progress=Progress("listings matched"))
+    except WatchlistError as e:
+        fail(str(e), 2)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    typer.echo(summary.line(), err=True)
+
+
+def _register_subcommands() -> None:
+    """Each stage's commands live in their own module; a missing optional module is skipped."""
+    import importlib
+
+    for mod, name in [("pipeline.cli_watchlist", "watchlist"), ("pipeline.cli_db", "db"),
+                      ("pipeline.cli_listings", "listings"), ("pipeline.cli_leads", "leads"),
+                      ("pipeline.cli_runs", "runs"), ("pipeline.cli_geo", "geo"),
+                      ("pipeline.cli_evidence", "evidence"), ("pipeline.cli_logos", "logos"),
+                      ("pipeline.cli_ocr", "ocr")]:
+        try:
+            m = importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name == mod:
+                continue
+            raise
+        app.add_typer(m.app, name=name)
+    for mod in ("pipeline.cli_run", "pipeline.cli_schedule", "pipeline.cli_digest"):
+        try:
+            m = importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name == mod:
+                continue
+            raise
+        m.register(app)
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""The watchlist: enterprises, their word and logo marks, authorised sellers, and GIs.
+
+Field names follow the watchlist YAML contract in DESIGN.md.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class AuthorizedSeller(_Strict):
+    platform: str | None = None  # None: any platform
+    seller_id: str | None = None
+    seller_name: str | None = None
+
+    @model_validator(mode="after")
+    def _one_key(self):
+        if not (self.seller_id or self.seller_name):
+            raise ValueError("needs seller_id or seller_name")
+        return self
+
+
+class Mark(_Strict):
+    id: str = Field(min_length=1)
+    kind: Literal["word", "logo"]
+    text: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    image: str | None = None  # logo: path relative to the watchlist file
+    nice_classes: list[int] = Field(default_factory=list)
+    well_known: bool = False
+    reference_price: float | None = Field(default=None, gt=0)
+
+    @field_validator("nice_classes")
+    @classmethod
+    def _nice_range(cls, v: list[int]) -> list[int]:
+        for c in v:
+            if not 1 <= c <= 45:
+                raise ValueError(f"Nice class {c} is not between 1 and 45")
+        return v
+
+    @model_validator(mode="after")
+    def _kind_fields(self):
+        if self.kind == "word" and not (self.text and self.text.strip()):
+            raise ValueError("a word mark needs 'text'")
+        if self.kind == "logo" and not self.image:
+            raise ValueError("a logo mark needs 'image'")
+        return self
+
+
+class Enterprise(_Strict):
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    qualifications: list[str] = Field(default_factory=list)
+    authorized_sellers: list[AuthorizedSeller] = Field(default_factory=list)
+    marks: list[Mark] = Field(default_factory=list)
+
+
+class Region(_Strict):
+    admin_codes: list[str] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list)
+
+    @field_validator("admin_codes", mode="before")
+    @classmethod
+    def _codes(cls, v):
+        out = []
+        for c in v or []:
+            s = str(c).strip()
+            if not (s.isdigit() and len(s) == 6):
+                raise ValueError(f"admin code {c!r} is not a 6-digit GB/T 2260 code")
+            out.append(s)
+        return out
+
+    @model_validator(mode="after")
+    def _some(self):
+        if not (self.admin_codes or self.places):
+            raise ValueError("a region needs admin_codes or places")
+        return self
+
+
+class GeographicalIndication(_Strict):
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    product: str = Field(min_length=1)
+    category: str | None = None
+    region: Region
+    authorized_users: list[AuthorizedSeller] = Field(default_factory=list)
+    nice_classes: list[int] = Field(default_factory=list)
+
+
+class Watchlist(_Strict):
+    version: int = 1
+    enterprises: list[Enterprise] = Field(default_factory=list)
+    geographical_indications: list[GeographicalIndication] = Field(default_factory=list)
+    # Not part of the file: where it was loaded from, to resolve logo image paths.
+    base_dir: Path | None = Field(default=None, exclude=True)
+
+    def marks(self):
+        """Yield (enterprise, mark) pairs."""
+        for ent in self.enterprises:
+            for m in ent.marks:
+                yield ent, m
+
+    def word_marks(self):
+        return [(e, m) for e, m in self.marks() if m.kind == "word"]
+
+    def logo_marks(self):
+        return [(e, m) for e, m in self.marks() if m.kind == "logo"]
+
+    def logo_path(self, mark: Mark) -> Path:
+        p = Path(mark.image or "")
+        if not p.is_absolute() and self.base_dir is not None:
+            p = self.base_dir / p
+        return p

@@ -1,0 +1,93 @@
+"""One unattended pass: crawl every enabled source, store, match new or changed listings, queue
+leads, fix evidence. Guarded by the database run lock; recorded as a run."""
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy.engine import Engine
+
+from config.settings import Settings
+from store.db import ensure_schema, make_engine, session_scope
+from store.models import Run
+
+from .lock import RunLockGuard
+from .runs import finish_run, mark_interrupted, start_run
+from .stages import match_pending
+
+log = logging.getLogger("markwatch.pass")
+
+
+@dataclass
+class PassResult:
+    run_id: int
+    status: str
+    counts: dict = field(default_factory=dict)
+    durations: dict = field(default_factory=dict)
+    error: str | None = None
+
+
+def run_pass(settings: Settings, engine: Engine | None = None, trigger: str = "manual",
+             crawl: bool = True, sources: list[str] | None = None, extra_sources: list[dict] | None = None,
+             say: Callable[[str], None] = lambda m: None) -> PassResult:
+    """Run one pass. Raises pipeline.lock.LockBusy if another pass holds the lock."""
+    engine = engine or make_engine(settings=settings)
+    ensure_schema(engine)
+    lock = RunLockGuard(engine)
+    lock.acquire(wait=settings.run_lock_wait)
+    try:
+        with session_scope(engine) as s:
+            mark_interrupted(s)
+            run = start_run(s, kind="run", trigger=trigger)
+            run_id = run.id
+        lock.set_run(run_id)
+        counts: dict = {}
+        durations: dict = {}
+        status, error = "ok", None
+        try:
+            if settings.watchlist:
+                from watchlist import load_watchlist
+                from store.repo import upsert_watchlist
+                with session_scope(engine) as s:
+                    upsert_watchlist(s, load_watchlist(settings.watchlist))
+            if crawl:
+                t0 = time.perf_counter()
+                say("crawling enabled sources ...")
+                from crawler.runner import crawl as crawl_sources
+                c = crawl_sources(settings, run_id=run_id, only=sources, extra_sources=extra_sources, say=say)
+                counts.update({f"crawl_{k}": v for k, v in c.items()})
+                durations["crawl"] = time.perf_counter() - t0
+                lock.heartbeat()
+            t0 = time.perf_counter()
+            say("matching new and changed listings ...")
+            counts.update(match_pending(engine, settings, run_id, progress=lambda n: (lock.heartbeat(), say(f"matched {n} listings"))))
+            durations["match"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            try:
+                from crawler.evidence import capture_for_run
+            except ImportError:
+                capture_for_run = None
+            if capture_for_run is not None:
+                say("fixing evidence for new leads ...")
+                counts.update({f"evidence_{k}": v for k, v in capture_for_run(settings, engine, run_id, say=say).items()})
+                durations["evidence"] = time.perf_counter() - t0
+            try:
+                from alerts.hooks import after_pass
+            except ImportError:
+                after_pass = None
+            if after_pass is not None:
+                counts.update(after_pass(settings, engine, run_id) or {})
+            if counts.get("match_errors") or counts.get("crawl_failures"):
+                status = "partial"
+        except Exception as e:
+            status, error = "failed", f"{type(e).__name__}: {e}"
+            log.error("pass failed: %s\n%s", error, traceback.format_exc())
+        with session_scope(engine) as s:
+            run = s.get(Run, run_id)
+            finish_run(s, run, status, counts, durations, error)
+        return PassResult(run_id, status, counts, durations, error)
+    finally:
+        lock.release()

@@ -1,0 +1,82 @@
+"""Stages of a pass that pipeline wires together; each can be re-run on its own."""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from sqlalchemy.engine import Engine
+
+from config.settings import Settings
+from matcher.engine import EngineOptions, MatchEngine
+from store import repo
+from store.db import session_scope
+from store.models import Listing
+
+from .runs import add_failure
+
+
+def match_pending(engine: Engine, settings: Settings, run_id: int | None = None, batch: int = 200,
+                  progress: Callable[[int], None] | None = None) -> dict:
+    """Match every listing whose current content was not matched yet; queue leads.
+
+    Commits per batch, so a killed pass keeps what it finished and the next pass does the rest.
+    """
+    from alerts.queue import record_matches
+
+    with session_scope(engine) as s:
+        wl = repo.load_watchlist_from_db(s)
+    opts = EngineOptions(threshold=settings.queue_threshold, ocr=settings.ocr_enabled, logos=settings.logo_enabled,
+                         cache_dir=settings.resolved_data_dir / "cache", ocr_budget=settings.ocr_budget)
+    me = MatchEngine(wl, opts)
+    counts = {"listings_matched": 0, "leads_new": 0, "leads_updated": 0, "match_errors": 0}
+    last_id = 0
+    while True:
+        with session_scope(engine) as s:
+            rows = repo.listings_to_match(s, batch, after_id=last_id)
+            if not rows:
+                break
+            for row in rows:
+                last_id = row.id
+                try:
+                    matches = me.match(repo.to_record(row))
+                except Exception as e:  # one bad listing never stops the pass
+                    row.match_state, row.match_error = "error", f"{type(e).__name__}: {e}"
+                    counts["match_errors"] += 1
+                    if run_id:
+                        add_failure(s, run_id, "match_error", row.match_error, source=row.source, url=row.url)
+                    continue
+                c = record_matches(s, row, matches, run_id)
+                counts["leads_new"] += c["new"]
+                counts["leads_updated"] += c["updated"]
+                row.match_state, row.matched_hash, row.match_error = "done", row.content_hash, None
+                counts["listings_matched"] += 1
+        if progress:
+            progress(counts["listings_matched"])
+    reader = me.image_text
+    if reader is not None:
+        counts["ocr_images_read"] = getattr(reader, "images_read", 0)
+        counts["ocr_cache_hits"] = getattr(reader, "cache_hits", 0)
+        counts["ocr_seconds"] = round(getattr(reader, "seconds", 0.0), 2)
+    return counts
+
+
+def import_listings_file(engine: Engine, path, run_id: int | None = None, source: str | None = None,
+                         err: Callable[[str], None] | None = None) -> dict:
+    """Store listings from a JSONL file (bad lines are reported and counted, good ones kept)."""
+    from matcher.listing import ListingError, read_listings
+
+    counts = {"new": 0, "changed": 0, "unchanged": 0, "bad_lines": 0}
+    with session_scope(engine) as s:
+        for i, item in enumerate(read_listings(path), 1):
+            if isinstance(item, ListingError):
+                counts["bad_lines"] += 1
+                if err:
+                    err(str(item))
+                if run_id:
+                    add_failure(s, run_id, "bad_listing", str(item), source=source)
+                continue
+            _, outcome = repo.upsert_listing(s, item, run_id=run_id, source=source)
+            counts[outcome] += 1
+            if i % 1000 == 0:
+                s.flush()
+    return counts

@@ -1,0 +1,253 @@
+"""SQLAlchemy 2.0 models: the watchlist, sources, listings (with history), images, leads, runs."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprises"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    qualifications: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    marks: Mapped[list["Mark"]] = relationship(back_populates="enterprise", cascade="all, delete-orphan")
+    authorized_sellers: Mapped[list["AuthorizedSeller"]] = relationship(
+        back_populates="enterprise", cascade="all, delete-orphan")
+
+
+class Mark(Base):
+    __tablename__ = "marks"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # word | logo
+    text: Mapped[str | None] = mapped_column(String(256))
+    aliases: Mapped[list] = mapped_column(JSON, default=list)
+    image: Mapped[str | None] = mapped_column(String(1024))  # stored copy under the data dir
+    image_sha256: Mapped[str | None] = mapped_column(String(64))
+    nice_classes: Mapped[list] = mapped_column(JSON, default=list)
+    well_known: Mapped[bool] = mapped_column(Boolean, default=False)
+    reference_price: Mapped[float | None] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    enterprise: Mapped[Enterprise] = relationship(back_populates="marks")
+
+
+class AuthorizedSeller(Base):
+    __tablename__ = "authorized_sellers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    enterprise_id: Mapped[str | None] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
+    gi_id: Mapped[str | None] = mapped_column(ForeignKey("geographical_indications.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str | None] = mapped_column(String(64))
+    seller_id: Mapped[str | None] = mapped_column(String(128))
+    seller_name: Mapped[str | None] = mapped_column(String(256))
+    enterprise: Mapped[Enterprise | None] = relationship(back_populates="authorized_sellers")
+
+
+class GeographicalIndication(Base):
+    __tablename__ = "geographical_indications"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    aliases: Mapped[list] = mapped_column(JSON, default=list)
+    product: Mapped[str] = mapped_column(String(128))
+    category: Mapped[str | None] = mapped_column(String(256))
+    admin_codes: Mapped[list] = mapped_column(JSON, default=list)
+    places: Mapped[list] = mapped_column(JSON, default=list)
+    nice_classes: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    authorized_users: Mapped[list[AuthorizedSeller]] = relationship(cascade="all, delete-orphan")
+
+
+class Source(Base):
+    """A crawl source (platform) as configured in config/sources/*.yaml, with its last state."""
+    __tablename__ = "sources"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32), default="marketplace")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    config: Mapped[dict] = mapped_column(JSON, default=dict)
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_status: Mapped[str | None] = mapped_column(String(32))
+
+
+class Listing(Base):
+    __tablename__ = "listings"
+    __table_args__ = (UniqueConstraint("platform", "listing_id", name="uq_listing_platform_id"),
+                      Index("ix_listings_match_state", "match_state"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(64))
+    listing_id: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str | None] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16), default="listing")
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    caption: Mapped[str] = mapped_column(Text, default="")
+    price: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str] = mapped_column(String(8), default="CNY")
+    sales: Mapped[int | None] = mapped_column(Integer)
+    seller_id: Mapped[str] = mapped_column(String(128), default="", index=True)
+    seller_name: Mapped[str] = mapped_column(String(256), default="")
+    seller_location: Mapped[str] = mapped_column(String(256), default="")
+    origin: Mapped[str | None] = mapped_column(String(256))
+    category: Mapped[str] = mapped_column(String(256), default="")
+    images: Mapped[list] = mapped_column(JSON, default=list)  # as crawled: URLs or paths
+    captured_at: Mapped[str] = mapped_column(String(64), default="")
+    first_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | removed
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    # pending: to be matched; done: matched at matched_hash; error: matching failed (see match_error)
+    match_state: Mapped[str] = mapped_column(String(16), default="pending")
+    matched_hash: Mapped[str | None] = mapped_column(String(64))
+    match_error: Mapped[str | None] = mapped_column(Text)
+    local_dir: Mapped[str | None] = mapped_column(Text)  # base dir for relative image paths
+    snapshots: Mapped[list["ListingSnapshot"]] = relationship(back_populates="listing", cascade="all, delete-orphan",
+                                                              order_by="ListingSnapshot.id")
+
+
+class ListingSnapshot(Base):
+    """Price and sales history: one row per change seen by a crawl."""
+    __tablename__ = "listing_snapshots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    listing_pk: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    price: Mapped[float | None] = mapped_column(Float)
+    sales: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text, default="")
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    listing: Mapped[Listing] = relationship(back_populates="snapshots")
+
+
+class Image(Base):
+    """A distinct image by content hash: stored and analysed once."""
+    __tablename__ = "images"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    size: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="ok")  # ok | rejected
+    error: Mapped[str | None] = mapped_column(Text)
+    ocr: Mapped[list | None] = mapped_column(JSON)  # cached OCR result
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ListingImage(Base):
+    __tablename__ = "listing_images"
+    listing_pk: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __table_args__ = (UniqueConstraint("listing_pk", "target_id", name="uq_lead_listing_target"),
+                      Index("ix_leads_status_priority", "status", "priority"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    listing_pk: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    target_id: Mapped[str] = mapped_column(String(128), index=True)
+    target_kind: Mapped[str] = mapped_column(String(16))  # word | logo | gi
+    score: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    priority: Mapped[float] = mapped_column(Float, default=0.0)
+    priority_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    first_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    first_run_id: Mapped[int | None] = mapped_column(Integer)
+    last_run_id: Mapped[int | None] = mapped_column(Integer)
+    related_lead_id: Mapped[int | None] = mapped_column(Integer)  # relisting of an earlier lead
+    jurisdiction: Mapped[str | None] = mapped_column(String(16))
+    listing: Mapped[Listing] = relationship()
+    events: Mapped[list["LeadEvent"]] = relationship(back_populates="lead", cascade="all, delete-orphan",
+                                                     order_by="LeadEvent.id")
+
+
+class LeadEvent(Base):
+    """Audit trail of a lead: every status change with who, when and why."""
+    __tablename__ = "lead_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(128), default="system")
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    lead: Mapped[Lead] = relationship(back_populates="events")
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16), default="run")  # run | crawl | match | demo
+    trigger: Mapped[str] = mapped_column(String(16), default="manual")  # manual | cron | schedule
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | ok | partial | failed | interrupted
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(128))
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)
+    durations: Mapped[dict] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[list["RunFailure"]] = relationship(back_populates="run", cascade="all, delete-orphan",
+                                                        order_by="RunFailure.id")
+
+
+class RunFailure(Base):
+    """A named failure of one page or item: removed, blocked, captcha, rate_limited, timeout,
+    parse_error, http_error, bad_listing, match_error, image_error."""
+    __tablename__ = "run_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    run: Mapped[Run] = relationship(back_populates="failures")
+
+
+class RunLock(Base):
+    """One row per named lock; a pass holds 'pass' while it runs."""
+    __tablename__ = "run_locks"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    holder: Mapped[str] = mapped_column(String(256))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(128))
+    acquired_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class EvidenceRecord(Base):
+    """Append-only, hash-chained ledger of evidence artefacts (证据固定)."""
+    __tablename__ = "evidence_ledger"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    listing_pk: Mapped[int | None] = mapped_column(Integer, index=True)
+    platform: Mapped[str] = mapped_column(String(64), default="")
+    listing_id: Mapped[str] = mapped_column(String(128), default="")
+    kind: Mapped[str] = mapped_column(String(32))  # html | screenshot | image | meta
+    path: Mapped[str] = mapped_column(Text)  # relative to <data dir>/evidence
+    url: Mapped[str | None] = mapped_column(Text)
+    captured_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,44 @@
+"""Shared fixtures: every test gets its own data directory and SQLite database."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DEVSET = REPO.parent / "shared" / "devset"
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """MARKWATCH_DATA_DIR in a temp dir; the database defaults to SQLite inside it."""
+    from config.settings import reset_settings_cache
+
+    data = tmp_path / "var"
+    monkeypatch.setenv("MARKWATCH_DATA_DIR", str(data))
+    monkeypatch.delenv("MARKWATCH_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MARKWATCH_WATCHLIST", raising=False)
+    reset_settings_cache()
+    yield data
+    reset_settings_cache()
+
+
+@pytest.fixture
+def settings(isolated_settings):
+    from config.settings import get_settings
+
+    return get_settings()
+
+
+@pytest.fixture
+def db(settings):
+    """An upgraded SQLite engine in the test's data dir."""
+    from store.db import make_engine, upgrade
+
+    upgrade(settings.db_url)
+    eng = make_engine(settings=settings)
+    yield eng
+    eng.dispose()

@@ -92,7 +92,7 @@ def _register_subcommands() -> None:
                 continue
             raise
         app.add_typer(m.app, name=name)
-    for mod in ("pipeline.cli_run", "pipeline.cli_schedule", "pipeline.cli_digest"):
+    for mod in ("pipeline.cli_run", "pipeline.cli_demo", "pipeline.cli_schedule", "pipeline.cli_digest"):
         try:
             m = importlib.import_module(mod)
         except ModuleNotFoundError as e:

@@ -173,7 +173,12 @@ class Lead(Base):
     first_run_id: Mapped[int | None] = mapped_column(Integer)
     last_run_id: Mapped[int | None] = mapped_column(Integer)
     related_lead_id: Mapped[int | None] = mapped_column(Integer)  # relisting of an earlier lead
-    jurisdiction: Mapped[str | None] = mapped_column(String(16))
+    jurisdiction: Mapped[str | None] = mapped_column(String(64), index=True)  # bureau id (alerts/jurisdiction.py)
+    # Officer's verdict (confirmed | dismissed), kept when the lead moves on to referred/closed.
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    status_reason: Mapped[str | None] = mapped_column(Text)  # dismissal reason, suppression note, ...
+    referred_to: Mapped[str | None] = mapped_column(String(64))
+    suppression_id: Mapped[int | None] = mapped_column(Integer)  # the rule that suppressed this lead
     listing: Mapped[Listing] = relationship()
     events: Mapped[list["LeadEvent"]] = relationship(back_populates="lead", cascade="all, delete-orphan",
                                                      order_by="LeadEvent.id")
@@ -251,3 +256,41 @@ class EvidenceRecord(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Suppression(Base):
+    """An officer's verdict turned into a rule: a seller or a phrase confirmed legitimate for a
+    mark/GI (or for every target when target_id is NULL). New leads it matches are created with
+    status 'suppressed' and counted in `hits`; removing the rule restores them to 'new'."""
+    __tablename__ = "suppressions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # seller | phrase
+    target_id: Mapped[str | None] = mapped_column(String(128))
+    platform: Mapped[str | None] = mapped_column(String(64))
+    seller_id: Mapped[str | None] = mapped_column(String(128))
+    seller_name: Mapped[str | None] = mapped_column(String(256))
+    phrase: Mapped[str | None] = mapped_column(String(256))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source_lead_id: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(128), default="system")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    removed_by: Mapped[str | None] = mapped_column(String(128))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KeyMarket(Base):
+    """The key-market list (重点关注市场名录): platforms and shops entered and left by rule."""
+    __tablename__ = "key_markets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(16))  # platform | shop
+    platform: Mapped[str] = mapped_column(String(64))
+    shop_id: Mapped[str] = mapped_column(String(128), default="")
+    shop_name: Mapped[str] = mapped_column(String(256), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    entered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column(DateTime)
+    enter_reason: Mapped[str] = mapped_column(Text, default="")
+    leave_reason: Mapped[str | None] = mapped_column(Text)
+    lead_count: Mapped[int] = mapped_column(Integer, default=0)  # leads in the window at the last check

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import Iterator, TextIO
+from datetime import datetime
+from typing import Iterable, Iterator, TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,25 +12,48 @@ from sqlalchemy.orm import Session
 from store.models import Lead, Listing
 
 EXPORT_FIELDS = ["lead_id", "listing_id", "platform", "target_id", "target_kind", "score", "reasons", "kind",
-                 "url", "title", "seller_id", "seller_name", "seller_location", "price", "status", "priority",
-                 "first_seen", "last_seen"]
+                 "url", "title", "seller_id", "seller_name", "seller_location", "price", "sales", "online",
+                 "status", "verdict", "priority", "priority_reasons", "jurisdiction", "related_lead_id",
+                 "referred_to", "first_seen", "last_seen"]
 
 
-def lead_rows(s: Session, status: str | None = None, limit: int | None = None) -> Iterator[dict]:
+def row_of(lead: Lead, li: Listing) -> dict:
+    return {"lead_id": lead.id, "listing_id": li.listing_id, "platform": li.platform, "target_id": lead.target_id,
+            "target_kind": lead.target_kind, "score": lead.score, "reasons": list(lead.reasons or []),
+            "kind": li.kind, "url": li.url, "title": li.title, "seller_id": li.seller_id,
+            "seller_name": li.seller_name, "seller_location": li.seller_location, "price": li.price,
+            "sales": li.sales, "online": li.status == "active", "status": lead.status, "verdict": lead.verdict,
+            "priority": round(lead.priority or 0, 1), "priority_reasons": list(lead.priority_reasons or []),
+            "jurisdiction": lead.jurisdiction, "related_lead_id": lead.related_lead_id,
+            "referred_to": lead.referred_to, "status_reason": lead.status_reason,
+            "first_seen": lead.first_seen.isoformat(timespec="seconds"),
+            "last_seen": max(lead.last_seen, li.last_seen or lead.last_seen).isoformat(timespec="seconds")}
+
+
+def lead_rows(s: Session, status: str | None = None, limit: int | None = None,
+              bureaus: Iterable[str] | None = None, targets: Iterable[str] | None = None,
+              since: datetime | None = None, until: datetime | None = None,
+              include_suppressed: bool = True) -> Iterator[dict]:
+    """Lead rows, highest priority first. `bureaus`/`targets` restrict by jurisdiction/target id;
+    `since`/`until` by first_seen (naive UTC)."""
     q = select(Lead, Listing).join(Listing, Lead.listing_pk == Listing.id)
     if status:
         q = q.where(Lead.status == status)
+    elif not include_suppressed:
+        q = q.where(Lead.status != "suppressed")
+    if bureaus is not None:
+        q = q.where(Lead.jurisdiction.in_(list(bureaus)))
+    if targets is not None:
+        q = q.where(Lead.target_id.in_(list(targets)))
+    if since is not None:
+        q = q.where(Lead.first_seen >= since)
+    if until is not None:
+        q = q.where(Lead.first_seen < until)
     q = q.order_by(Lead.priority.desc(), Lead.score.desc(), Lead.id)
     if limit:
         q = q.limit(limit)
     for lead, li in s.execute(q):
-        yield {"lead_id": lead.id, "listing_id": li.listing_id, "platform": li.platform, "target_id": lead.target_id,
-               "target_kind": lead.target_kind, "score": lead.score, "reasons": list(lead.reasons or []),
-               "kind": li.kind, "url": li.url, "title": li.title, "seller_id": li.seller_id,
-               "seller_name": li.seller_name, "seller_location": li.seller_location, "price": li.price,
-               "status": lead.status, "priority": round(lead.priority or 0, 1),
-               "first_seen": lead.first_seen.isoformat(timespec="seconds"),
-               "last_seen": lead.last_seen.isoformat(timespec="seconds")}
+        yield row_of(lead, li)
 
 
 def write_jsonl(rows, out: TextIO) -> int:
@@ -45,6 +69,6 @@ def write_csv(rows, out: TextIO) -> int:
     w.writeheader()
     n = 0
     for r in rows:
-        w.writerow({**r, "reasons": "；".join(r["reasons"])})
+        w.writerow({**r, "reasons": "；".join(r["reasons"]), "priority_reasons": "；".join(r["priority_reasons"])})
         n += 1
     return n

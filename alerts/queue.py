@@ -1,31 +1,95 @@
-"""The lead queue: turn matches into leads, one per (listing, mark or GI), updated on re-crawl."""
+"""The lead queue: turn matches into leads, one per (listing, mark or GI), updated on re-crawl.
+
+A new lead is ranked (alerts/ranking.py), assigned to a bureau (alerts/jurisdiction.py), linked
+to the lead of a listing it relists (alerts/relisting.py) and suppressed when an officer's
+verdict says the seller or phrase is legitimate (alerts/suppress.py). Never commits.
+"""
 from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.types import Match
-from store.models import Lead, LeadEvent, Listing, utcnow
+from store.models import Lead, LeadEvent, Listing, Suppression, utcnow
+
+from .jurisdiction import Bureaus, BureauConfigError, configured_bureaus
+from .ranking import RankContext, apply_rank
+from .relisting import find_relisted
+from .suppress import find_rule, suppress_lead, active_rules
+
+log = logging.getLogger("markwatch.queue")
 
 
-def record_matches(s: Session, listing: Listing, matches: list[Match], run_id: int | None = None) -> dict:
+@dataclass
+class QueueContext:
+    rank: RankContext
+    rules: list[Suppression]
+    bureaus: Bureaus | None
+    language: str = "zh-CN"
+
+    @classmethod
+    def load(cls, s: Session, settings=None) -> "QueueContext":
+        from config.settings import get_settings
+
+        from .settings import get_alert_settings
+
+        st = settings or get_settings()
+        ast = get_alert_settings()
+        try:
+            bureaus = configured_bureaus(st, ast)
+        except BureauConfigError as e:  # a bad bureaus file must not stop matching
+            log.error("jurisdiction not assigned: %s", e)
+            bureaus = None
+        return cls(RankContext.load(s, st.language, ast.turnover_police), active_rules(s), bureaus, st.language)
+
+
+def assign_jurisdiction(lead: Lead, listing: Listing, ctx: QueueContext) -> None:
+    if ctx.bureaus is None:
+        return
+    bid, why = ctx.bureaus.assign(listing.seller_location, ctx.language)
+    lead.jurisdiction = bid
+    lead.priority_reasons = [r for r in (lead.priority_reasons or [])
+                             if not r.startswith(("卖家所在地", "seller location"))] + [why]
+
+
+def record_matches(s: Session, listing: Listing, matches: list[Match], run_id: int | None = None,
+                   ctx: QueueContext | None = None) -> dict:
     """Create or update leads for a listing's matches. Never commits. Returns counts."""
+    ctx = ctx or QueueContext.load(s)
     now = utcnow()
-    counts = {"new": 0, "updated": 0}
+    counts = {"new": 0, "updated": 0, "suppressed": 0, "relisted": 0}
     existing = {l.target_id: l for l in s.scalars(select(Lead).where(Lead.listing_pk == listing.id))}
     for mt in matches:
         lead = existing.get(mt.target_id)
         if lead is None:
             lead = Lead(listing_pk=listing.id, target_id=mt.target_id, target_kind=mt.target_kind, score=mt.score,
                         reasons=list(mt.reasons), evidence=dict(mt.evidence), status="new", first_seen=now,
-                        last_seen=now, first_run_id=run_id, last_run_id=run_id, priority=float(mt.score))
+                        last_seen=now, first_run_id=run_id, last_run_id=run_id, priority=float(mt.score),
+                        priority_reasons=[])
             s.add(lead)
             s.flush()
             s.add(LeadEvent(lead_id=lead.id, actor="system", action="created", to_status="new",
-                            note=f"score {mt.score}"))
+                            note=f"score {mt.score}" + (f", run {run_id}" if run_id else "")))
             counts["new"] += 1
+            rel = find_relisted(s, listing, mt.target_id)
+            if rel is not None:
+                old, why = rel
+                lead.related_lead_id = old.id
+                s.add(LeadEvent(lead_id=lead.id, actor="system", action="linked", from_status="new", to_status="new",
+                                note=f"relisting of lead #{old.id} (listing {old.listing.platform}/{old.listing.listing_id}, "
+                                     f"same seller, same {'title' if why == 'title' else 'images'})"))
+                counts["relisted"] += 1
+            rule = find_rule(ctx.rules, listing, mt.target_id)
+            if rule is not None:
+                suppress_lead(s, lead, rule, ctx.language)
+                counts["suppressed"] += 1
         else:
             lead.score, lead.reasons, lead.evidence = mt.score, list(mt.reasons), dict(mt.evidence)
             lead.last_seen, lead.last_run_id = now, run_id
             counts["updated"] += 1
+        assign_jurisdiction(lead, listing, ctx)
+        apply_rank(s, lead, listing, ctx.rank)
     return counts

@@ -21,20 +21,22 @@ def match_pending(engine: Engine, settings: Settings, run_id: int | None = None,
 
     Commits per batch, so a killed pass keeps what it finished and the next pass does the rest.
     """
-    from alerts.queue import record_matches
+    from alerts.queue import QueueContext, record_matches
 
     with session_scope(engine) as s:
         wl = repo.load_watchlist_from_db(s)
     opts = EngineOptions(threshold=settings.queue_threshold, ocr=settings.ocr_enabled, logos=settings.logo_enabled,
                          cache_dir=settings.resolved_data_dir / "cache", ocr_budget=settings.ocr_budget)
     me = MatchEngine(wl, opts)
-    counts = {"listings_matched": 0, "leads_new": 0, "leads_updated": 0, "match_errors": 0}
+    counts = {"listings_matched": 0, "leads_new": 0, "leads_updated": 0, "leads_suppressed": 0,
+              "leads_relisted": 0, "match_errors": 0}
     last_id = 0
     while True:
         with session_scope(engine) as s:
-            rows = repo.listings_to_match(s, batch, after_id=last_id)
+            rows = claim_batch(s, batch, after_id=last_id)
             if not rows:
                 break
+            qctx = QueueContext.load(s, settings)
             for row in rows:
                 last_id = row.id
                 try:
@@ -45,9 +47,11 @@ def match_pending(engine: Engine, settings: Settings, run_id: int | None = None,
                     if run_id:
                         add_failure(s, run_id, "match_error", row.match_error, source=row.source, url=row.url)
                     continue
-                c = record_matches(s, row, matches, run_id)
+                c = record_matches(s, row, matches, run_id, ctx=qctx)
                 counts["leads_new"] += c["new"]
                 counts["leads_updated"] += c["updated"]
+                counts["leads_suppressed"] += c["suppressed"]
+                counts["leads_relisted"] += c["relisted"]
                 row.match_state, row.matched_hash, row.match_error = "done", row.content_hash, None
                 counts["listings_matched"] += 1
         if progress:
@@ -58,6 +62,17 @@ def match_pending(engine: Engine, settings: Settings, run_id: int | None = None,
         counts["ocr_cache_hits"] = getattr(reader, "cache_hits", 0)
         counts["ocr_seconds"] = round(getattr(reader, "seconds", 0.0), 2)
     return counts
+
+
+def claim_batch(s, limit: int, after_id: int = 0):
+    """The next listings to match. On PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED``
+    until the batch commits, so several matcher workers claim disjoint batches."""
+    from sqlalchemy import select
+
+    if s.get_bind().dialect.name != "postgresql":
+        return repo.listings_to_match(s, limit, after_id=after_id)
+    return s.scalars(select(Listing).where(Listing.match_state == "pending", Listing.id > after_id)
+                     .order_by(Listing.id).limit(limit).with_for_update(skip_locked=True)).all()
 
 
 def import_listings_file(engine: Engine, path, run_id: int | None = None, source: str | None = None,

@@ -1,0 +1,148 @@
+"""Referral pack (移送材料包): a zip with the lead(s), the evidence artefacts with their hashes and
+the ledger proof, and an 电子数据提取笔录-style record (HTML).
+
+Zip layout::
+
+    record.html          电子数据提取笔录: what was captured, when, from where, with which hashes
+    leads.json           the leads with listing facts, price history and audit trail
+    ledger.json          the evidence-ledger entries of these listings (seq, sha256, prev_hash,
+                         entry_hash), the chain head and the result of checking the chain
+    evidence/...         the artefacts, copied from <data dir>/evidence
+    manifest.json        every file in the pack with its SHA-256 and size
+    SHA256SUMS           the same, in `sha256sum -c` format
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.models import EvidenceRecord, Lead, ListingSnapshot, utcnow
+
+from .export import row_of
+from .targets import load_targets
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def env() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+
+
+def sha256_file(p: Path) -> str:
+    h = hashlib.sha256()
+    with p.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_chain(s: Session) -> tuple[bool, str, EvidenceRecord | None]:
+    """Verify the whole evidence ledger (store.ledger.verify when available, else the links)."""
+    try:
+        from store import ledger as ledger_mod
+    except ImportError:
+        ledger_mod = None
+    head = s.scalar(select(EvidenceRecord).order_by(EvidenceRecord.seq.desc()).limit(1))
+    fn = getattr(ledger_mod, "verify", None) if ledger_mod else None
+    if fn is not None:
+        try:
+            res = fn(s)
+            ok = bool(getattr(res, "ok", res if isinstance(res, bool) else getattr(res, "valid", False)))
+            return ok, str(getattr(res, "message", "") or ("账本哈希链完整" if ok else "账本哈希链校验失败")), head
+        except TypeError:
+            pass
+    prev = None
+    for r in s.scalars(select(EvidenceRecord).order_by(EvidenceRecord.seq)):
+        if prev is not None and r.prev_hash != prev.entry_hash:
+            return False, f"账本第 {r.seq} 条的 prev_hash 与第 {prev.seq} 条的 entry_hash 不一致", head
+        prev = r
+    if head is None:
+        return True, "账本为空", None
+    return True, f"账本共 {head.seq} 条，前后哈希逐条衔接一致，链头 #{head.seq} {head.entry_hash}", head
+
+
+def build_pack(s: Session, leads: list[Lead], output: Path, to: str, actor: str, evidence_dir: Path,
+               tz: str = "Asia/Shanghai") -> dict:
+    """Write the zip; returns the manifest (dict). Leads must already be loaded in `s`."""
+    zone = ZoneInfo(tz)
+    created = utcnow()
+    created_local = created.replace(tzinfo=timezone.utc).astimezone(zone)
+    pack_id = f"MW-{created_local:%Y%m%d%H%M%S}-" + "-".join(str(l.id) for l in leads[:5])
+    targets = load_targets(s)
+    ok_chain, chain_msg, head = check_chain(s)
+    files: dict[str, bytes | Path] = {}
+    lead_docs, ledger_entries = [], []
+
+    def local(dt):
+        return dt.replace(tzinfo=timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if dt else "-"
+
+    for lead in leads:
+        li = lead.listing
+        row = row_of(lead, li)
+        t = targets.get(lead.target_id)
+        doc = {**row, "target_label": t.label if t else lead.target_id, "holder_name": t.holder_name if t else "",
+               "turnover": f"{li.price * li.sales:,.2f} 元" if li.price and li.sales else "-",
+               "events": [{"at": local(e.at), "actor": e.actor, "action": e.action, "from_status": e.from_status,
+                           "to_status": e.to_status, "note": e.note} for e in lead.events],
+               "snapshots": [{"seen_at": local(sn.seen_at), "price": sn.price, "sales": sn.sales, "title": sn.title}
+                             for sn in s.scalars(select(ListingSnapshot).where(ListingSnapshot.listing_pk == li.id)
+                                                 .order_by(ListingSnapshot.id))],
+               "first_seen": local(lead.first_seen), "last_seen": local(max(lead.last_seen, li.last_seen)),
+               "files": []}
+        recs = s.scalars(select(EvidenceRecord).where(EvidenceRecord.listing_pk == li.id).order_by(EvidenceRecord.seq))
+        for r in recs:
+            src = evidence_dir / r.path
+            name = f"evidence/{li.platform}_{li.listing_id}/{r.seq:06d}_{Path(r.path).name}"
+            missing = not src.is_file()
+            actual = None if missing else sha256_file(src)
+            if not missing:
+                files[name] = src
+            f = {"name": name, "kind": r.kind, "url": r.url, "captured_at": local(r.captured_at), "size": r.size,
+                 "sha256": r.sha256, "actual_sha256": actual, "seq": r.seq, "entry_hash": r.entry_hash,
+                 "prev_hash": r.prev_hash, "ok": actual == r.sha256, "missing": missing}
+            doc["files"].append(f)
+            ledger_entries.append({"seq": r.seq, "listing_pk": r.listing_pk, "platform": r.platform,
+                                   "listing_id": r.listing_id, "kind": r.kind, "path": r.path, "url": r.url,
+                                   "captured_at": r.captured_at.isoformat(), "sha256": r.sha256, "size": r.size,
+                                   "prev_hash": r.prev_hash, "entry_hash": r.entry_hash})
+        lead_docs.append(doc)
+    all_files = [f for d in lead_docs for f in d["files"]]
+    bad = [f["name"] for f in all_files if not f["ok"]]
+    ledger_check = chain_msg + ("" if not bad else f"；{len(bad)} 个文件与账本记录不一致或缺失：" + "、".join(bad))
+    html = env().get_template("record.html.j2").render(
+        pack_id=pack_id, created_local=created_local.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        created_date=created_local.strftime("%Y年%m月%d日"), actor=actor, to=to, leads=lead_docs,
+        files=all_files, ledger_check=ledger_check)
+    files["record.html"] = html.encode("utf-8")
+    files["leads.json"] = json.dumps({"pack_id": pack_id, "referred_to": to, "by": actor,
+                                      "created_at": created.isoformat() + "Z", "leads": lead_docs},
+                                     ensure_ascii=False, indent=2, default=str).encode("utf-8")
+    files["ledger.json"] = json.dumps({"chain_ok": ok_chain, "check": chain_msg,
+                                       "head": {"seq": head.seq, "entry_hash": head.entry_hash} if head else None,
+                                       "entries": ledger_entries}, ensure_ascii=False, indent=2).encode("utf-8")
+    manifest = {"pack_id": pack_id, "created_at": created.isoformat() + "Z", "referred_to": to, "by": actor,
+                "lead_ids": [l.id for l in leads], "files": []}
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".part")
+    sums = []
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in files.items():
+            data = content.read_bytes() if isinstance(content, Path) else content
+            z.writestr(name, data)
+            digest = hashlib.sha256(data).hexdigest()
+            manifest["files"].append({"name": name, "sha256": digest, "size": len(data)})
+            sums.append(f"{digest}  {name}")
+        z.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+        z.writestr("SHA256SUMS", "\n".join(sums) + "\n")
+    tmp.replace(output)
+    manifest["evidence_problems"] = bad
+    manifest["chain_ok"] = ok_chain
+    return manifest

@@ -19,6 +19,8 @@ class GoodsClassifier:
     def __init__(self, table: dict):
         self.category = {k: frozenset(v or ()) for k, v in (table.get("category") or {}).items()}
         self.title = {k: frozenset(v or ()) for k, v in (table.get("title") or {}).items()}
+        # Single-character goods nouns (酒, 鞋, 包): only used to read compounds such as 茅台酒.
+        self.head_nouns = {k: frozenset(v or ()) for k, v in (table.get("head_nouns") or {}).items()}
         # Longest keywords first so that 运动鞋 wins over 鞋.
         self._cat_keys = sorted(self.category, key=len, reverse=True)
         self._title_keys = sorted(self.title, key=len, reverse=True)
@@ -47,8 +49,19 @@ class GoodsClassifier:
 
     def classes(self, category: str, title: str) -> frozenset[int]:
         """Classes of the goods: the category's when it is known, else the title's."""
-        c = self.from_category(category)
+        c = self._category_cached(category or "")
         return c if c else self.from_title(title)
+
+    @lru_cache(maxsize=4096)
+    def _category_cached(self, category: str) -> frozenset[int]:
+        return self.from_category(category)
+
+    def goods_words(self) -> set[str]:
+        """Every goods word the table knows (category and title keywords, head nouns)."""
+        return set(self.category) | set(self.title) | set(self.head_nouns)
+
+    def __hash__(self) -> int:
+        return id(self)
 
 
 @lru_cache(maxsize=4)

@@ -1,34 +1,516 @@
-"""First text matcher: normalised exact / alias matching of word marks, gated on goods class.
+"""Text matcher for word marks: catches disguised marks (homophones, look-alikes, traditional
+forms, inserted symbols, pinyin, leetspeak) without raising leads for indicative use, words that
+merely contain the mark's characters, or the mark's ordinary meaning on unrelated goods.
 
-The text-matcher issue replaces this with variant-tolerant matching; the interface stays:
-``TextMatcher(watchlist).match(ctx) -> list[Match]``.
+How it works (see docs/matching-text.md):
+
+1. At load, every registered form of every mark (text, aliases, generated toneless pinyin) is
+   folded into a visual key (layer 1) and sound keys (layer 2) (matcher/variants.py); marks of
+   three or more CJK characters also get their two (n-1)-character halves as keys (one character
+   changed). All keys go into ONE Aho-Corasick automaton. Long Latin marks also get a
+   single-deletion index (one letter added, dropped or changed: STARBUKS).
+2. Per text: three str.translate calls and one automaton pass over ``layer1 + NUL + layer2``
+   find candidates in time linear in the text; a listing without candidates costs nothing more.
+3. Each candidate is verified against the registered form character by character (same /
+   look-alike / sound-alike / different), checked to be a word of its own (jieba-based aligner,
+   Latin letter boundaries) and read in context (cue words, X同款/平替/风, 适用于 X, X牌, price).
+4. Score 0-100 (60 is the default queue threshold) with zh-CN reasons and an English rendering
+   in ``evidence['reasons_en']``.
 """
 from __future__ import annotations
 
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import ahocorasick
+from rapidfuzz.distance import Levenshtein
+
 from watchlist.model import Watchlist
 
-from .normalize import compact
-from .types import Match, MatchContext
+from .goods import GoodsClassifier, load_goods_classifier
+from .normalize import fold
+from .text_rules import (STYLE_GENERIC, WordAligner, brand_after, find_cues, fold_around,
+                         indicative_after, indicative_before, style_after, style_before)
+from .types import Match, MatchContext, TextSource
+from .variants import (FOLD0, PHON, VIS, CompiledMark, Form, _CONF, _T2S, compile_forms, is_cjk,
+                       is_kana, look_alike_char, near_sound_char, phon_keys, sound_alike_char, vis)
+
+# Base score of a hit by how the text relates to the registered mark (before context signals).
+BASE = {
+    "exact": 45,        # the mark itself: a lead only with another signal (exact-plain is ambiguous)
+    "spaced": 68,       # 耐 克, N-I-K-E: inserted to dodge keyword filters
+    "fullwidth": 68,    # ＮＩＫＥ
+    "traditional": 66,  # 茅臺
+    "accent": 64,       # Nestlé for NESTLE
+    "confusable": 72,   # Cyrillic/Greek letters posing as Latin ones
+    "pinyin": 64,       # maotai
+    "lookalike": 70,    # 水久, 老甘妈, カ士, N1KE, GUCCl
+    "homophone": 68,    # 耐客, 依利
+    "nearsound": 63,    # 三鑫 for 三星: same sound up to fuzzy pinyin (xin/xing, zh/z, n/l)
+    "fuzzy": 64,        # STARBUKS: one letter added, dropped or changed in a long Latin mark
+    "similar": 40,      # one character of a 3+ character mark changed to an unrelated one
+}
+# Kinds that keep the mark's identity: the only ones protected across classes (well-known marks).
+IDENTITY_KINDS = {"exact", "spaced", "fullwidth", "traditional", "accent", "confusable"}
+MIN_OCR_CONFIDENCE = 0.4
+FIELD_ZH = {"title": "标题", "description": "描述", "caption": "直播画面文字", "image": "图片文字"}
+FIELD_EN = {"title": "title", "description": "description", "caption": "live caption", "image": "image text"}
+KIND_ZH = {
+    "exact": "相同", "spaced": "相同（字间插入空格或符号）", "fullwidth": "相同（全角字符）",
+    "traditional": "相同（繁体写法）", "accent": "相同（加变音符号）", "confusable": "字形相同（混用外文字母）",
+    "pinyin": "读音相同（拼音写法）", "lookalike": "字形相近", "homophone": "读音相同", "nearsound": "读音相近",
+    "fuzzy": "拼写相近（相差一个字母）", "similar": "仅一字之差",
+}
+KIND_EN = {
+    "exact": "is identical to", "spaced": "is identical (spaces/symbols inserted) to",
+    "fullwidth": "is identical (full-width) to", "traditional": "is the traditional form of",
+    "accent": "is identical (accents added) to", "confusable": "looks identical (foreign letters) to",
+    "pinyin": "is the pinyin of", "lookalike": "looks like", "homophone": "sounds like",
+    "nearsound": "sounds almost like",
+    "fuzzy": "is spelled one letter off", "similar": "differs by one character from",
+}
+_LATIN_TOKEN = re.compile(r"[A-Za-z0-9@$|!]{6,}")
+
+
+@dataclass(slots=True)
+class Hit:
+    cm: CompiledMark
+    form: Form
+    kind: str
+    src: TextSource
+    start: int            # raw offsets in src.text
+    end: int
+    matched: str
+    subs: list = field(default_factory=list)  # (text char, mark char, 'look'|'sound'|'both')
+    style: str | None = None
+    style_pre: bool = False
+    brand: str | None = None
+    indicative: str | None = None
+
+    @property
+    def base(self) -> int:
+        return BASE[self.kind]
+
+
+def _is_wordchar_cjk(p: str) -> bool:
+    return len(p) == 1 and (is_cjk(p) or is_kana(p))
 
 
 class TextMatcher:
-    def __init__(self, watchlist: Watchlist):
-        self.terms: list[tuple[str, object, object]] = []
+    def __init__(self, watchlist: Watchlist, goods: GoodsClassifier | None = None):
+        self.goods = goods or load_goods_classifier()
+        self.marks: list[CompiledMark] = []
+        keys: dict[str, list[tuple]] = {}
+        self.fuzzy: dict[str, list[tuple[int, int]]] = {}
+
+        def add(key: str, entry: tuple) -> None:
+            if key:
+                keys.setdefault(key, []).append(entry)
+
         for ent, mark in watchlist.word_marks():
-            for t in [mark.text or "", *mark.aliases]:
-                c = compact(t)
-                if c:
-                    self.terms.append((c, ent, mark))
+            forms = compile_forms([mark.text or "", *mark.aliases])
+            if not forms:
+                continue
+            cm = CompiledMark(len(self.marks), mark, ent, forms, frozenset(mark.nice_classes or ()))
+            self.marks.append(cm)
+            for fi, f in enumerate(forms):
+                k1 = vis(f.k0)
+                add(k1, (cm.idx, fi, "v", len(k1)))
+                if f.cjk:
+                    for pk in phon_keys(f.k0):
+                        add(pk, (cm.idx, fi, "p", len(pk)))
+                    if len(f.k0) >= 3 and all(is_cjk(c) for c in f.k0):
+                        add(vis(f.k0[:-1]), (cm.idx, fi, "pre", len(f.k0) - 1))
+                        add(vis(f.k0[1:]), (cm.idx, fi, "suf", len(f.k0) - 1))
+                if f.latin and f.origin != "pinyin" and len(f.k0) >= 7:
+                    for d in {k1, *(k1[:i] + k1[i + 1:] for i in range(len(k1)))}:
+                        self.fuzzy.setdefault(d, []).append((cm.idx, fi))
+        self.automaton = ahocorasick.Automaton()
+        for k, v in keys.items():
+            self.automaton.add_word(k, tuple(v))
+        if keys:
+            self.automaton.make_automaton()
+        self.n_keys = len(keys)
+        suffixes = self.goods.goods_words() | {"牌", "品牌", "同款", "平替", "风", "风格", "款", "系列",
+                                                 "官方", "旗舰店", "正品", "专卖", "原装", "专柜"}
+        self.aligner = WordAligner(suffixes)
+
+    # --- candidates -----------------------------------------------------------------------------
+
+    def _candidates(self, text: str):
+        k0 = text.translate(FOLD0)
+        if not k0:
+            return k0, ()
+        cands = ()
+        if self.n_keys:
+            cands = list(self.automaton.iter(k0.translate(VIS) + "\x00" + k0.translate(PHON)))
+        return k0, cands
+
+    def _fuzzy_tokens(self, text: str):
+        for m in _LATIN_TOKEN.finditer(text):
+            tok = m.group(0).lower().translate(VIS)
+            found = set()
+            for d in {tok, *(tok[:i] + tok[i + 1:] for i in range(len(tok)))}:
+                for entry in self.fuzzy.get(d, ()):
+                    found.add(entry)
+            for mi, fi in found:
+                yield m.start(), m.end(), mi, fi
+
+    # --- verification ---------------------------------------------------------------------------
+
+    def _compare(self, form: Form, seg: str):
+        """(kind, subs) when seg (layer 0) is a variant of the form, else None."""
+        if seg == form.k0:
+            return "same", []
+        n = len(form.k0)
+        if len(seg) != n or n < 2:
+            return None
+        subs = []
+        diffs = 0
+        for a, b in zip(seg, form.k0):
+            if a == b:
+                continue
+            la = look_alike_char(a, b)
+            sa = form.cjk and sound_alike_char(a, b)
+            if la or sa:
+                subs.append((a, b, "both" if la and sa else "look" if la else "sound"))
+            elif form.cjk and near_sound_char(a, b):
+                subs.append((a, b, "near"))
+            else:
+                diffs += 1
+                subs.append((a, b, "diff"))
+        nsub = len(subs)
+        if form.latin:
+            if diffs or n < 4 or nsub > max(1, n // 3):
+                return None
+            return "lookalike", subs
+        if not form.cjk or n - nsub < 1 or nsub > max(1, n // 2):
+            return None
+        if diffs == 0:
+            looks = sum(1 for s in subs if s[2] in ("look", "both"))
+            sounds = sum(1 for s in subs if s[2] in ("sound", "both", "near"))
+            if looks and looks >= sounds:
+                return "lookalike", subs
+            return ("nearsound" if any(s[2] == "near" for s in subs) else "homophone"), subs
+        if diffs == 1 and nsub == 1 and n >= 3 and all(is_cjk(c) for c in seg):
+            return "similar", subs
+        return None
+
+    def _surface_kind(self, form: Form, raw: str) -> str:
+        """For a layer-0 equal hit: how the raw text differs from the registered form."""
+        if form.origin == "pinyin":
+            return "pinyin"
+        seps_raw = sum(1 for ch in raw if not FOLD0[ord(ch)])
+        seps_form = sum(1 for ch in form.raw if not FOLD0[ord(ch)])
+        kinds = []
+        for ch in raw:
+            if ch in _CONF.homoglyph:
+                return "confusable"
+            n = unicodedata.normalize("NFKC", ch)
+            if n != ch:
+                kinds.append("fullwidth")
+            c = n.casefold()
+            if any(is_cjk(x) for x in c) and _T2S.convert(c) != c:
+                kinds.append("traditional")
+            if c.isalpha() and unicodedata.normalize("NFKD", c) != c and not is_cjk(c[0]) and not is_kana(c[0]):
+                kinds.append("accent")
+        if kinds:
+            # the registered form may itself be written that way
+            if unicodedata.normalize("NFKC", form.raw) == form.raw or "fullwidth" not in kinds:
+                for k in ("traditional", "fullwidth", "accent"):
+                    if k in kinds and not self._form_has(form.raw, k):
+                        return k
+        if seps_raw > seps_form:
+            return "spaced"
+        return "exact"
+
+    @staticmethod
+    def _form_has(raw: str, kind: str) -> bool:
+        for ch in raw:
+            n = unicodedata.normalize("NFKC", ch)
+            if kind == "fullwidth" and n != ch:
+                return True
+            c = n.casefold()
+            if kind == "traditional" and is_cjk(c[:1] or "a") and _T2S.convert(c) != c:
+                return True
+            if kind == "accent" and unicodedata.normalize("NFKD", c) != c:
+                return True
+        return False
+
+    def _aligned(self, parts: list[str], r0: int, r1: int) -> bool:
+        """Is raw[r0:r1] a word of its own (not characters inside a longer word)?"""
+        first, last = parts[r0], parts[r1 - 1]
+        # Latin ends: no letter may continue the word (Santa is not ANTA, Redmi is not MI).
+        if first and first[0].isascii() and first[0].isalpha():
+            if r0 > 0 and parts[r0 - 1][-1:].isascii() and parts[r0 - 1][-1:].isalpha():
+                return False
+        if last and last[-1].isascii() and last[-1].isalpha():
+            if r1 < len(parts) and parts[r1][:1].isascii() and parts[r1][:1].isalpha():
+                return False
+        cjk_first = _is_wordchar_cjk(first)
+        cjk_last = _is_wordchar_cjk(last)
+        if not (cjk_first or cjk_last):
+            return True
+        inner_gap = any(not parts[i] for i in range(r0, r1))
+        if inner_gap or not all(_is_wordchar_cjk(parts[i]) for i in range(r0, r1)):
+            # spaced / mixed: every CJK piece must be whole (耐 克 yes, 人格 力量 no)
+            if cjk_first and r0 > 0 and _is_wordchar_cjk(parts[r0 - 1]):
+                return False
+            if cjk_last and r1 < len(parts) and _is_wordchar_cjk(parts[r1]):
+                return False
+            return True
+        a = r0
+        while a > 0 and _is_wordchar_cjk(parts[a - 1]):
+            a -= 1
+        b = r1
+        while b < len(parts) and _is_wordchar_cjk(parts[b]):
+            b += 1
+        run = "".join(parts[a:b])
+        return self.aligner.aligned(run, r0 - a, r1 - a)
+
+    def _verify(self, src: TextSource, k0: str, cands, fuzzy) -> list[Hit]:
+        text = src.text
+        parts = [FOLD0[ord(ch)] for ch in text]
+        idx: list[int] = []
+        for i, p in enumerate(parts):
+            idx.extend([i] * len(p))
+        n0 = len(k0)
+        hits: list[Hit] = []
+        seen: set = set()
+        windows = []
+        for end, payload in cands:
+            e = end + 1
+            if e > n0:
+                e -= n0 + 1
+            for mi, fi, kk, klen in payload:
+                form = self.marks[mi].forms[fi]
+                if kk == "pre":
+                    ws, we = e - klen, e - klen + len(form.k0)
+                elif kk == "suf":
+                    ws, we = e - len(form.k0), e
+                else:
+                    ws, we = e - klen, e
+                if ws < 0 or we > n0:
+                    continue
+                windows.append((mi, fi, ws, we))
+        for mi, fi, ws, we in windows:
+            key = (mi, fi, ws, we)
+            if key in seen:
+                continue
+            seen.add(key)
+            cm = self.marks[mi]
+            form = cm.forms[fi]
+            res = self._compare(form, k0[ws:we])
+            if res is None:
+                continue
+            kind, subs = res
+            r0, r1 = idx[ws], idx[we - 1] + 1
+            # the raw span must start and end on the hit (a char folding to 2 chars may straddle)
+            if (ws > 0 and idx[ws - 1] == r0) or (we < n0 and idx[we] == r1 - 1):
+                continue
+            raw = text[r0:r1]
+            if kind == "same":
+                kind = self._surface_kind(form, raw)
+            elif form.origin == "pinyin":
+                kind = "pinyin"
+            if not self._aligned(parts, r0, r1):
+                continue
+            if kind in ("homophone", "nearsound", "lookalike", "similar") and form.cjk:
+                # an ordinary dictionary word is not a disguised mark (unless it is the mark's)
+                if self.aligner.word_freq(k0[ws:we]) >= 50:
+                    continue
+            hits.append(self._context(cm, form, kind, src, r0, r1, raw, subs, k0, ws, we))
+        for r0, r1, mi, fi in fuzzy:
+            cm = self.marks[mi]
+            form = cm.forms[fi]
+            tok = fold(text[r0:r1]).translate(VIS)
+            if Levenshtein.distance(tok, vis(form.k0)) > 1:
+                continue
+            if any(h.cm is cm and h.start <= r0 < h.end for h in hits):
+                continue
+            if not self._aligned(parts, r0, r1):
+                continue
+            ws = sum(len(p) for p in parts[:r0])
+            we = ws + sum(len(p) for p in parts[r0:r1])
+            hits.append(self._context(cm, form, "fuzzy", src, r0, r1, text[r0:r1], [], k0, ws, we))
+        return hits
+
+    def _context(self, cm, form, kind, src, r0, r1, raw, subs, k0, ws, we) -> Hit:
+        text = src.text
+        before, after = fold_around(text, r0, r1)
+        h = Hit(cm, form, kind, src, r0, r1, raw.strip(), subs)
+        h.style = style_after(after)
+        if h.style is None:
+            h.style = style_before(before)
+            h.style_pre = h.style is not None
+        h.brand = brand_after(after)
+        h.indicative = indicative_before(k0[:ws]) or indicative_after(k0[we:])
+        return h
+
+    # --- matching -------------------------------------------------------------------------------
+
+    def _sources(self, ctx: MatchContext) -> list[TextSource]:
+        out = []
+        by_image: dict[str, list[TextSource]] = {}
+        for s in ctx.texts:
+            if not s.text:
+                continue
+            if s.field == "image":
+                if s.confidence is not None and s.confidence < MIN_OCR_CONFIDENCE:
+                    continue
+                by_image.setdefault(s.image or "", []).append(s)
+            out.append(s)
+        # OCR splits words across boxes: also read each image's boxes joined in order.
+        for img, boxes in by_image.items():
+            if len(boxes) > 1:
+                confs = [b.confidence for b in boxes if b.confidence is not None]
+                out.append(TextSource("image", "".join(b.text for b in boxes), image=img or None,
+                                      box=None, confidence=min(confs) if confs else None))
+        return out
 
     def match(self, ctx: MatchContext) -> list[Match]:
-        out: dict[str, Match] = {}
-        for src in ctx.texts:
-            c = compact(src.text)
-            for term, ent, mark in self.terms:
-                if term not in c or mark.id in out:
-                    continue
-                if not (mark.well_known or ctx.goods_classes & set(mark.nice_classes)):
-                    continue
-                out[mark.id] = Match(ctx.listing.listing_id, ctx.listing.platform, mark.id, "word", 70,
-                                     [f"{src.field}含'{term}'，与注册商标'{mark.text}'相同"])
-        return list(out.values())
+        hits: list[Hit] = []
+        for src in self._sources(ctx):
+            k0, cands = self._candidates(src.text)
+            fuzzy = list(self._fuzzy_tokens(src.text)) if self.fuzzy else []
+            if not cands and not fuzzy:
+                continue
+            hits.extend(self._verify(src, k0, cands, fuzzy))
+        if not hits:
+            return []
+        return self._score(ctx, hits)
+
+    def _score(self, ctx: MatchContext, hits: list[Hit]) -> list[Match]:
+        listing = ctx.listing
+        folded = [fold(s.text) for s in ctx.texts if s.text]
+        cues: list[str] = []
+        for f in folded:
+            for c in find_cues(f):
+                if c not in cues:
+                    cues.append(c)
+        generic_style = next((w for w in STYLE_GENERIC if any(w in f for f in folded)), None)
+        by_mark: dict[int, list[Hit]] = {}
+        for h in hits:
+            by_mark.setdefault(h.cm.idx, []).append(h)
+        out = []
+        for mi, hs in by_mark.items():
+            m = self._score_mark(ctx, self.marks[mi], hs, cues, generic_style)
+            if m is not None:
+                out.append(m)
+        return out
+
+    def _score_mark(self, ctx, cm: CompiledMark, hs: list[Hit], cues, generic_style) -> Match | None:
+        mark = cm.mark
+        listing = ctx.listing
+        classes = ctx.goods_classes
+        in_class = not cm.classes or bool(classes & cm.classes)
+        unknown = not classes
+        cross = not in_class and not unknown
+        if cross:
+            if not mark.well_known:
+                return None
+            hs = [h for h in hs if h.kind in IDENTITY_KINDS]
+            if not hs:
+                return None
+        text_hits = [h for h in hs if h.src.field != "image"]
+        image_only = not text_hits
+        pool = text_hits or hs
+
+        def rank(h: Hit):
+            return (h.base + (25 if h.style else 0) + (35 if cross and h.brand else 0),
+                    h.src.confidence or 1.0)
+
+        best = max(pool, key=rank)
+        indicative = next((h for h in hs if h.indicative), None)
+        reasons: list[str] = []
+        en: list[str] = []
+        name = mark.text or best.form.raw
+        alias = f"（{best.form.raw}）" if best.form.origin == "alias" else ""
+        kind_zh = KIND_ZH[best.kind]
+        detail = ""
+        subs = [s for s in best.subs if s[2] != "diff"][:2]
+        if best.kind in ("homophone", "nearsound", "lookalike") and subs and best.form.cjk:
+            rel = {"sound": "同音", "look": "形近", "both": "音形皆近", "near": "音近"}
+            detail = "（" + "，".join(f"'{a}'与'{b}'{rel[k]}" for a, b, k in subs) + "）"
+        if best.src.field == "image":
+            conf = f"（置信度{best.src.confidence:.2f}）" if best.src.confidence is not None else ""
+            reasons.append(f"图片文字'{best.matched}'{conf}与注册商标'{name}'{alias}{kind_zh}{detail}")
+        else:
+            reasons.append(f"{FIELD_ZH.get(best.src.field, best.src.field)}含'{best.matched}'，"
+                           f"与注册商标'{name}'{alias}{kind_zh}{detail}")
+        en.append(f"{FIELD_EN.get(best.src.field, best.src.field)} '{best.matched}' {KIND_EN[best.kind]} "
+                  f"the registered mark '{name}'")
+        score = best.base
+        leaf = (re.split(r"\s*(?:/|>|＞|»|\\|\||,|，)\s*", listing.category or "")[-1] or "商品").strip()
+        if in_class and cm.classes:
+            common = sorted(classes & cm.classes)
+            if common:
+                reasons.append(f"类别{leaf}属第{'、'.join(map(str, common))}类")
+                en.append(f"category {leaf} is in Nice class {', '.join(map(str, common))}")
+        elif unknown and cm.classes:
+            score -= 5
+            reasons.append("商品类别未能识别")
+            en.append("goods class unknown")
+        if in_class and best.brand and best.kind in IDENTITY_KINDS:
+            score += 20
+            reasons.append(f"以'{best.matched}{best.brand}'作为商品品牌标注")
+            en.append(f"marked as the goods' brand ('{best.matched}{best.brand}')")
+        if cross:
+            score = 30
+            reasons.append(f"'{name}'为驰名商标，跨类保护（商品属第{'、'.join(map(str, sorted(classes)))}类）")
+            en.append("well-known mark, protected across classes")
+            if best.brand:
+                score += 35
+                reasons.append(f"以'{best.matched}{best.brand}'作为商品品牌使用")
+                en.append(f"used as the goods' brand ('{best.matched}{best.brand}')")
+        if cues:
+            score += 30 + 5 * min(1, len(cues) - 1)
+            reasons.append("含" + "、".join(f"'{c}'" for c in cues[:3]))
+            en.append("counterfeit cue words: " + ", ".join(cues[:3]))
+        style_hit = next((h for h in pool if h.style), None)
+        if style_hit:
+            score += 25
+            phrase = (style_hit.style + style_hit.matched) if style_hit.style_pre else (style_hit.matched + style_hit.style)
+            reasons.append(f"使用'{phrase}'字样，借商标推销仿品")
+            en.append(f"look-alike phrasing '{phrase}'")
+        elif generic_style:
+            score += 10
+            reasons.append(f"含'{generic_style}'")
+            en.append(f"look-alike phrasing '{generic_style}'")
+        ref = getattr(mark, "reference_price", None)
+        if ref and listing.price is not None and listing.price > 0:
+            ratio = listing.price / ref
+            if ratio <= 0.4:
+                score += 25
+            elif ratio <= 0.6:
+                score += 10
+            if ratio <= 0.6:
+                reasons.append(f"售价¥{listing.price:g}仅为参考价¥{ref:g}的{ratio * 100:.0f}%")
+                en.append(f"price {listing.price:g} is {ratio * 100:.0f}% of the reference price {ref:g}")
+        if image_only:
+            score += 20
+            reasons.append("商标仅出现在图片中，标题未写明")
+            en.append("the mark appears only in the images, not in the title")
+            if best.src.confidence is not None:
+                score *= min(1.0, 0.55 + 0.5 * best.src.confidence)
+        if indicative:
+            score = min(score, 30)
+            reasons.append(f"'{indicative.indicative}'表明为配件说明用途（指示性使用）")
+            en.append(f"indicative use ('{indicative.indicative}')")
+        score = int(round(max(0, min(100, score))))
+        ev = {"field": best.src.field, "matched_text": best.matched, "kind": best.kind,
+              "form": best.form.raw, "form_origin": best.form.origin,
+              "goods_classes": sorted(classes), "mark_classes": sorted(cm.classes),
+              "cues": cues, "reasons_en": en}
+        if best.src.field == "image":
+            ev.update(image=best.src.image, box=best.src.box, confidence=best.src.confidence)
+        else:
+            ev["span"] = [best.start, best.end]
+        if best.subs:
+            ev["substitutions"] = [list(s) for s in best.subs]
+        if best.style:
+            ev["style"] = best.style
+        if indicative:
+            ev["indicative"] = indicative.indicative
+        return Match(listing.listing_id, listing.platform, mark.id, "word", score, reasons, ev)

@@ -1,0 +1,268 @@
+"""Character-level folding tables and the variant forms of word marks.
+
+Three "layers" of a text, each one character per character of the layer-0 string so that a hit
+in any layer maps straight back to the same positions:
+
+- layer 0 (:data:`FOLD0`, applied to raw text): confusable letters of other scripts to ASCII,
+  NFKD accent stripping, NFKC (full-width, circled, compatibility forms), case folding,
+  traditional→simplified (OpenCC, per character) and removal of everything that is not a letter,
+  digit, CJK or kana character (spaces and symbols sellers insert: 耐 克, N-I-K-E, 农夫.山泉);
+- layer 1 (:data:`VIS`, on layer 0): visual skeleton — leetspeak (N1KE, LEG0), look-alike Latin
+  (l/I/1), kana and 形近字 folded to one representative (カ士→力士, 水久→永久);
+- layer 2 (:data:`PHON`, on layer 0): sound skeleton — every CJK character replaced by one
+  private-use character per toneless pinyin syllable, digits by their Chinese numeral's syllable
+  (耐客→耐克, 3星→三星).
+
+Only str.translate runs per listing; the tables are built once per process.
+"""
+from __future__ import annotations
+
+import itertools
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import opencc
+from pypinyin.pinyin_dict import pinyin_dict
+
+from .confusables import load_confusables
+
+_T2S = opencc.OpenCC("t2s")
+_CONF = load_confusables()
+
+
+def is_cjk(ch: str) -> bool:
+    o = ord(ch)
+    return 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x2FFFF
+
+
+def is_kana(ch: str) -> bool:
+    return 0x3040 <= ord(ch) <= 0x30FF
+
+
+def is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
+def _strip_accents(s: str) -> str:
+    d = unicodedata.normalize("NFKD", s)
+    return "".join(c for c in d if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=None)
+def fold_char(ch: str) -> str:
+    """Layer-0 fold of one raw character ('' for separators and symbols)."""
+    h = _CONF.homoglyph.get(ch)
+    if h is not None:
+        return h
+    s = unicodedata.normalize("NFKC", _strip_accents(ch)).casefold()
+    out = []
+    for c in s:
+        h = _CONF.homoglyph.get(c)
+        if h is not None:
+            out.append(h)
+        elif c.isalnum():
+            out.append(_T2S.convert(c) if is_cjk(c) else c)
+    return "".join(out)
+
+
+def fold_keep_char(ch: str) -> str:
+    """Like fold_char but keeps separators as a single space (for boundary checks)."""
+    f = fold_char(ch)
+    return f if f else " "
+
+
+class _FoldMap(dict):
+    """str.translate table that computes (and remembers) each character's layer-0 fold."""
+
+    def __missing__(self, code: int) -> str:
+        v = fold_char(chr(code))
+        self[code] = v
+        return v
+
+
+FOLD0 = _FoldMap()
+# Pre-fill ASCII so the common case never takes the Python path.
+for _c in range(128):
+    FOLD0[_c]
+
+
+def fold0(text: str) -> str:
+    return text.translate(FOLD0)
+
+
+# --- layer 1: visual skeleton -------------------------------------------------------------------
+
+VIS: dict[int, str] = {}
+for _s, _d in _CONF.leet.items():
+    VIS[ord(_s)] = _d
+for _s, _d in _CONF.lookalike.items():
+    for _c in {_s, _T2S.convert(_s)}:
+        if len(_c) == 1 and len(_d) == 1:
+            VIS.setdefault(ord(_c), _d)
+
+
+def vis(k0: str) -> str:
+    return k0.translate(VIS)
+
+
+def look_alike_char(a: str, b: str) -> bool:
+    """Direct look-alike pair (形近字, kana/CJK, leet/confusable Latin)."""
+    if a == b:
+        return True
+    if a.isascii() and b.isascii():
+        return VIS.get(ord(a), a) == VIS.get(ord(b), b)
+    return _CONF.look_alike(a, b)
+
+
+# --- layer 2: sound skeleton --------------------------------------------------------------------
+
+def _toneless(py: str) -> str:
+    s = unicodedata.normalize("NFKD", py)
+    return "".join(c for c in s if not unicodedata.combining(c)).replace("ü", "v").lower()
+
+
+READINGS: dict[str, tuple[str, ...]] = {}
+_SYL: dict[str, str] = {}
+
+
+def near_syllable(py: str) -> str:
+    """Fuzzy pinyin (模糊音) as speakers of many dialects hear it: zh/z, ch/c, sh/s, n/l, and
+    -ng/-n after a, e, i (三鑫 xin for 三星 xing)."""
+    if py[:2] in ("zh", "ch", "sh"):
+        py = py[0] + py[2:]
+    elif py[:1] == "n" and len(py) > 1 and py[1] != "g":
+        py = "l" + py[1:]
+    if py.endswith("ng") and not py.endswith("ong") and len(py) > 2:
+        py = py[:-1]
+    return py
+
+
+def _syl(py: str) -> str:
+    """Private-use character of a syllable's near-sound class (layer 2 is built on those)."""
+    k = near_syllable(py)
+    c = _SYL.get(k)
+    if c is None:
+        c = _SYL[k] = chr(0xE000 + len(_SYL))
+    return c
+
+
+PHON: dict[int, str] = {}
+# near-sound class of a reading -> classes of the default readings of characters that can be read
+# so (勒 is read lei by default but also le: a seller may use it for 乐 le)
+_ALSO: dict[str, dict[str, int]] = {}
+for _code, _pys in pinyin_dict.items():
+    _rs = []
+    for _p in _pys.split(","):
+        _t = _toneless(_p.strip())
+        if _t and _t not in _rs:
+            _rs.append(_t)
+    if not _rs:
+        continue
+    _ch = chr(_code)
+    READINGS[_ch] = tuple(_rs)
+    PHON[_code] = _syl(_rs[0])
+    if 0x4E00 <= _code <= 0x9FFF:
+        for _r in _rs[1:]:
+            _d = _ALSO.setdefault(_syl(_r), {})
+            _d[PHON[_code]] = _d.get(PHON[_code], 0) + 1
+for _d, _num in zip("0123456789", "零一二三四五六七八九"):
+    READINGS[_d] = READINGS.get(_num, ())
+    if READINGS[_d]:
+        PHON[ord(_d)] = _syl(READINGS[_d][0])
+
+
+def phon(k0: str) -> str:
+    return k0.translate(PHON)
+
+
+def sound_alike_char(a: str, b: str) -> bool:
+    """Same toneless reading (any of the characters' readings)."""
+    if a == b:
+        return True
+    ra, rb = READINGS.get(a), READINGS.get(b)
+    return bool(ra and rb and set(ra) & set(rb))
+
+
+def near_sound_char(a: str, b: str) -> bool:
+    """Same reading up to fuzzy pinyin (zh/z, ch/c, sh/s, n/l, -ng/-n)."""
+    ra, rb = READINGS.get(a), READINGS.get(b)
+    return bool(ra and rb and {near_syllable(x) for x in ra} & {near_syllable(x) for x in rb})
+
+
+def phon_keys(k0: str, limit: int = 64, per_char: int = 6) -> list[str]:
+    """Sound-skeleton keys of a mark: for each character the near-sound classes of its readings,
+    plus the default-reading classes of characters that can also be read that way."""
+    opts = []
+    for ch in k0:
+        rs = READINGS.get(ch)
+        if not (rs and is_cjk(ch)):
+            opts.append([ch])
+            continue
+        o: list[str] = []
+        for r in rs[:3]:
+            c = _syl(r)
+            if c not in o:
+                o.append(c)
+        for r in rs[:3]:
+            for c, _n in sorted(_ALSO.get(_syl(r), {}).items(), key=lambda kv: -kv[1]):
+                if c not in o and len(o) < per_char:
+                    o.append(c)
+        opts.append(o)
+    return ["".join(p) for p in itertools.islice(itertools.product(*opts), limit)]
+
+
+def pinyin_forms(k0: str, limit: int = 8) -> list[str]:
+    """Toneless pinyin spellings of an all-CJK mark (maotai, nongfushanquan); ü as v and u."""
+    if not k0 or not all(is_cjk(c) for c in k0):
+        return []
+    opts = [list(READINGS.get(c, ()))[:2] for c in k0]
+    if not all(opts):
+        return []
+    out: list[str] = []
+    for combo in itertools.islice(itertools.product(*opts), limit):
+        s = "".join(combo)
+        for v in {s, s.replace("v", "u")}:
+            if v not in out:
+                out.append(v)
+    return out
+
+
+# --- compiled marks -----------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Form:
+    raw: str          # as registered (text or alias) or the generated pinyin
+    k0: str           # layer-0 fold
+    origin: str       # 'text' | 'alias' | 'pinyin'
+    latin: bool       # all ASCII letters/digits
+    cjk: bool         # contains CJK
+
+
+@dataclass(slots=True)
+class CompiledMark:
+    idx: int
+    mark: object
+    enterprise: object
+    forms: list[Form] = field(default_factory=list)
+    classes: frozenset[int] = frozenset()
+
+
+def compile_forms(texts: list[str]) -> list[Form]:
+    forms: list[Form] = []
+    seen: set[str] = set()
+    for i, t in enumerate(texts):
+        k0 = fold0(t or "")
+        if not k0 or k0 in seen:
+            continue
+        seen.add(k0)
+        latin = all(c.isascii() for c in k0)
+        cjk = any(is_cjk(c) for c in k0)
+        forms.append(Form(t, k0, "text" if i == 0 else "alias", latin, cjk))
+    for f in list(forms):
+        if f.cjk and len(f.k0) >= 2:
+            for py in pinyin_forms(f.k0):
+                if py not in seen and len(py) >= 4:
+                    seen.add(py)
+                    forms.append(Form(py, py, "pinyin", True, False))
+    return forms

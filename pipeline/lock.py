@@ -6,8 +6,10 @@ never blocks the next one.
 """
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import time
 from datetime import timedelta
 
@@ -26,6 +28,9 @@ class LockBusy(RuntimeError):
                          f"since {holder.acquired_at:%Y-%m-%d %H:%M:%S} UTC)")
 
 
+log = logging.getLogger("markwatch.lock")
+
+
 def _alive(pid: int | None, host: str | None) -> bool:
     if not pid or host != socket.gethostname():
         return True  # cannot tell for another host: rely on the heartbeat
@@ -39,9 +44,20 @@ def _alive(pid: int | None, host: str | None) -> bool:
 
 
 class RunLockGuard:
-    def __init__(self, engine: Engine, name: str = "pass", stale_after: float = 600.0):
+    def __init__(self, engine: Engine, name: str = "pass", stale_after: float = 600.0,
+                 heartbeat_every: float | None = None):
         self.engine, self.name, self.stale_after = engine, name, stale_after
+        self.heartbeat_every = heartbeat_every if heartbeat_every is not None else stale_after / 4
         self.held = False
+        self._stop = threading.Event()
+        self._beater: threading.Thread | None = None
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.heartbeat_every):
+            try:
+                self.heartbeat()
+            except Exception as e:  # a busy database must not kill the pass
+                log.warning("lock heartbeat failed: %s", e)
 
     def try_acquire(self, run_id: int | None = None, holder: str = "markwatch run") -> None:
         now = utcnow()
@@ -49,8 +65,14 @@ class RunLockGuard:
             cur = s.get(RunLock, self.name)
             if cur is not None:
                 stale = (now - cur.heartbeat_at) > timedelta(seconds=self.stale_after)
-                if _alive(cur.pid, cur.host) and not stale:
+                same_host = cur.host == socket.gethostname() and cur.pid
+                # On this host the pid decides (a long crawl is not stale while its process lives);
+                # for another host only the heartbeat can tell.
+                busy = _alive(cur.pid, cur.host) if same_host else not stale
+                if busy:
                     raise LockBusy(cur)
+                log.warning("taking over the %s lock from dead holder pid %s on %s (run %s)", self.name, cur.pid,
+                            cur.host, cur.run_id)
                 s.delete(cur)
                 s.flush()
         try:
@@ -59,8 +81,14 @@ class RunLockGuard:
                               host=socket.gethostname(), acquired_at=now, heartbeat_at=now))
         except IntegrityError:
             with session_scope(self.engine) as s:
-                raise LockBusy(s.get(RunLock, self.name)) from None
+                cur = s.get(RunLock, self.name)
+            if cur is None:  # released in between: try again on the next round
+                cur = RunLock(name=self.name, holder="?", run_id=None, pid=None, host="?", acquired_at=now)
+            raise LockBusy(cur) from None
         self.held = True
+        self._stop.clear()
+        self._beater = threading.Thread(target=self._beat, name=f"lock-heartbeat-{self.name}", daemon=True)
+        self._beater.start()
 
     def acquire(self, run_id: int | None = None, wait: float = 0.0, holder: str = "markwatch run") -> None:
         deadline = time.monotonic() + wait
@@ -89,6 +117,9 @@ class RunLockGuard:
     def release(self) -> None:
         if not self.held:
             return
+        self._stop.set()
+        if self._beater is not None and self._beater is not threading.current_thread():
+            self._beater.join(timeout=10)
         with session_scope(self.engine) as s:
             s.execute(delete(RunLock).where(RunLock.name == self.name, RunLock.pid == os.getpid()))
         self.held = False

@@ -15,7 +15,7 @@ from store.db import ensure_schema, make_engine, session_scope
 from store.models import Run
 
 from .lock import RunLockGuard
-from .runs import finish_run, mark_interrupted, start_run
+from .runs import add_failure, finish_run, mark_interrupted, start_run
 from .stages import match_pending
 
 log = logging.getLogger("markwatch.pass")
@@ -47,6 +47,14 @@ def run_pass(settings: Settings, engine: Engine | None = None, trigger: str = "m
         counts: dict = {}
         durations: dict = {}
         status, error = "ok", None
+
+        def progress(stage: str, **extra) -> None:
+            """Visible progress on the run record (committed), and the lock's heartbeat."""
+            lock.heartbeat()
+            with session_scope(engine) as s:
+                r = s.get(Run, run_id)
+                r.counts = {**counts, **extra, "stage": stage}
+
         try:
             if settings.watchlist:
                 from watchlist import load_watchlist
@@ -55,15 +63,21 @@ def run_pass(settings: Settings, engine: Engine | None = None, trigger: str = "m
                     upsert_watchlist(s, load_watchlist(settings.watchlist))
             if crawl:
                 t0 = time.perf_counter()
+                progress("crawl")
                 say("crawling enabled sources ...")
                 from crawler.runner import crawl as crawl_sources
                 c = crawl_sources(settings, run_id=run_id, only=sources, extra_sources=extra_sources, say=say)
                 counts.update({f"crawl_{k}": v for k, v in c.items()})
                 durations["crawl"] = time.perf_counter() - t0
-                lock.heartbeat()
             t0 = time.perf_counter()
+            progress("match")
             say("matching new and changed listings ...")
-            counts.update(match_pending(engine, settings, run_id, progress=lambda n: (lock.heartbeat(), say(f"matched {n} listings"))))
+
+            def matched(n: int) -> None:
+                progress("match", listings_matched=n)
+                say(f"matched {n} listings")
+
+            counts.update(match_pending(engine, settings, run_id, progress=matched))
             durations["match"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             try:
@@ -71,6 +85,7 @@ def run_pass(settings: Settings, engine: Engine | None = None, trigger: str = "m
             except ImportError:
                 capture_for_run = None
             if capture_for_run is not None:
+                progress("evidence")
                 say("fixing evidence for new leads ...")
                 counts.update({f"evidence_{k}": v for k, v in capture_for_run(settings, engine, run_id, say=say).items()})
                 durations["evidence"] = time.perf_counter() - t0
@@ -79,12 +94,26 @@ def run_pass(settings: Settings, engine: Engine | None = None, trigger: str = "m
             except ImportError:
                 after_pass = None
             if after_pass is not None:
-                counts.update(after_pass(settings, engine, run_id) or {})
-            if counts.get("match_errors") or counts.get("crawl_failures"):
+                t0 = time.perf_counter()
+                progress("alerts")
+                try:
+                    counts.update(after_pass(settings, engine, run_id) or {})
+                except Exception as e:  # ranking/key markets must not lose the pass's work
+                    log.error("alerts after pass failed: %s\n%s", e, traceback.format_exc())
+                    with session_scope(engine) as s:
+                        add_failure(s, run_id, "alerts_error", f"{type(e).__name__}: {e}")
+                    counts["alerts_errors"] = 1
+                durations["alerts"] = time.perf_counter() - t0
+            if counts.get("match_errors") or counts.get("crawl_failures") or counts.get("alerts_errors"):
                 status = "partial"
         except Exception as e:
             status, error = "failed", f"{type(e).__name__}: {e}"
             log.error("pass failed: %s\n%s", error, traceback.format_exc())
+        except BaseException as e:  # KeyboardInterrupt, SystemExit from SIGTERM: record and stop
+            with session_scope(engine) as s:
+                finish_run(s, s.get(Run, run_id), "interrupted", counts, durations,
+                           f"interrupted ({type(e).__name__}); the next pass completes the work")
+            raise
         with session_scope(engine) as s:
             run = s.get(Run, run_id)
             finish_run(s, run, status, counts, durations, error)

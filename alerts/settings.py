@@ -39,6 +39,7 @@ class AlertSettings(BaseSettings):
     pass_interval_minutes: int = Field(default=1440, ge=1, description="Full pass interval when no per-source interval")
     crawl_intervals: dict[str, int] = Field(default_factory=dict, description="source name -> minutes")
     misfire_grace_time: int = Field(default=3600, ge=1, description="Seconds a missed job may still run late")
+    schedule_file: Path | None = Field(default=None, description="Schedule YAML (default: <data dir>/schedule.yaml)")
 
     def bureaus_path(self, data_dir: Path) -> Path | None:
         if self.bureaus_file:

@@ -1,0 +1,69 @@
+"""Scrapy settings for one source, from its configuration (politeness, browser, middlewares)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+DISABLED_EXTENSIONS = {
+    # Scrapy 2.19 starts an HTTP endpoint on localhost that executes code sent to it: never.
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+}
+
+
+def scrapy_settings(source: dict, data_dir: Path, log_level: str = "WARNING") -> dict:
+    p = source["politeness"]
+    s = {
+        "BOT_NAME": "markwatch",
+        "USER_AGENT": p["user_agent"],
+        "ROBOTSTXT_OBEY": bool(p["obey_robots"]),
+        "CONCURRENT_REQUESTS": int(p["total_concurrency"]),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": int(p["concurrency"]),
+        "CONCURRENT_REQUESTS_PER_IP": 0,
+        "MARKWATCH_HOST_CONCURRENCY": int(p["concurrency"]),
+        "DOWNLOAD_DELAY": float(p["delay"]),
+        "AUTOTHROTTLE_ENABLED": bool(p["autothrottle"]),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(p["autothrottle_target"]),
+        "AUTOTHROTTLE_START_DELAY": max(float(p["delay"]), 0.5),
+        "DOWNLOAD_TIMEOUT": float(p["timeout"]),
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": int(p["retries"]),
+        "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 408, 522, 524],
+        "MARKWATCH_MAX_RETRY_AFTER": float(p["max_retry_after"]),
+        "MARKWATCH_ALLOWED_HOSTS": list(source["allowed_hosts"]),
+        "REMOTE_CONTROL_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "EXTENSIONS": dict(DISABLED_EXTENSIONS),
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.middlewares.AllowedHostsMiddleware": 50,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.middlewares.RetryAfterMiddleware": 550,
+            "crawler.middlewares.HostConcurrencyMiddleware": 990,
+        },
+        "SPIDER_MIDDLEWARES": {},
+        "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
+        "CONCURRENT_ITEMS": 50,
+        "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,
+        "COOKIES_ENABLED": True,
+        "HTTPCACHE_ENABLED": False,
+        "LOG_LEVEL": log_level,
+        "LOGSTATS_INTERVAL": 0,
+        "MEMUSAGE_ENABLED": False,
+        "DEPTH_PRIORITY": 0,
+        "DNS_TIMEOUT": 10,
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+    }
+    if source.get("browser"):
+        from .browser import launch_options
+
+        s.update({
+            "DOWNLOAD_HANDLERS": {"http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+                                  "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"},
+            "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+            "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(data_dir),
+            "PLAYWRIGHT_MAX_CONTEXTS": 2,
+            "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max(1, int(p["concurrency"])),
+            "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(float(p["timeout"]) * 1000),
+            "PLAYWRIGHT_CONTEXTS": {"live": {"viewport": {"width": 1100, "height": 900}, "locale": "zh-CN",
+                                             "java_script_enabled": True}},
+        })
+    return s

@@ -1,0 +1,1 @@
+"""Spiders: a config-driven marketplace spider and a browser-rendered live-commerce spider."""

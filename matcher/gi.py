@@ -1,27 +1,371 @@
-"""First GI matcher: the GI name in the text of a listing whose origin is outside the region.
+"""Geographical-indication (地理标志) matcher: GI names and variants on the GI's product from
+outside the protected region.
 
-The GI issue replaces this with a gazetteer-backed resolver and variant forms.
+A listing is a lead for a GI when
+1. its text (title, description, live caption, or text read from its images) carries the GI name
+   or a variant: the traditional form (西湖龍井), words inserted between the place part and the
+   product part (五常稻花香大米), a shortened product part (胶州白菜 for 胶州大白菜), a homophone of
+   the place part (章邱大葱), or a 风味/型/式/类/风格 form (五常风味大米, 西湖龙井型) that GI rules
+   forbid on goods not from the region;
+2. the goods are the GI's product (category path, else title words; a GI name printed as a
+   pattern on a mug is not a lead); and
+3. the origin — the 产地 field, else the seller's location — lies outside the region. A location
+   that cannot be placed (missing, unreadable, ambiguous) is said so in the reasons, never guessed.
+
+Authorised users of the GI are excluded by the engine (``MatchEngine.is_authorised``).
+See docs/matching-gi.md for the rules and scores.
 """
 from __future__ import annotations
 
-from watchlist.model import Watchlist
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
 
-from .normalize import compact
-from .types import Match, MatchContext
+from watchlist.model import GeographicalIndication, Watchlist
+
+from .geo import Resolution, full_name, gazetteer, relation, resolve_location
+from .goods import GoodsClassifier, load_goods_classifier
+from .normalize import t2s
+from .types import Match, MatchContext, TextSource
+
+_KEEP = re.compile(r"[^0-9a-z\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff]+")
+_CAT_SPLIT = re.compile(r"\s*(?:/|>|＞|»|\\|\||,|，)\s*")
+
+# Forms GI rules forbid on goods not from the region (《地理标志产品保护办法》: even with the true
+# origin stated, or with words such as 种/型/式/类/风格/仿 …).
+FORBIDDEN_WORDS = ("风味", "风格", "口味", "工艺", "仿", "型", "式", "类", "种")
+_FORBIDDEN_AFTER = re.compile(r"^(风味|风格|口味|工艺|型(?![号])|式(?![样])|类(?![别型]))")
+# The GI name used as a picture or motif, not as the name of the goods.
+_PATTERN_AFTER = re.compile(r"^(图案|印花|图样|图形|元素|贴纸|贴画|造型|主题|插画|花纹|刺绣|印字|字样|文字)")
+_PATTERN_BEFORE = re.compile(r"(印有|印着|绣有|图案为)$")
+MAX_GAP = 5  # characters allowed between the place part and the product part
+
+FIELD_ZH = {"title": "标题", "description": "描述", "caption": "直播画面文字", "image": "图片文字"}
+FIELD_EN = {"title": "title", "description": "description", "caption": "live caption", "image": "image text"}
+
+# Base score per form of the name, before the origin is considered.
+FORM_SCORE = {"exact": 80, "traditional": 80, "forbidden": 85, "inserted": 76, "shortened": 74, "homophone": 72}
+FORM_ZH = {"traditional": "是地理标志'{name}'的繁体写法",
+           "inserted": "即地理标志'{name}'中间插入'{gap}'",
+           "shortened": "即地理标志'{name}'的简写",
+           "homophone": "与地理标志'{name}'同音异字",
+           "forbidden": "即地理标志'{name}'的'{gap}'用法（地理标志规则禁止'风味/型/式/类'等用法）"}
+FORM_EN = {"exact": "exact name", "traditional": "traditional characters", "inserted": "words inserted",
+           "shortened": "shortened product part", "homophone": "homophone of the place part",
+           "forbidden": "forbidden 风味/型/式/类 form"}
+
+
+def _raw_compact(text: str) -> str:
+    return _KEEP.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+@lru_cache(maxsize=65536)
+def _pinyin(s: str) -> tuple[str, ...]:
+    from pypinyin import Style, lazy_pinyin
+    return tuple(lazy_pinyin(s, style=Style.NORMAL, errors="default"))
+
+
+@dataclass
+class _Hit:
+    form: str          # exact | traditional | forbidden | inserted | shortened | homophone
+    source: TextSource
+    start: int         # position in the compact text
+    end: int
+    snippet: str       # as written (compact, before traditional→simplified)
+    gap: str = ""      # inserted or forbidden word
+
+    @property
+    def score(self) -> int:
+        s = FORM_SCORE[self.form]
+        if self.source.field == "description":
+            s -= 4
+        if self.source.field == "image" and self.source.confidence is not None and self.source.confidence < 0.7:
+            s -= 6
+        return s
+
+
+@dataclass
+class _GI:
+    gi: GeographicalIndication
+    names: list[str]                    # compact, simplified
+    splits: list[tuple[str, str]]       # (place part, product part) per name
+    terms: set[str]                     # goods words of the GI (product, category, product part)
+    classes: frozenset[int]
+    region_codes: list[str]
+    region_texts: list[str]             # region places that are not divisions (compact)
+    region_desc: str
+    tails: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _split_name(name: str, gi: GeographicalIndication) -> tuple[str, str] | None:
+    """(place part, product part) of a GI name: the longest prefix that is a place name known to
+    the gazetteer or the GI's region, else jieba's first word, else the first two characters."""
+    if len(name) < 3:
+        return None
+    gz = gazetteer()
+    places = {_raw_compact(t2s(p)) for p in gi.region.places}
+    for n in range(len(name) - 2, 1, -1):
+        p = name[:n]
+        if p in gz.words or any(p + s in gz.words for s in ("市", "县", "区")) or \
+                any(p == q or (len(p) >= 2 and q.endswith(p)) for q in places):
+            return p, name[n:]
+    try:
+        import jieba
+        jieba.setLogLevel(60)
+        words = jieba.lcut(name)
+        if len(words) >= 2 and len(words[0]) >= 2 and len(name) - len(words[0]) >= 1:
+            return words[0], name[len(words[0]):]
+    except Exception:  # pragma: no cover - jieba missing
+        pass
+    return (name[:2], name[2:]) if len(name) >= 4 else None
+
+
+def _segments(category: str | None) -> list[str]:
+    return [s for s in (x.strip() for x in _CAT_SPLIT.split(t2s(category or ""))) if s]
 
 
 class GIMatcher:
-    def __init__(self, watchlist: Watchlist):
-        self.gis = [(compact(g.name), g) for g in watchlist.geographical_indications]
+    def __init__(self, watchlist: Watchlist, goods: GoodsClassifier | None = None):
+        self.goods = goods or load_goods_classifier()
+        self.gis = [self._prepare(g) for g in watchlist.geographical_indications]
 
+    # --- preparation ---------------------------------------------------------------------
+    def _prepare(self, gi: GeographicalIndication) -> _GI:
+        gz = gazetteer()
+        names, splits, tails = [], [], {}
+        for n in [gi.name, *gi.aliases]:
+            c = _raw_compact(t2s(n))
+            if len(c) < 2 or c in names:
+                continue
+            names.append(c)
+            sp = _split_name(c, gi)
+            if sp:
+                splits.append(sp)
+                prod = sp[1]
+                tails[prod] = [prod[i:] for i in range(len(prod) - 1)] if len(prod) >= 2 else [prod]
+        segs = _segments(gi.category)
+        terms = {t2s(gi.product)} | set(segs[1:] if len(segs) > 1 else segs)
+        for _, prod in splits:
+            terms.add(prod)
+            terms.update(t for t in tails.get(prod, ()) if len(t) >= 2)
+        terms = {t for t in terms if len(t) >= 2}
+        classes = frozenset(gi.nice_classes) or (self.goods.from_category(segs[-1]) if segs else frozenset()) \
+            or self.goods.from_title(gi.product)
+        codes, texts = [], []
+        for c in gi.region.admin_codes:
+            codes.append(gz.current_code(c))
+        for p in gi.region.places:
+            r = resolve_location(p)
+            if r.ok and r.code not in codes and not any(gz.is_within(r.code, [c]) for c in codes):
+                codes.append(r.code)
+            elif not r.ok:
+                cp = _raw_compact(t2s(p))
+                if len(cp) >= 2:
+                    texts.append(cp)
+        desc = "、".join(full_name(c) for c in codes if gz.get(c)) or "、".join(gi.region.places)
+        return _GI(gi, names, splits, terms, classes, codes, texts, desc, tails)
+
+    # --- matching ------------------------------------------------------------------------
     def match(self, ctx: MatchContext) -> list[Match]:
+        prepared = []
+        for src in ctx.texts:
+            raw = _raw_compact(src.text or "")
+            simp = t2s(raw)
+            if len(simp) != len(raw):  # a phrase conversion changed the length: no aligned snippet
+                raw = simp
+            prepared.append((src, raw, simp))
         out = []
-        place = ctx.listing.origin or ctx.listing.seller_location
-        for name, gi in self.gis:
-            if not any(name in compact(s.text) for s in ctx.texts):
+        for g in self.gis:
+            hits = [h for src, raw, simp in prepared for h in self._find(g, src, raw, simp)]
+            if not hits:
                 continue
-            if place and any(compact(p) in compact(place) or compact(place) in compact(p) for p in gi.region.places):
-                continue
-            out.append(Match(ctx.listing.listing_id, ctx.listing.platform, gi.id, "gi", 70,
-                             [f"含地理标志'{gi.name}'，产地/发货地'{place or '未知'}'不在保护区域内"]))
+            hit = max(hits, key=lambda h: (h.score, -_FIELD_ORDER.get(h.source.field, 9)))
+            m = self._judge(g, hit, ctx)
+            if m is not None:
+                out.append(m)
         return out
+
+    def _find(self, g: _GI, src: TextSource, raw: str, simp: str) -> list[_Hit]:
+        cands: list[_Hit] = []
+
+        def add(form, s, e, gap=""):
+            if _PATTERN_AFTER.match(simp[e:]) or _PATTERN_BEFORE.search(simp[:s]):
+                return  # a picture of the GI, not the goods: not a lead
+            cands.append(_Hit(form, src, s, e, raw[s:e], gap))
+
+        for name in g.names:
+            for mt in re.finditer(re.escape(name), simp):
+                s, e = mt.span()
+                f = _FORBIDDEN_AFTER.match(simp[e:])
+                if f:
+                    add("forbidden", s, e + len(f.group(1)), f.group(1))
+                elif raw[s:e] != simp[s:e]:
+                    add("traditional", s, e)
+                else:
+                    add("exact", s, e)
+        for place, prod in g.splits:
+            for tail in g.tails.get(prod, [prod]):
+                if len(tail) < 2 and tail != prod:
+                    continue
+                for mt in re.finditer(re.escape(tail), simp):
+                    p = mt.start()
+                    for gap_len in range(0, MAX_GAP + 1):
+                        ps = p - gap_len - len(place)
+                        if ps < 0:
+                            break
+                        window = simp[ps:ps + len(place)]
+                        gap = simp[ps + len(place):p]
+                        if window == place:
+                            if gap_len == 0 and tail == prod:
+                                break  # the exact name: found above
+                            forb = next((w for w in FORBIDDEN_WORDS if w in gap and
+                                         (len(w) > 1 or gap.endswith(w) or gap.startswith(w))), None)
+                            if forb:
+                                add("forbidden", ps, mt.end(), forb)
+                            elif gap_len == 0 or tail == prod:
+                                add("inserted" if gap_len else "shortened", ps, mt.end(), gap)
+                            else:
+                                add("inserted", ps, mt.end(), gap)
+                            break
+                        if gap_len == 0 and tail == prod and _pinyin(window) == _pinyin(place) \
+                                and all("\u3400" <= ch <= "\u9fff" for ch in window):
+                            add("homophone", ps, mt.end())
+                            break
+        # Overlapping candidates: the tightest wins (胶州白菜 rather than 胶州白菜新鲜大白菜).
+        hits: list[_Hit] = []
+        for h in sorted(cands, key=lambda h: (h.end - h.start, -h.score)):
+            if not any(h.start < o.end and o.start < h.end for o in hits):
+                hits.append(h)
+        return hits
+
+    # --- goods and origin ----------------------------------------------------------------
+    def _goods(self, g: _GI, ctx: MatchContext, hit: _Hit) -> tuple[bool, str, str]:
+        """(is the GI's product, reason zh, reason en)."""
+        listing = ctx.listing
+        segs = _segments(listing.category)
+        specific = segs[1:] if len(segs) > 1 else segs
+        for s in specific:
+            for t in g.terms:
+                if t == s or (len(t) >= 2 and t in s) or (len(s) >= 2 and s in t):
+                    return True, f"商品类目'{listing.category}'与地理标志产品'{g.gi.product}'相符", \
+                        f"category '{listing.category}' is the GI's product ({g.gi.product})"
+        title = t2s(_raw_compact(listing.title))
+        for n in g.names:
+            title = title.replace(n, "")
+        if hit.source.field == "title":
+            title = title.replace(t2s(hit.snippet), "")
+        term = next((t for t in sorted(g.terms, key=len, reverse=True) if t in title), None)
+        if not segs:
+            other = self.goods.from_title(title)
+            if other and g.classes and not (other & g.classes):
+                return False, "", ""
+            why = f"标题写明'{term}'" if term else f"标题商品为地理标志产品'{g.gi.product}'"
+            return True, f"{why}（未标注类目）", "no category; title names the GI's product"
+        leaf_classes = self.goods.from_category(segs[-1])
+        if term and (not leaf_classes or not g.classes or leaf_classes & g.classes):
+            return True, f"标题写明'{term}'，类目'{listing.category}'为同类商品", \
+                f"title names '{term}', category in the same Nice class"
+        return False, "", ""
+
+    def _origin(self, g: _GI, listing) -> tuple[str, str, str, Resolution | None, str]:
+        """(verdict, source, text, resolution, note): verdict inside/outside/undetermined/unknown."""
+        notes = []
+        tried: list[tuple[str, str, Resolution]] = []
+        if listing.origin and listing.origin.strip():
+            tried.append(("产地", listing.origin.strip(), resolve_location(listing.origin)))
+        if listing.seller_location and listing.seller_location.strip():
+            tried.append(("发货地", listing.seller_location.strip(), resolve_location(listing.seller_location)))
+        first_undetermined = None
+        for i, (src, text, res) in enumerate(tried):
+            if res.status in ("resolved", "ambiguous"):
+                v = relation(res, g.region_codes) if g.region_codes else "undetermined"
+                if v == "undetermined" and self._text_inside(g, text):
+                    v = "inside"
+                if v == "undetermined":
+                    if first_undetermined is None:
+                        first_undetermined = (src, text, res)
+                    continue
+                if v == "outside" and first_undetermined is not None:
+                    # the 产地 is coarse (山东 for a county-level region) and the shipping place is
+                    # elsewhere: the stated origin still wins, so it stays undetermined
+                    return ("undetermined",) + first_undetermined + ("; ".join(notes),)
+                return v, src, text, res, "; ".join(notes)
+            if self._text_inside(g, text):
+                return "inside", src, text, res, "; ".join(notes)
+            notes.append(f"{src}'{text}'无法识别（{res.reason}）")
+        if first_undetermined is not None:
+            return ("undetermined",) + first_undetermined + ("; ".join(notes),)
+        return "unknown", "", "", None, "; ".join(notes)
+
+    @staticmethod
+    def _text_inside(g: _GI, text: str) -> bool:
+        c = _raw_compact(t2s(text))
+        return any(t in c for t in g.region_texts)
+
+    def _judge(self, g: _GI, hit: _Hit, ctx: MatchContext) -> Match | None:
+        gi, listing = g.gi, ctx.listing
+        ok, goods_zh, goods_en = self._goods(g, ctx, hit)
+        if not ok:
+            return None
+        verdict, src, text, res, note = self._origin(g, listing)
+        if verdict == "inside":
+            return None
+        reasons, en = [], []
+        # 1. what was found, where
+        if hit.source.field == "image":
+            conf = hit.source.confidence
+            conf_s = f"（置信度{conf:.2f}）" if conf is not None else ""
+            where = f"图片文字'{(hit.source.text or '').strip()[:40]}'{conf_s}"
+        else:
+            where = FIELD_ZH.get(hit.source.field, hit.source.field)
+        if hit.form == "exact":
+            reasons.append(f"{where}含地理标志'{gi.name}'")
+        else:
+            desc = FORM_ZH[hit.form].format(gap=hit.gap, name=gi.name)
+            reasons.append(f"{where}含'{hit.snippet}'，{desc}")
+        en.append(f"{FIELD_EN.get(hit.source.field, hit.source.field)} has '{hit.snippet}' "
+                  f"({FORM_EN[hit.form]} of GI '{gi.name}')")
+        reasons.append(goods_zh)
+        en.append(goods_en)
+        # 2. where it comes from
+        score = hit.score
+        if verdict == "outside":
+            place = _place(src, text, res)
+            reasons.append(f"{place}不在保护区域（{g.region_desc}）内")
+            en.append(f"{'origin' if src == '产地' else 'seller location'} '{text}' is outside the region")
+            score += 10 if src == "产地" else 5
+            if src == "发货地" and not listing.origin:
+                reasons[-1] += "，未标注产地"
+        elif verdict == "undetermined":
+            reasons.append(f"{_place(src, text, res)}范围大于或跨越保护区域（{g.region_desc}），无法确认是否来自区域内")
+            en.append("location too coarse or ambiguous to tell inside from outside")
+            score = min(score, 50)
+        else:  # unknown
+            reasons.append(f"产地/发货地无法确认（{note or '未填写'}），不能判断是否来自保护区域（{g.region_desc}）")
+            en.append("origin unknown: neither the 产地 field nor the seller location could be placed")
+            score = 70 if hit.form == "forbidden" else 60
+            note = ""
+        if note:
+            reasons.append(note)
+        evidence = {"field": hit.source.field, "text": hit.source.text, "matched": hit.snippet, "form": hit.form,
+                    "location": {"source": {"产地": "origin", "发货地": "seller_location"}.get(src, ""),
+                                 "text": text, "status": res.status if res else "unknown",
+                                 "code": res.code if res else None, "name": res.name if res else None,
+                                 "verdict": verdict},
+                    "region_codes": list(g.region_codes), "reasons_en": en}
+        if hit.source.field == "image":
+            evidence.update(image=hit.source.image, box=hit.source.box, confidence=hit.source.confidence)
+        return Match(listing.listing_id, listing.platform, gi.id, "gi", max(0, min(100, score)), reasons, evidence)
+
+
+def _place(src: str, text: str, res: Resolution | None) -> str:
+    """产地'江苏 徐州'（江苏省徐州市） — the text as written and what it resolved to."""
+    if res is None:
+        return f"{src}'{text}'"
+    if res.ok:
+        return f"{src}'{text}'" + (f"（{res.name}）" if _raw_compact(res.name or "") != _raw_compact(text) else "")
+    return f"{src}'{text}'（{res.reason}）"
+
+
+_FIELD_ORDER = {"title": 0, "caption": 1, "image": 2, "description": 3}

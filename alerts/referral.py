@@ -44,29 +44,38 @@ def sha256_file(p: Path) -> str:
     return h.hexdigest()
 
 
-def check_chain(s: Session) -> tuple[bool, str, EvidenceRecord | None]:
-    """Verify the whole evidence ledger (store.ledger.verify when available, else the links)."""
-    try:
-        from store import ledger as ledger_mod
-    except ImportError:
-        ledger_mod = None
+def check_chain(s: Session, evidence_dir: Path) -> tuple[bool, str, EvidenceRecord | None]:
+    """Verify the whole evidence ledger's chain (store.ledger.verify, records only; the pack's own
+    files are checked one by one against their recorded SHA-256)."""
     head = s.scalar(select(EvidenceRecord).order_by(EvidenceRecord.seq.desc()).limit(1))
-    fn = getattr(ledger_mod, "verify", None) if ledger_mod else None
-    if fn is not None:
-        try:
-            res = fn(s)
-            ok = bool(getattr(res, "ok", res if isinstance(res, bool) else getattr(res, "valid", False)))
-            return ok, str(getattr(res, "message", "") or ("账本哈希链完整" if ok else "账本哈希链校验失败")), head
-        except TypeError:
-            pass
+    if head is None:
+        return True, "账本为空", None
+    try:
+        from store.ledger import verify
+    except ImportError:
+        verify = None
+    if verify is not None:
+        n, problems = verify(s, evidence_dir, check_files=False)
+        if problems:
+            return False, "账本校验失败：" + "；".join(str(p) for p in problems[:5]), head
+        return True, f"账本共 {n} 条，逐条哈希与前后链接校验一致，链头 #{head.seq} {head.entry_hash}", head
     prev = None
     for r in s.scalars(select(EvidenceRecord).order_by(EvidenceRecord.seq)):
         if prev is not None and r.prev_hash != prev.entry_hash:
             return False, f"账本第 {r.seq} 条的 prev_hash 与第 {prev.seq} 条的 entry_hash 不一致", head
         prev = r
-    if head is None:
-        return True, "账本为空", None
     return True, f"账本共 {head.seq} 条，前后哈希逐条衔接一致，链头 #{head.seq} {head.entry_hash}", head
+
+
+def chain_segment(s: Session, first_seq: int) -> list[list]:
+    """[seq, prev_hash, entry_hash] from `first_seq` to the head: links the pack's entries to the head."""
+    return [[r.seq, r.prev_hash, r.entry_hash] for r in
+            s.scalars(select(EvidenceRecord).where(EvidenceRecord.seq >= first_seq).order_by(EvidenceRecord.seq))]
+
+
+HASH_RULE = ("entry_hash = SHA-256(prev_hash + '\\n' + JSON of {listing_pk, platform, listing_id, kind, path, url, "
+             "captured_at (ISO, microseconds), sha256, size} with sorted keys, no spaces, UTF-8); the first entry's "
+             "prev_hash is 64 zeros (store/ledger.py)")
 
 
 def build_pack(s: Session, leads: list[Lead], output: Path, to: str, actor: str, evidence_dir: Path,
@@ -77,7 +86,7 @@ def build_pack(s: Session, leads: list[Lead], output: Path, to: str, actor: str,
     created_local = created.replace(tzinfo=timezone.utc).astimezone(zone)
     pack_id = f"MW-{created_local:%Y%m%d%H%M%S}-" + "-".join(str(l.id) for l in leads[:5])
     targets = load_targets(s)
-    ok_chain, chain_msg, head = check_chain(s)
+    ok_chain, chain_msg, head = check_chain(s, evidence_dir)
     files: dict[str, bytes | Path] = {}
     lead_docs, ledger_entries = [], []
 
@@ -111,7 +120,7 @@ def build_pack(s: Session, leads: list[Lead], output: Path, to: str, actor: str,
             doc["files"].append(f)
             ledger_entries.append({"seq": r.seq, "listing_pk": r.listing_pk, "platform": r.platform,
                                    "listing_id": r.listing_id, "kind": r.kind, "path": r.path, "url": r.url,
-                                   "captured_at": r.captured_at.isoformat(), "sha256": r.sha256, "size": r.size,
+                                   "captured_at": r.captured_at.isoformat(timespec="microseconds"), "sha256": r.sha256, "size": r.size,
                                    "prev_hash": r.prev_hash, "entry_hash": r.entry_hash})
         lead_docs.append(doc)
     all_files = [f for d in lead_docs for f in d["files"]]
@@ -125,9 +134,15 @@ def build_pack(s: Session, leads: list[Lead], output: Path, to: str, actor: str,
     files["leads.json"] = json.dumps({"pack_id": pack_id, "referred_to": to, "by": actor,
                                       "created_at": created.isoformat() + "Z", "leads": lead_docs},
                                      ensure_ascii=False, indent=2, default=str).encode("utf-8")
-    files["ledger.json"] = json.dumps({"chain_ok": ok_chain, "check": chain_msg,
-                                       "head": {"seq": head.seq, "entry_hash": head.entry_hash} if head else None,
-                                       "entries": ledger_entries}, ensure_ascii=False, indent=2).encode("utf-8")
+    head_file = evidence_dir / "LEDGER_HEAD"
+    first = min((e["seq"] for e in ledger_entries), default=None)
+    files["ledger.json"] = json.dumps({
+        "hash_rule": HASH_RULE, "chain_ok": ok_chain, "check": chain_msg,
+        "head": {"seq": head.seq, "entry_hash": head.entry_hash} if head else None,
+        "ledger_head_file": head_file.read_text(encoding="ascii").strip() if head_file.is_file() else None,
+        "entries": ledger_entries,
+        "chain_to_head": chain_segment(s, first) if first is not None else []},
+        ensure_ascii=False, indent=2).encode("utf-8")
     manifest = {"pack_id": pack_id, "created_at": created.isoformat() + "Z", "referred_to": to, "by": actor,
                 "lead_ids": [l.id for l in leads], "files": []}
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -217,8 +217,8 @@ class GIMatcher:
                         window = simp[ps:ps + len(place)]
                         gap = simp[ps + len(place):p]
                         if window == place:
-                            if gap_len == 0 and tail == prod:
-                                break  # the exact name: found above
+                            if any(n in simp[ps:mt.end()] for n in g.names):
+                                break  # the name itself (铁观音 ⊃ 观音): found above
                             forb = next((w for w in FORBIDDEN_WORDS if w in gap and
                                          (len(w) > 1 or gap.endswith(w) or gap.startswith(w))), None)
                             if forb:
@@ -234,7 +234,10 @@ class GIMatcher:
                             break
         # Overlapping candidates: the tightest wins (胶州白菜 rather than 胶州白菜新鲜大白菜).
         hits: list[_Hit] = []
-        for h in sorted(cands, key=lambda h: (h.end - h.start, -h.score)):
+        named = ("exact", "traditional")
+        for h in sorted(cands, key=lambda h: (not (h.form in named or (h.form == "forbidden" and h.gap and
+                                                                       any(n in simp[h.start:h.end] for n in g.names))),
+                                              h.end - h.start, -h.score)):
             if not any(h.start < o.end and o.start < h.end for o in hits):
                 hits.append(h)
         return hits
@@ -256,16 +259,24 @@ class GIMatcher:
         if hit.source.field == "title":
             title = title.replace(t2s(hit.snippet), "")
         term = next((t for t in sorted(g.terms, key=len, reverse=True) if t in title), None)
-        if not segs:
-            other = self.goods.from_title(title)
-            if other and g.classes and not (other & g.classes):
+        other = self.goods.from_title(title)
+        title_says_other = bool(other and g.classes and not (other & g.classes) and not term)
+        gi_segs = _segments(g.gi.category)
+        if not segs or (len(segs) < len(gi_segs) and gi_segs[:len(segs)] == segs):
+            # no category, or only a broader one on the GI's own path (食品饮料 for 食品饮料/水果)
+            if title_says_other:
                 return False, "", ""
             why = f"标题写明'{term}'" if term else f"标题商品为地理标志产品'{g.gi.product}'"
-            return True, f"{why}（未标注类目）", "no category; title names the GI's product"
+            where = f"类目'{listing.category}'" if segs else "未标注类目"
+            return True, f"{why}（{where}）", "no specific category; the title names the GI's product"
         leaf_classes = self.goods.from_category(segs[-1])
         if term and (not leaf_classes or not g.classes or leaf_classes & g.classes):
             return True, f"标题写明'{term}'，类目'{listing.category}'为同类商品", \
                 f"title names '{term}', category in the same Nice class"
+        if not gi_segs and leaf_classes and g.classes and leaf_classes & g.classes and not title_says_other:
+            cls = "、".join(str(c) for c in sorted(leaf_classes & g.classes))
+            return True, f"类目'{listing.category}'与地理标志产品'{g.gi.product}'同属第{cls}类", \
+                f"category in the GI product's Nice class {cls}"
         return False, "", ""
 
     def _origin(self, g: _GI, listing) -> tuple[str, str, str, Resolution | None, str]:

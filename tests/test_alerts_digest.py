@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.test_alerts_support import cli, leads, listing, seed
+from tests.test_alerts_support import cli, leads, listing, seed, no_browser_screenshots  # noqa: F401
 
 FAKE = "复刻 贵州茅台 飞天53度 酱香型白酒 500ml"
 

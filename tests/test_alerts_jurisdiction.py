@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_alerts_support import cli, leads, listing, seed
+from tests.test_alerts_support import cli, leads, listing, seed, no_browser_screenshots  # noqa: F401
 
 BUREAUS = """\
 bureaus:

@@ -2,7 +2,7 @@
 transitions are refused with a message that says what to do instead."""
 from __future__ import annotations
 
-from tests.test_alerts_support import cli, leads, listing, seed
+from tests.test_alerts_support import cli, leads, listing, seed, no_browser_screenshots  # noqa: F401
 
 
 def _two_leads(tmp_path):

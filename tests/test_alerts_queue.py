@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.test_alerts_support import cli, leads, listing, seed, write_jsonl
+from tests.test_alerts_support import cli, leads, listing, seed, write_jsonl, no_browser_screenshots  # noqa: F401
 
 FAKE = "复刻 贵州茅台 飞天53度 酱香型白酒 500ml"
 

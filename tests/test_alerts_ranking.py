@@ -1,7 +1,7 @@
 """Ranking of the daily queue: the order follows the rules officers expect and explains itself."""
 from __future__ import annotations
 
-from tests.test_alerts_support import cli, leads, listing, seed
+from tests.test_alerts_support import cli, leads, listing, seed, no_browser_screenshots  # noqa: F401
 
 NIKE = "顶级版 NIKE Air Jordan 1 篮球鞋"
 

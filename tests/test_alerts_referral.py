@@ -7,7 +7,7 @@ import json
 import zipfile
 from datetime import datetime
 
-from tests.test_alerts_support import cli, leads, listing, seed
+from tests.test_alerts_support import cli, leads, listing, seed, no_browser_screenshots  # noqa: F401
 
 FAKE = "复刻 贵州茅台 飞天53度 酱香型白酒 500ml"
 

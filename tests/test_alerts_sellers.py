@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.test_alerts_support import cli, leads, listing, seed
+from tests.test_alerts_support import cli, leads, listing, seed, no_browser_screenshots  # noqa: F401
 
 FAKE = "复刻 贵州茅台 飞天53度 酱香型白酒 500ml"
 

@@ -1,0 +1,112 @@
+"""The OCR backend: image bytes in, raw text boxes out (rapidocr-onnxruntime, PP-OCRv4, CPU).
+
+The detection, direction and recognition models ship inside the ``rapidocr_onnxruntime`` wheel,
+so nothing is downloaded at run time. One engine is built lazily per process and kept; it runs
+single-threaded so that parallelism comes from worker processes (see ``matcher.ocr``), which
+scales better on small machines than ONNX intra-op threads.
+
+Everything here is safe to call in a worker process: :func:`read_bytes` never raises, it returns
+``{"boxes": [...]}`` or ``{"rejected": reason, "message": ...}``.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from .images import ImageRejected, decode_image, fit_within
+
+# Longer side an image is reduced to before detection. Product photos and live-room frames keep
+# their printed text readable at this size; bigger images only cost time.
+MAX_SIDE = 1280
+# Boxes below this recognition score are not even kept in the cache (pure noise); the reader
+# applies its own, higher, confidence floor when it turns boxes into text.
+RAW_MIN_SCORE = 0.3
+DET_LIMIT_SIDE = 736  # rapidocr's default: the shorter side is brought up to this for detection
+
+try:
+    from importlib.metadata import version as _pkg_version
+    _RAPIDOCR_VERSION = _pkg_version("rapidocr-onnxruntime")
+except Exception:  # pragma: no cover - metadata missing in odd installs
+    _RAPIDOCR_VERSION = "unknown"
+
+# Cached results are only reused when they were produced by the same engine and settings.
+ENGINE_KEY = f"rapidocr-onnxruntime-{_RAPIDOCR_VERSION}/ppocrv4/det{DET_LIMIT_SIDE}/max{MAX_SIDE}/s{RAW_MIN_SCORE}"
+
+_ENGINE = None
+_ENGINE_THREADS = None
+
+
+def _quiet_rapidocr_logger() -> None:
+    # rapidocr attaches a DEBUG stream handler to its logger at import; keep our stderr clean.
+    lg = logging.getLogger("RapidOCR")
+    lg.setLevel(logging.WARNING)
+
+
+def available() -> bool:
+    """Whether the OCR package can be imported (it is a pinned dependency; this is for clear errors)."""
+    try:
+        import rapidocr_onnxruntime  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def get_engine(threads: int = 1):
+    """The process-wide RapidOCR instance (built on first use, ~0.5 s)."""
+    global _ENGINE, _ENGINE_THREADS
+    if _ENGINE is None or _ENGINE_THREADS != threads:
+        from rapidocr_onnxruntime import RapidOCR
+
+        _quiet_rapidocr_logger()
+        _ENGINE = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1,
+                           text_score=RAW_MIN_SCORE, det_limit_side_len=DET_LIMIT_SIDE)
+        _quiet_rapidocr_logger()
+        _ENGINE_THREADS = threads
+    return _ENGINE
+
+
+def init_worker(threads: int = 1) -> None:
+    """Process-pool initializer: build the engine before the first image arrives."""
+    get_engine(threads)
+
+
+def _quad(box) -> list[list[int]]:
+    return [[int(round(float(x))), int(round(float(y)))] for x, y in box]
+
+
+def read_image(img, threads: int = 1) -> list[dict]:
+    """OCR a decoded PIL image; boxes are in the image's own pixel coordinates."""
+    small = fit_within(img, MAX_SIDE)
+    sx = img.size[0] / small.size[0]
+    sy = img.size[1] / small.size[1]
+    result, _ = get_engine(threads)(small)
+    boxes = []
+    for box, text, score in result or ():
+        text = (text or "").strip()
+        if not text:
+            continue
+        q = [[x * sx, y * sy] for x, y in box]
+        boxes.append({"text": text, "box": _quad(q), "confidence": round(float(score), 4)})
+    return boxes
+
+
+def read_bytes(data: bytes, src: str = "<bytes>", threads: int = 1) -> dict:
+    """Decode (safely) and OCR one image. Never raises.
+
+    Returns ``{"boxes": [{"text", "box", "confidence"}...], "width", "height", "seconds"}`` or
+    ``{"rejected": reason, "message": text}`` (reason as in ``matcher.images``, or ``ocr_failed``).
+    """
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    try:
+        img = decode_image(data, src, mode="RGB")
+    except ImageRejected as e:
+        return {"rejected": e.reason, "message": e.message}
+    except Exception as e:  # defensive: the image module should have converted it
+        return {"rejected": "corrupt", "message": f"{type(e).__name__}: {e}"[:200]}
+    try:
+        boxes = read_image(img, threads)
+    except Exception as e:
+        return {"rejected": "ocr_failed", "message": f"OCR failed: {type(e).__name__}: {e}"[:200]}
+    return {"boxes": boxes, "width": img.size[0], "height": img.size[1],
+            "seconds": round(time.perf_counter() - t0, 4), "cpu_seconds": round(time.process_time() - c0, 4)}

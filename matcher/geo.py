@@ -352,7 +352,8 @@ def relation(res: Resolution, region_codes) -> str:
     region = [gz.current_code(r) for r in region_codes]
     if not region:
         return "undetermined"
-    codes = [res.code] if res.ok else list(res.candidates)
+    # a resolved province with ambiguous counties below it (江苏 鼓楼) is judged by its candidates
+    codes = list(res.candidates) if res.candidates else [res.code] if res.ok else []
     if not codes:
         return "undetermined"
     verdicts = set()

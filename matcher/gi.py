@@ -250,7 +250,8 @@ class GIMatcher:
         specific = segs[1:] if len(segs) > 1 else segs
         for s in specific:
             for t in g.terms:
-                if t == s or (len(t) >= 2 and t in s) or (len(s) >= 2 and s in t):
+                # Chinese compounds are head-final: 新鲜水果 is 水果, 水果刀 is not
+                if t == s or (len(t) >= 2 and s.endswith(t)) or (len(s) >= 2 and t.endswith(s)):
                     return True, f"商品类目'{listing.category}'与地理标志产品'{g.gi.product}'相符", \
                         f"category '{listing.category}' is the GI's product ({g.gi.product})"
         title = t2s(_raw_compact(listing.title))
@@ -273,7 +274,8 @@ class GIMatcher:
         if term and (not leaf_classes or not g.classes or leaf_classes & g.classes):
             return True, f"标题写明'{term}'，类目'{listing.category}'为同类商品", \
                 f"title names '{term}', category in the same Nice class"
-        if not gi_segs and leaf_classes and g.classes and leaf_classes & g.classes and not title_says_other:
+        same_dept = not gi_segs or gi_segs[0] == segs[0]
+        if same_dept and leaf_classes and g.classes and leaf_classes & g.classes and not title_says_other:
             cls = "、".join(str(c) for c in sorted(leaf_classes & g.classes))
             return True, f"类目'{listing.category}'与地理标志产品'{g.gi.product}'同属第{cls}类", \
                 f"category in the GI product's Nice class {cls}"

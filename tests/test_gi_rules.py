@@ -207,3 +207,9 @@ def test_gi_without_a_category_is_gated_by_nice_class():
     m = GIMatcher(Watchlist(geographical_indications=[gi]))
     lead(m, listing("洛川苹果 红富士 10斤", "生鲜/水果", "山东 烟台"), "gi-luochuan-apple")
     no_lead(m, listing("洛川苹果 图案 抱枕", "家纺/抱枕", "山东 烟台"), "gi-luochuan-apple")
+
+
+def test_category_words_are_compared_by_their_head_noun(matcher):
+    # 新鲜水果 is fruit; 水果刀 (a fruit knife) is not
+    lead(matcher, listing("库尔勒香梨 5斤", "生鲜/新鲜水果", "河北 石家庄"), "gi-korla-pear")
+    no_lead(matcher, listing("库尔勒香梨 5斤 礼品", "厨具/水果刀", "河北 石家庄"), "gi-korla-pear")

@@ -37,7 +37,6 @@ MANUAL_ALIASES = [
     ("郫县", "510117", "old name (郫县 → 郫都区, 2016)"),
     ("襄樊", "420600", "old name (襄樊市 → 襄阳市, 2010)"),
     ("襄樊市", "420600", "old name (襄樊市 → 襄阳市, 2010)"),
-    ("思茅", "530800", "old name (思茅市 → 普洱市, 2007)"),
     ("思茅市", "530800", "old name (思茅市 → 普洱市, 2007)"),
     ("鄞县", "330212", "old name (鄞县 → 鄞州区, 2002)"),
     ("绍兴县", "330603", "old name (绍兴县 → 柯桥区, 2013)"),
@@ -86,7 +85,8 @@ def read_snapshot(jionlp_dir: Path):
         parents[depth] = code
         if depth and code == parent:  # a municipality repeated as its own city; HK/Macao districts
             continue
-        if depth == 2 and code[4:] >= "70" and code[4:] <= "79" and not name.endswith(("市", "县", "旗")):
+        if depth == 2 and (("70" <= code[4:] <= "79" and not name.endswith(("市", "县", "旗")))
+                           or re.search(r"(开发区|示范区|管理区|园区|实验区)$", name) or name == "天府新区"):
             # NBS statistical units (development zones): not GB/T 2260 divisions; alias to the city
             pseudo.append((name, parent))
             continue

@@ -33,6 +33,7 @@ CODE_FIXES = {
 STALE = {"澄江县"}
 # Old names that neither source links to the current unit by name.
 MANUAL_ALIASES = [
+    ("内蒙", "150000", "common abbreviation of 内蒙古自治区"),
     ("澄江县", "530481", "old name (澄江县 → 澄江市, 2019)"),
     ("郫县", "510117", "old name (郫县 → 郫都区, 2016)"),
     ("襄樊", "420600", "old name (襄樊市 → 襄阳市, 2010)"),

@@ -26,19 +26,20 @@ class GoodsClassifier:
         self._title_keys = sorted(self.title, key=len, reverse=True)
 
     def from_category(self, category: str) -> frozenset[int]:
-        out: set[int] = set()
-        for seg in _SPLIT.split(category or ""):
+        """Classes of the deepest recognised segment of a category path (运动户外/运动鞋 -> 25,
+        not 25 and 28): the leaf names the goods, its parents only the department."""
+        for seg in reversed(_SPLIT.split(category or "")):
             seg = seg.strip()
             if not seg:
                 continue
             if seg in self.category:
-                out |= self.category[seg]
+                if self.category[seg]:
+                    return self.category[seg]
                 continue
             for k in self._cat_keys:
-                if k in seg:
-                    out |= self.category[k]
-                    break
-        return frozenset(out)
+                if k in seg and self.category[k]:
+                    return self.category[k]
+        return frozenset()
 
     def from_title(self, title: str) -> frozenset[int]:
         out: set[int] = set()

@@ -127,10 +127,12 @@ _SYL: dict[str, str] = {}
 
 
 def near_syllable(py: str) -> str:
-    """Fuzzy pinyin (模糊音) as speakers of many dialects hear it: zh/z, ch/c, sh/s, n/l, and
-    -ng/-n after a, e, i (三鑫 xin for 三星 xing)."""
+    """Fuzzy pinyin (模糊音) as speakers of many dialects hear it: zh/z/j, ch/c/q, sh/s/x, n/l,
+    and -ng/-n after a, e, i (三鑫 xin for 三星 xing, 古奇 qi for 古驰 chi)."""
     if py[:2] in ("zh", "ch", "sh"):
         py = py[0] + py[2:]
+    elif py[:1] in ("j", "q", "x"):
+        py = {"j": "z", "q": "c", "x": "s"}[py[0]] + py[1:]
     elif py[:1] == "n" and len(py) > 1 and py[1] != "g":
         py = "l" + py[1:]
     if py.endswith("ng") and not py.endswith("ong") and len(py) > 2:

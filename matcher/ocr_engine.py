@@ -22,6 +22,9 @@ MAX_SIDE = 1280
 # applies its own, higher, confidence floor when it turns boxes into text.
 RAW_MIN_SCORE = 0.3
 DET_LIMIT_SIDE = 736  # rapidocr's default: the shorter side is brought up to this for detection
+# A character's runner-up reading is kept as an alternative when the recogniser gave it at least
+# this probability (叁 read as 参 with 叁 at 0.39): OCR confusions of similar glyphs are common.
+ALT_MIN_PROB = 0.2
 
 try:
     from importlib.metadata import version as _pkg_version
@@ -30,7 +33,7 @@ except Exception:  # pragma: no cover - metadata missing in odd installs
     _RAPIDOCR_VERSION = "unknown"
 
 # Cached results are only reused when they were produced by the same engine and settings.
-ENGINE_KEY = f"rapidocr-onnxruntime-{_RAPIDOCR_VERSION}/ppocrv4/det{DET_LIMIT_SIDE}/max{MAX_SIDE}/s{RAW_MIN_SCORE}"
+ENGINE_KEY = f"rapidocr-onnxruntime-{_RAPIDOCR_VERSION}/ppocrv4/det{DET_LIMIT_SIDE}/max{MAX_SIDE}/s{RAW_MIN_SCORE}/alt{ALT_MIN_PROB}"
 
 _ENGINE = None
 _ENGINE_THREADS = None
@@ -60,9 +63,49 @@ def get_engine(threads: int = 1):
         _quiet_rapidocr_logger()
         _ENGINE = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1,
                            text_score=RAW_MIN_SCORE, det_limit_side_len=DET_LIMIT_SIDE)
+        rec = _ENGINE.text_rec
+        rec.postprocess_op = _AlternativesDecode(rec.postprocess_op)
         _quiet_rapidocr_logger()
         _ENGINE_THREADS = threads
     return _ENGINE
+
+
+class _AlternativesDecode:
+    """Wraps rapidocr's CTC decoder: same (text, score), plus per-character probabilities and the
+    runner-up character where the recogniser hesitated, as a third element."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.chars = inner.character
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def __call__(self, preds, return_word_box: bool = False, **kwargs):
+        import numpy as np
+
+        res = self.inner(preds, return_word_box, **kwargs)
+        if return_word_box:
+            return res
+        out = []
+        for b, r in enumerate(res):
+            p = preds[b]
+            idx = p.argmax(axis=1)
+            sel = np.ones(len(idx), dtype=bool)
+            sel[1:] = idx[1:] != idx[:-1]
+            sel &= idx != 0  # blank
+            probs, alts = [], []
+            for pos, t in enumerate(np.nonzero(sel)[0]):
+                row = p[t]
+                top2 = np.argpartition(row, -2)[-2:]
+                second = int(top2[0] if row[top2[0]] < row[top2[1]] else top2[1])
+                probs.append(round(float(row[idx[t]]), 3))
+                if second != 0 and float(row[second]) >= ALT_MIN_PROB and second < len(self.chars):
+                    ch = self.chars[second]
+                    if ch.strip():
+                        alts.append([pos, ch, round(float(row[second]), 3)])
+            out.append((r[0], r[1], {"char_probs": probs, "alternatives": alts}))
+        return out
 
 
 def init_worker(threads: int = 1) -> None:
@@ -81,12 +124,21 @@ def read_image(img, threads: int = 1) -> list[dict]:
     sy = img.size[1] / small.size[1]
     result, _ = get_engine(threads)(small)
     boxes = []
-    for box, text, score in result or ():
-        text = (text or "").strip()
+    for box, raw, score, *extra in result or ():
+        raw = raw or ""
+        text = raw.strip()
         if not text:
             continue
         q = [[x * sx, y * sy] for x, y in box]
-        boxes.append({"text": text, "box": _quad(q), "confidence": round(float(score), 4)})
+        d = {"text": text, "box": _quad(q), "confidence": round(float(score), 4)}
+        info = extra[0] if extra and isinstance(extra[0], dict) else None
+        if info and len(info["char_probs"]) == len(raw):
+            lead = len(raw) - len(raw.lstrip())
+            alts = [[pos - lead, ch, pr] for pos, ch, pr in info["alternatives"] if 0 <= pos - lead < len(text)]
+            if alts:
+                d["char_probs"] = info["char_probs"][lead:lead + len(text)]
+                d["alternatives"] = alts
+        boxes.append(d)
     return boxes
 
 

@@ -17,12 +17,15 @@ from dataclasses import dataclass
 
 # A box whose recognition score is below this is treated as unreadable and dropped.
 MIN_CONFIDENCE = 0.6
-# Very short texts (one or two characters) are where OCR invents things from shapes and logos,
-# so they need more confidence.
+# Very short Latin texts (one or two letters) are where OCR invents things from shapes and logo
+# artwork, so they need more confidence.
 MIN_CONFIDENCE_SHORT = 0.75
+# At most this many alternative readings (runner-up characters) are offered per box.
+MAX_ALTERNATIVES = 2
 
 _MEANINGFUL = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 _ASCII_ALNUM = re.compile(r"[0-9A-Za-z]")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def meaningful_len(text: str) -> int:
@@ -35,7 +38,8 @@ def keep_box(text: str, confidence: float, min_confidence: float = MIN_CONFIDENC
     n = meaningful_len(text)
     if n == 0:
         return False
-    floor = max(min_confidence, min_confidence_short) if n <= 2 else min_confidence
+    short_latin = n <= 2 and not _CJK.search(text)
+    floor = max(min_confidence, min_confidence_short) if short_latin else min_confidence
     return confidence >= floor
 
 
@@ -74,7 +78,7 @@ def _neighbours(a: _Geo, b: _Geo) -> bool:
     if a.ux * b.ux + a.uy * b.uy < math.cos(math.radians(12)):
         return False
     hmax, hmin = max(a.h, b.h), min(a.h, b.h)
-    if hmax > 1.6 * hmin:
+    if hmax > 1.3 * hmin:
         return False
     ddx, ddy = b.cx - a.cx, b.cy - a.cy
     along = ddx * a.ux + ddy * a.uy
@@ -153,9 +157,33 @@ def lines(raw: list[dict], min_confidence: float = MIN_CONFIDENCE,
         for i, b in enumerate(kept):
             if i in joined_members and meaningful_len(b["text"]) <= 1:
                 continue  # a one-character fragment only means something inside its line
-            singles.append({"text": b["text"], "box": [list(map(int, p)) for p in b["box"]],
-                            "confidence": round(float(b["confidence"]), 4), "parts": 1})
+            box = [list(map(int, p)) for p in b["box"]]
+            singles.append({"text": b["text"], "box": box, "confidence": round(float(b["confidence"]), 4),
+                            "parts": 1})
+            for alt_text, alt_conf in alternatives(b):
+                if keep_box(alt_text, alt_conf, min_confidence, min_confidence_short):
+                    singles.append({"text": alt_text, "box": box, "confidence": alt_conf, "parts": 1,
+                                    "alternative_of": b["text"]})
     return singles + out
+
+
+def alternatives(b: dict, limit: int = MAX_ALTERNATIVES) -> list[tuple[str, float]]:
+    """Other readings of a box: one hesitant character replaced by the recogniser's runner-up.
+
+    The confidence of an alternative is computed like the box's own (the mean per-character
+    probability), with the runner-up's probability at the replaced position.
+    """
+    text, probs, alts = b.get("text") or "", b.get("char_probs"), b.get("alternatives")
+    if not alts or not probs or len(probs) != len(text):
+        return []
+    out = []
+    for pos, ch, pr in sorted(alts, key=lambda a: -float(a[2]))[:limit]:
+        if not (0 <= pos < len(text)) or text[pos] == ch:
+            continue
+        p = list(probs)
+        p[pos] = float(pr)
+        out.append((text[:pos] + ch + text[pos + 1:], round(sum(p) / len(p), 4)))
+    return out
 
 
 def _join_parts(parts: list[tuple[str, float, float]], h: float) -> str:

@@ -34,7 +34,8 @@ from .text_rules import (STYLE_GENERIC, WordAligner, brand_after, find_cues, fol
                          indicative_after, indicative_before, style_after, style_before)
 from .types import Match, MatchContext, TextSource
 from .variants import (FOLD0, PHON, VIS, CompiledMark, Form, _CONF, _T2S, compile_forms, is_cjk,
-                       is_kana, look_alike_char, near_sound_char, phon_keys, sound_alike_char, vis)
+                       is_kana, look_alike_char, near_sound_char, sound_alike_char, sound_pair_keys, vis,
+                       TRI_RAW, VIS_RAW)
 
 # Base score of a hit by how the text relates to the registered mark (before context signals).
 BASE = {
@@ -113,14 +114,18 @@ class TextMatcher:
             if not forms:
                 continue
             cm = CompiledMark(len(self.marks), mark, ent, forms, frozenset(mark.nice_classes or ()))
+            cm.anywhere = bool(mark.well_known or not cm.classes)
+            cm.lens = [len(f.k0) for f in forms]
             self.marks.append(cm)
             for fi, f in enumerate(forms):
                 k1 = vis(f.k0)
                 add(k1, (cm.idx, fi, "v", len(k1)))
                 if f.cjk:
-                    for pk in phon_keys(f.k0):
-                        add(pk, (cm.idx, fi, "p", len(pk)))
-                    if len(f.k0) >= 3 and all(is_cjk(c) for c in f.k0):
+                    # homophones keep at least one character: look up each adjacent pair of the
+                    # mark's characters with one exact and the other by sound
+                    for pk, k in sound_pair_keys(f.k0):
+                        add(pk, (cm.idx, fi, "s", k))
+                    if len(f.k0) >= 4 and all(is_cjk(c) for c in f.k0):
                         add(vis(f.k0[:-1]), (cm.idx, fi, "pre", len(f.k0) - 1))
                         add(vis(f.k0[1:]), (cm.idx, fi, "suf", len(f.k0) - 1))
                 if f.latin and f.origin != "pinyin" and len(f.k0) >= 7:
@@ -128,7 +133,10 @@ class TextMatcher:
                         self.fuzzy.setdefault(d, []).append((cm.idx, fi))
         self.automaton = ahocorasick.Automaton()
         for k, v in keys.items():
-            self.automaton.add_word(k, tuple(v))
+            # payload entries carry what the goods gate needs, so no lookup happens per hit
+            self.automaton.add_word(k, tuple(
+                (mi, fi, kk, kl, self.marks[mi].lens[fi], self.marks[mi].anywhere, self.marks[mi].classes)
+                for mi, fi, kk, kl in v))
         if keys:
             self.automaton.make_automaton()
         self.n_keys = len(keys)
@@ -139,13 +147,11 @@ class TextMatcher:
     # --- candidates -----------------------------------------------------------------------------
 
     def _candidates(self, text: str):
-        k0 = text.translate(FOLD0)
-        if not k0:
-            return k0, ()
-        cands = ()
-        if self.n_keys:
-            cands = list(self.automaton.iter(k0.translate(VIS) + "\x00" + k0.translate(PHON)))
-        return k0, cands
+        """Automaton hits over layer 1 and the sound triples of a raw text: [(end, payload)]."""
+        k1 = text.translate(VIS_RAW)
+        if not k1 or not self.n_keys:
+            return len(k1), ()
+        return len(k1), list(self.automaton.iter(k1 + "\x00" + text.translate(TRI_RAW)))
 
     def _fuzzy_tokens(self, text: str):
         for m in _LATIN_TOKEN.finditer(text):
@@ -269,42 +275,54 @@ class TextMatcher:
         run = "".join(parts[a:b])
         return self.aligner.aligned(run, r0 - a, r1 - a)
 
-    def _verify(self, src: TextSource, k0: str, cands, fuzzy) -> list[Hit]:
-        text = src.text
-        parts = [FOLD0[ord(ch)] for ch in text]
-        idx: list[int] = []
-        for i, p in enumerate(parts):
-            idx.extend([i] * len(p))
-        n0 = len(k0)
-        hits: list[Hit] = []
-        seen: set = set()
-        windows = []
+    def _windows(self, n0: int, cands, classes: frozenset[int]) -> set[tuple[int, int, int, int]]:
+        """Candidate windows (mark, form, start, end in layer-0 positions) of marks that can match
+        on these goods at all (the goods gate is applied before any verification)."""
+        out: set[tuple[int, int, int, int]] = set()
         for end, payload in cands:
+            tri = end > n0
+            k = (end - n0 - 1) // 3 if tri else -1   # sound triples: index of the key's 2nd char
             e = end + 1
-            if e > n0:
-                e -= n0 + 1
-            for mi, fi, kk, klen in payload:
-                form = self.marks[mi].forms[fi]
-                if kk == "pre":
-                    ws, we = e - klen, e - klen + len(form.k0)
+            for mi, fi, kk, klen, flen, anywhere, mclasses in payload:
+                if not (anywhere or not classes or classes & mclasses):
+                    continue
+                if kk == "s":
+                    if not tri:
+                        continue
+                    ws = k - klen
+                    we = ws + flen
+                elif tri:
+                    continue
+                elif kk == "pre":
+                    ws = e - klen
+                    we = ws + flen
                 elif kk == "suf":
-                    ws, we = e - len(form.k0), e
+                    ws, we = e - flen, e
                 else:
                     ws, we = e - klen, e
                 if ws < 0 or we > n0:
                     continue
-                windows.append((mi, fi, ws, we))
-        for mi, fi, ws, we in windows:
-            key = (mi, fi, ws, we)
-            if key in seen:
-                continue
-            seen.add(key)
+                out.add((mi, fi, ws, we))
+        return out
+
+    def _verify(self, src: TextSource, windows, fuzzy, classes: frozenset[int] = frozenset()) -> list[Hit]:
+        text = src.text
+        k0 = text.translate(FOLD0)
+        n0 = len(k0)
+        parts: list[str] | None = None
+        idx: list[int] = []
+        hits: list[Hit] = []
+        for mi, fi, ws, we in sorted(windows):
             cm = self.marks[mi]
             form = cm.forms[fi]
             res = self._compare(form, k0[ws:we])
             if res is None:
                 continue
             kind, subs = res
+            if parts is None:  # raw character -> layer-0 positions, only once something verified
+                parts = [FOLD0[ord(ch)] for ch in text]
+                for i, p in enumerate(parts):
+                    idx.extend([i] * len(p))
             r0, r1 = idx[ws], idx[we - 1] + 1
             # the raw span must start and end on the hit (a char folding to 2 chars may straddle)
             if (ws > 0 and idx[ws - 1] == r0) or (we < n0 and idx[we] == r1 - 1):
@@ -314,15 +332,19 @@ class TextMatcher:
                 kind = self._surface_kind(form, raw)
             elif form.origin == "pinyin":
                 kind = "pinyin"
-            if not self._aligned(parts, r0, r1):
-                continue
             if kind in ("homophone", "nearsound", "lookalike", "similar") and form.cjk:
                 # an ordinary dictionary word is not a disguised mark (unless it is the mark's)
                 if self.aligner.word_freq(k0[ws:we]) >= 50:
                     continue
+            if not self._aligned(parts, r0, r1):
+                continue
             hits.append(self._context(cm, form, kind, src, r0, r1, raw, subs, k0, ws, we))
         for r0, r1, mi, fi in fuzzy:
             cm = self.marks[mi]
+            if not (cm.anywhere or not classes or classes & cm.classes):
+                continue
+            if parts is None:
+                parts = [FOLD0[ord(ch)] for ch in text]
             form = cm.forms[fi]
             tok = fold(text[r0:r1]).translate(VIS)
             if Levenshtein.distance(tok, vis(form.k0)) > 1:
@@ -372,11 +394,12 @@ class TextMatcher:
     def match(self, ctx: MatchContext) -> list[Match]:
         hits: list[Hit] = []
         for src in self._sources(ctx):
-            k0, cands = self._candidates(src.text)
-            fuzzy = list(self._fuzzy_tokens(src.text)) if self.fuzzy else []
-            if not cands and not fuzzy:
+            n0, cands = self._candidates(src.text)
+            windows = self._windows(n0, cands, ctx.goods_classes) if cands else ()
+            fuzzy = list(self._fuzzy_tokens(src.text)) if self.fuzzy else ()
+            if not windows and not fuzzy:
                 continue
-            hits.extend(self._verify(src, k0, cands, fuzzy))
+            hits.extend(self._verify(src, windows, fuzzy, ctx.goods_classes))
         if not hits:
             return []
         return self._score(ctx, hits)

@@ -93,7 +93,16 @@ def fold0(text: str) -> str:
 
 # --- layer 1: visual skeleton -------------------------------------------------------------------
 
-VIS: dict[int, str] = {}
+class _IdentityMissing(dict):
+    """translate table whose unmapped characters map to themselves (remembered, so translate
+    never takes the slow LookupError path twice for a character)."""
+
+    def __missing__(self, code: int) -> str:
+        v = self[code] = chr(code)
+        return v
+
+
+VIS: dict[int, str] = _IdentityMissing()
 for _s, _d in _CONF.leet.items():
     VIS[ord(_s)] = _d
 for _s, _d in _CONF.lookalike.items():
@@ -106,6 +115,7 @@ def vis(k0: str) -> str:
     return k0.translate(VIS)
 
 
+@lru_cache(maxsize=262144)
 def look_alike_char(a: str, b: str) -> bool:
     """Direct look-alike pair (形近字, kana/CJK, leet/confusable Latin)."""
     if a == b:
@@ -149,10 +159,25 @@ def _syl(py: str) -> str:
     return c
 
 
-PHON: dict[int, str] = {}
+PHON: dict[int, str] = _IdentityMissing()
 # near-sound class of a reading -> classes of the default readings of characters that can be read
-# so (勒 is read lei by default but also le: a seller may use it for 乐 le)
+# so (勒 is read lei by default but also le: a seller may use it for 乐 le), weighted by how common
+# the character is (jieba's dictionary counts of the character as a word)
 _ALSO: dict[str, dict[str, int]] = {}
+
+
+def _char_freq() -> dict[str, int]:
+    try:
+        import jieba
+
+        jieba.setLogLevel(60)
+        jieba.initialize()
+        return {w: f for w, f in jieba.dt.FREQ.items() if len(w) == 1}
+    except Exception:  # pragma: no cover - jieba is a dependency; counts only order candidates
+        return {}
+
+
+_CF = _char_freq()
 for _code, _pys in pinyin_dict.items():
     _rs = []
     for _p in _pys.split(","):
@@ -167,7 +192,7 @@ for _code, _pys in pinyin_dict.items():
     if 0x4E00 <= _code <= 0x9FFF:
         for _r in _rs[1:]:
             _d = _ALSO.setdefault(_syl(_r), {})
-            _d[PHON[_code]] = _d.get(PHON[_code], 0) + 1
+            _d[PHON[_code]] = _d.get(PHON[_code], 0) + 1 + _CF.get(_ch, 0)
 for _d, _num in zip("0123456789", "零一二三四五六七八九"):
     READINGS[_d] = READINGS.get(_num, ())
     if READINGS[_d]:
@@ -178,6 +203,7 @@ def phon(k0: str) -> str:
     return k0.translate(PHON)
 
 
+@lru_cache(maxsize=262144)
 def sound_alike_char(a: str, b: str) -> bool:
     """Same toneless reading (any of the characters' readings)."""
     if a == b:
@@ -186,32 +212,77 @@ def sound_alike_char(a: str, b: str) -> bool:
     return bool(ra and rb and set(ra) & set(rb))
 
 
+@lru_cache(maxsize=262144)
 def near_sound_char(a: str, b: str) -> bool:
     """Same reading up to fuzzy pinyin (zh/z, ch/c, sh/s, n/l, -ng/-n)."""
     ra, rb = READINGS.get(a), READINGS.get(b)
     return bool(ra and rb and {near_syllable(x) for x in ra} & {near_syllable(x) for x in rb})
 
 
-def phon_keys(k0: str, limit: int = 64, per_char: int = 6) -> list[str]:
-    """Sound-skeleton keys of a mark: for each character the near-sound classes of its readings,
-    plus the default-reading classes of characters that can also be read that way."""
-    opts = []
-    for ch in k0:
-        rs = READINGS.get(ch)
-        if not (rs and is_cjk(ch)):
-            opts.append([ch])
-            continue
-        o: list[str] = []
-        for r in rs[:3]:
-            c = _syl(r)
-            if c not in o:
+def sound_options(ch: str, per_char: int = 4) -> list[str]:
+    """Layer-2 symbols a character sounding like ch can have in a text: the near-sound classes of
+    ch's readings, plus the default-reading classes of characters that can also be read so."""
+    rs = READINGS.get(ch)
+    if not (rs and is_cjk(ch)):
+        return [ch]
+    o: list[str] = []
+    for r in rs[:3]:
+        c = _syl(r)
+        if c not in o:
+            o.append(c)
+    for r in rs[:3]:
+        for c, _n in sorted(_ALSO.get(_syl(r), {}).items(), key=lambda kv: -kv[1]):
+            if c not in o and len(o) < per_char:
                 o.append(c)
-        for r in rs[:3]:
-            for c, _n in sorted(_ALSO.get(_syl(r), {}).items(), key=lambda kv: -kv[1]):
-                if c not in o and len(o) < per_char:
-                    o.append(c)
-        opts.append(o)
+    return o
+
+
+def phon_keys(k0: str, limit: int = 64, per_char: int = 6) -> list[str]:
+    """Sound-skeleton strings of a mark (one per combination of its characters' sound options)."""
+    opts = [sound_options(ch, per_char) for ch in k0]
     return ["".join(p) for p in itertools.islice(itertools.product(*opts), limit)]
+
+
+class _ComposedMap(dict):
+    """translate table applied to RAW text: the layer-0 fold of each character, then `inner`
+    applied to every character of the fold (so one translate yields a whole layer)."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def __missing__(self, code: int) -> str:
+        v = self[code] = "".join(self.inner(c) for c in fold_char(chr(code)))
+        return v
+
+
+def _triple(c: str) -> str:
+    s = PHON[ord(c)]
+    return s + c + s
+
+
+# raw text -> layer 1 (visual skeleton), one symbol per layer-0 character
+VIS_RAW = _ComposedMap(lambda c: VIS[ord(c)])
+# raw text -> "sound triples": each layer-0 character c becomes S(c) c S(c), so that the key
+# A S(A) S'(B) finds A followed by any character sounding like B, and S'(A) S(B) B finds any
+# character sounding like A followed by B: a homophone is found from one exact neighbour.
+TRI_RAW = _ComposedMap(_triple)
+
+
+def sound_pair_keys(k0: str) -> list[tuple[str, int]]:
+    """(key, k) pairs in TRI_RAW space: for each adjacent pair (k-1, k) of CJK characters of the
+    mark, one character exact and the other by sound; k is the position in the mark of the
+    pair's second character."""
+    out: list[tuple[str, int]] = []
+    for k in range(1, len(k0)):
+        a, b = k0[k - 1], k0[k]
+        if not (is_cjk(a) and is_cjk(b)):
+            continue
+        for sb in sound_options(b):
+            out.append((a + PHON[ord(a)] + sb, k))
+        for sa in sound_options(a):
+            out.append((sa + PHON[ord(b)] + b, k))
+    return out
 
 
 def pinyin_forms(k0: str, limit: int = 8) -> list[str]:
@@ -248,6 +319,8 @@ class CompiledMark:
     enterprise: object
     forms: list[Form] = field(default_factory=list)
     classes: frozenset[int] = frozenset()
+    anywhere: bool = False          # protected in every class (well-known, or no class registered)
+    lens: list[int] = field(default_factory=list)
 
 
 def compile_forms(texts: list[str]) -> list[Form]:

@@ -1,0 +1,175 @@
+"""Text matcher throughput: 5,000 synthetic registered word marks over 100,000 synthetic listings,
+side by side with the naive baseline (rapidfuzz partial_ratio of each title against every mark
+form, measured on a sample and reported per listing), with peak memory.
+
+    python -m bench text            # or: make bench BENCH_ARGS=text
+    python -m bench.bench_text --marks 5000 --listings 100000 --naive-sample 100
+
+Targets (issue 3): >= 20,000 listings/s on one core, >= 100x the naive baseline, peak < 1 GiB.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import resource
+import sys
+import time
+import tracemalloc
+
+FILLER = ["新款", "包邮", "现货", "爆款", "正品", "限时特惠", "顺丰包邮", "七天无理由", "送礼佳品", "大容量",
+          "男女", "夏季", "加厚", "家用", "便携", "官方", "旗舰", "升级版", "经典", "礼盒装", "500g", "2024",
+          "Pro", "Max", "Ultra", "128G", "XL", "白色", "黑色", "高端", "进口", "国产", "整箱", "特价"]
+CATEGORIES = ["运动户外/运动鞋", "服装/女装", "手机数码/手机", "美妆个护/面霜", "食品饮料/酒类/白酒",
+              "食品饮料/饮料", "家用电器/空调", "玩具乐器/积木", "箱包/女包", "食品饮料/咖啡", "医药保健/滋补",
+              "家居日用/水杯", "宠物/猫粮", "文具/笔", "珠宝配饰/项链", "食品饮料/调味品", "汽车用品/脚垫"]
+CUES = ["高仿", "A货", "复刻", "莆田", "1:1"]
+
+
+def _vocab(rng: random.Random):
+    """Common words and characters from jieba's dictionary (offline, shipped with jieba)."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    words = [w for w, f in jieba.dt.FREQ.items() if f >= 2000 and 2 <= len(w) <= 4]
+    chars = sorted({c for w in words for c in w if "\u4e00" <= c <= "\u9fff"})
+    return words, chars
+
+
+def synth_watchlist(n: int, rng: random.Random, chars: list[str]):
+    from watchlist.model import Enterprise, Mark, Watchlist
+
+    ents = []
+    seen = set()
+    while len(ents) < n:
+        text = "".join(rng.choice(chars) for _ in range(rng.choice((2, 2, 3, 3, 3, 4))))
+        if text in seen:
+            continue
+        seen.add(text)
+        i = len(ents)
+        aliases = []
+        if rng.random() < 0.5:
+            aliases.append("".join(rng.choice("ABCDEFGHIJKLMNOPRSTUVWXYZ") for _ in range(rng.randint(4, 9))))
+        classes = sorted(rng.sample(range(1, 46), rng.choice((1, 1, 2, 3))))
+        ents.append(Enterprise(id=f"e{i}", name=f"企业{i}", marks=[Mark(
+            id=f"tm{i}", kind="word", text=text, aliases=aliases, nice_classes=classes,
+            well_known=rng.random() < 0.2, reference_price=rng.choice((None, 99.0, 899.0)))]))
+    return Watchlist(enterprises=ents)
+
+
+def _disguise(text: str, rng: random.Random) -> str:
+    from matcher.variants import READINGS
+
+    r = rng.random()
+    if r < 0.3:
+        return text
+    if r < 0.5:
+        return " ".join(text)
+    if r < 0.8:  # swap one character for another with the same reading
+        i = rng.randrange(len(text))
+        rs = READINGS.get(text[i])
+        if rs:
+            same = [c for c, v in _HOMO.items() if v == rs[0] and c != text[i]]
+            if same:
+                return text[:i] + rng.choice(same) + text[i + 1:]
+        return text
+    return text + rng.choice(("同款", "平替", "风"))
+
+
+_HOMO: dict[str, str] = {}
+
+
+def synth_listings(n: int, rng: random.Random, words: list[str], marks: list[tuple[str, list[str]]],
+                   hit_rate: float = 0.05):
+    from matcher.listing import Listing
+
+    out = []
+    for i in range(n):
+        parts = rng.sample(FILLER, 3) + rng.sample(words, rng.randint(2, 5))
+        rng.shuffle(parts)
+        if rng.random() < hit_rate:
+            text, aliases = rng.choice(marks)
+            form = aliases[0] if aliases and rng.random() < 0.3 else text
+            parts.insert(rng.randrange(len(parts) + 1), _disguise(form, rng) if form == text else form)
+            if rng.random() < 0.3:
+                parts.insert(0, rng.choice(CUES))
+        out.append(Listing(platform="bench", listing_id=f"L{i}", title=" ".join(parts),
+                           category=rng.choice(CATEGORIES), price=round(rng.uniform(5, 999), 2)))
+    return out
+
+
+def main(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser(prog="bench_text")
+    ap.add_argument("--marks", type=int, default=5000)
+    ap.add_argument("--listings", type=int, default=100_000)
+    ap.add_argument("--naive-sample", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=7)
+    a = ap.parse_args(argv)
+    rng = random.Random(a.seed)
+
+    from rapidfuzz import fuzz
+
+    from matcher.goods import load_goods_classifier
+    from matcher.text import TextMatcher
+    from matcher.types import MatchContext, TextSource
+    from matcher.variants import READINGS
+
+    words, chars = _vocab(rng)
+    for c in chars:
+        if READINGS.get(c):
+            _HOMO[c] = READINGS[c][0]
+    wl = synth_watchlist(a.marks, rng, chars)
+    marks = [(m.text, list(m.aliases)) for _, m in wl.word_marks()]
+    listings = synth_listings(a.listings, rng, words, marks)
+    goods = load_goods_classifier()
+
+    gc.collect()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    tm = TextMatcher(wl, goods)
+    build_s = time.perf_counter() - t0
+    _, build_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    # warm-up (first jieba use, caches), then the timed pass: goods classes + text matching
+    for lst in listings[:200]:
+        tm.match(MatchContext(lst, goods.classes(lst.category, lst.title), [TextSource("title", lst.title)]))
+    t0 = time.process_time()
+    w0 = time.perf_counter()
+    matches = leads = 0
+    for lst in listings:
+        ms = tm.match(MatchContext(lst, goods.classes(lst.category, lst.title), [TextSource("title", lst.title)]))
+        matches += len(ms)
+        leads += sum(1 for m in ms if m.score >= 60)
+    cpu = time.process_time() - t0
+    wall = time.perf_counter() - w0
+    rate = len(listings) / cpu
+
+    # naive baseline: partial_ratio of each title against every mark form, on a sample
+    forms = [f for text, aliases in marks for f in (text, *aliases)]
+    sample = listings[: a.naive_sample]
+    t0 = time.process_time()
+    naive_hits = 0
+    for lst in sample:
+        title = lst.title
+        for f in forms:
+            if fuzz.partial_ratio(title, f) >= 90:
+                naive_hits += 1
+    naive_per = (time.process_time() - t0) / len(sample)
+    naive_rate = 1.0 / naive_per
+
+    peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"text matcher: {a.marks} marks ({len(forms)} registered forms, {tm.n_keys} automaton keys), "
+          f"built in {build_s:.1f}s, build peak {build_peak / 2**20:.0f} MiB (tracemalloc)")
+    print(f"  matched {len(listings)} listings in {cpu:.2f}s CPU ({wall:.2f}s wall): "
+          f"{rate:,.0f} listings/s on one core; {matches} candidates, {leads} at >= 60")
+    print(f"  naive baseline (partial_ratio x {len(forms)} forms, {len(sample)}-listing sample): "
+          f"{naive_per * 1000:.1f} ms/listing = {naive_rate:,.1f} listings/s")
+    print(f"  speed-up {rate / naive_rate:,.0f}x; peak RSS {peak_rss_mib:.0f} MiB")
+    ok = rate >= 20_000 and rate / naive_rate >= 100 and peak_rss_mib < 1024
+    print(f"  {'ok' if ok else 'short'}: target >= 20,000 listings/s, >= 100x naive, peak < 1024 MiB")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -52,7 +52,7 @@ class LiveSpider(BaseSpider):
                 if live.get("screenshot", True):
                     # the product photos are part of what is fixed: wait until they are decoded
                     await page.wait_for_load_state("load")
-                    shot = await page.screenshot(full_page=True, type="png")
+                    shot = await page.screenshot(full_page=True, type="jpeg", quality=88)
                 html = await page.content()
                 response = response.replace(body=html.encode("utf-8"))
         finally:
@@ -78,7 +78,7 @@ class LiveSpider(BaseSpider):
         self.rec.write_raw(raw_rel, raw)
         shot_rel = None
         if shot:
-            shot_rel = self.rec.raw_path(room_id, "png")
+            shot_rel = self.rec.raw_path(room_id, "jpg")
             self.rec.write_raw(shot_rel, shot)
         seen = []
         for card in cards:

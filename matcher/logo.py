@@ -35,7 +35,7 @@ RESULT_CACHE = 4096  # photos (by content hash) whose detections are kept in mem
 
 def logo_score(similarity: float) -> int:
     """Map the edge similarity (0-1) to a lead score: the acceptance threshold gives 60."""
-    s = 60 + (similarity - MIN_SIMILARITY) * 80
+    s = 60 + (similarity - MIN_SIMILARITY) * 100
     return int(max(0, min(99, round(s))))
 
 

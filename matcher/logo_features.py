@@ -38,7 +38,7 @@ FEATURE_VERSION = 3
 
 CANON = 160          # canonical longest side of a logo, px
 PAD = 12             # transparent margin around the canonical logo, px
-PHOTO_MAX = 480      # photos are downscaled so the longer side is at most this (SIFT doubles it internally)
+PHOTO_MAX = 400      # photos are downscaled so the longer side is at most this (SIFT doubles it internally)
 PHOTO_MIN = 320      # ... and upscaled so it is at least this
 MAX_KP_PER_RENDER = 60
 MAX_KP_PHOTO = 1500
@@ -59,6 +59,7 @@ class LogoTemplate:
     gray: np.ndarray          # uint8 (h, w): the logo on mid-grey, for drawing/debug
     mask: np.ndarray          # uint8 (h, w): 255 where the logo is visible
     structure: np.ndarray     # float32 (h, w): blurred gradient magnitude of the logo
+    orient: np.ndarray        # float32 (h, w, 2): polarity-blind edge orientation field
     points: np.ndarray        # float32 (n, 2): keypoint positions on the canonical canvas
     descriptors: np.ndarray   # float32 (n, 128)
     phash: str = ""           # perceptual hash of the logo on white (near-duplicate registrations)
@@ -72,6 +73,7 @@ class LogoTemplate:
     def to_npz(self) -> bytes:
         buf = io.BytesIO()
         np.savez_compressed(buf, gray=self.gray, mask=self.mask, structure=self.structure.astype(np.float16),
+                            orient=self.orient.astype(np.float16),
                             points=self.points, descriptors=self.descriptors.astype(np.uint8),
                             meta=np.frombuffer(json.dumps({"sha256": self.sha256, "width": self.width,
                                                            "height": self.height, "phash": self.phash,
@@ -87,6 +89,7 @@ class LogoTemplate:
             raise ValueError("stale feature version")
         return cls(sha256=meta.pop("sha256"), width=meta.pop("width"), height=meta.pop("height"),
                    gray=z["gray"], mask=z["mask"], structure=z["structure"].astype(np.float32),
+                   orient=z["orient"].astype(np.float32),
                    points=z["points"].astype(np.float32), descriptors=z["descriptors"].astype(np.float32),
                    phash=meta.pop("phash", ""), meta=meta)
 
@@ -114,6 +117,16 @@ def _structure(gray: np.ndarray, sigma: float = 1.2) -> np.ndarray:
     gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
     mag = cv2.magnitude(gx, gy)
     return cv2.GaussianBlur(mag, (0, 0), sigma)
+
+
+def _orient(gray: np.ndarray, sigma: float = 1.2) -> np.ndarray:
+    """Edge orientation field blind to light/dark polarity: m*(cos 2a, sin 2a), blurred. (h, w, 2)."""
+    g = gray.astype(np.float32)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    m = cv2.magnitude(gx, gy) + 1e-3
+    f = np.dstack([(gx * gx - gy * gy) / m, (2 * gx * gy) / m])
+    return cv2.GaussianBlur(f, (0, 0), sigma)
 
 
 def canonical_logo(img: Image.Image) -> tuple[np.ndarray, np.ndarray]:
@@ -181,11 +194,12 @@ def prepare_logo(img: Image.Image, sha256: str = "") -> LogoTemplate:
     descriptors = np.concatenate(descs) if descs else np.zeros((0, 128), np.float32)
     # Structure: edges of the logo on white and on black (its outline exists on any background).
     st = np.maximum(_structure(_on(rgba, 255)), _structure(_on(rgba, 0)))
+    orient = _orient(_on(rgba, 255)) + _orient(_on(rgba, 0))
     gray = _on(rgba, 128)
     white = Image.fromarray(_on(rgba, 255))
     return LogoTemplate(sha256=sha256 or hashlib.sha256(rgba.tobytes()).hexdigest(),
                         width=int(rgba.shape[1]), height=int(rgba.shape[0]), gray=gray, mask=mask,
-                        structure=st.astype(np.float32), points=points, descriptors=descriptors,
+                        structure=st.astype(np.float32), orient=orient.astype(np.float32), points=points, descriptors=descriptors,
                         phash=str(imagehash.phash(white)))
 
 
@@ -262,6 +276,7 @@ class Detection:
     bbox: list[int]       # x, y, w, h in original photo pixels
     angle: float          # degrees, counter-clockwise as seen in the photo
     rel_width: float      # logo width / photo width
+    parts: dict = field(default_factory=dict)  # the dense similarity's components
 
     def to_evidence(self) -> dict:
         return {"bbox": self.bbox, "inliers": self.inliers, "similarity": round(self.score, 3),
@@ -269,7 +284,8 @@ class Detection:
 
 
 MIN_INLIERS = 5
-MIN_SIMILARITY = 0.5
+MIN_SIMILARITY = 0.6    # combined edge similarity a logo must reach to be reported
+MIN_OUTLINE = 0.45      # the logo's outline band must agree at least this well
 
 
 def _bf_matches(photo: PhotoFeatures, t: LogoTemplate, max_dist: float = 330.0):
@@ -317,25 +333,106 @@ def _photo_structure(photo: PhotoFeatures) -> np.ndarray:
     return photo.structure
 
 
-def dense_similarity(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> float:
-    """ZNCC of edge structure between the logo and the photo warped onto the logo canvas."""
-    inv = cv2.invertAffineTransform(M)
-    warped = cv2.warpAffine(photo.gray, inv, (t.width, t.height), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    valid = cv2.warpAffine(np.full(photo.gray.shape, 255, np.uint8), inv, (t.width, t.height),
-                           flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    # blur in proportion to the downscale so that thin strokes survive resampling
-    st = _structure(warped, sigma=1.2)
-    region = cv2.dilate(t.mask, np.ones((7, 7), np.uint8)) > 0
-    region &= cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0
-    if region.sum() < 50:
-        return 0.0
-    a = t.structure[region]
-    b = st[region]
-    a = a - a.mean()
-    b = b - b.mean()
+def _zncc(a: np.ndarray, b: np.ndarray) -> float:
+    """Zero-mean normalised correlation of two samples (n,) or (n, channels)."""
+    a = a - a.mean(axis=0)
+    b = b - b.mean(axis=0)
     den = float(np.sqrt((a * a).sum() * (b * b).sum()))
     return float((a * b).sum() / den) if den > 1e-6 else 0.0
+
+
+def _regions(t: LogoTemplate) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """(whole region, interior, grid cells of the interior) on the logo canvas, computed once."""
+    cached = getattr(t, "_regions_cache", None)
+    if cached is not None:
+        return cached
+    region = cv2.dilate(t.mask, np.ones((7, 7), np.uint8)) > 0
+    # silhouette: the outer contours filled (rings and letters' counters included)
+    cs, _ = cv2.findContours(t.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    sil = np.zeros_like(t.mask)
+    cv2.drawContours(sil, cs, -1, 255, thickness=cv2.FILLED)
+    k = max(3, int(round(0.07 * CANON)) | 1)
+    interior = cv2.erode(sil, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    if interior.sum() < 0.1 * (sil > 0).sum():
+        interior = sil > 0
+    # transparent holes (a ring's inside) show whatever is behind the logo: compare only near strokes
+    interior &= region
+    ys, xs = np.nonzero(interior)
+    cells = []
+    if len(xs):
+        x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+        energy = t.structure[interior].mean()
+        for gy in range(GRID[1]):
+            for gx in range(GRID[0]):
+                c = np.zeros_like(interior)
+                cx0 = x0 + (x1 - x0) * gx // GRID[0]
+                cx1 = x0 + (x1 - x0) * (gx + 1) // GRID[0]
+                cy0 = y0 + (y1 - y0) * gy // GRID[1]
+                cy1 = y0 + (y1 - y0) * (gy + 1) // GRID[1]
+                c[cy0:cy1, cx0:cx1] = True
+                c &= interior
+                if c.sum() < 0.3 * (cx1 - cx0) * (cy1 - cy0):
+                    continue
+                if t.structure[c].mean() < 0.5 * energy:
+                    continue  # flat part of the logo: nothing to compare
+                cells.append(c)
+    t._regions_cache = (region, interior, cells)
+    return t._regions_cache
+
+
+GRID = (3, 3)
+
+
+def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
+    """Edge-structure agreement between the logo and the photo warped onto the logo canvas.
+
+    whole: ZNCC over the logo and a thin margin; interior: inside the outline only (what a
+    same-outline logo does not share); cells: the worst grid cells of the interior (one wrong
+    letter spoils its cells even when the other letter matches).
+    """
+    inv = cv2.invertAffineTransform(M)
+    warped = cv2.warpAffine(photo.gray, inv, (t.width, t.height), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+    valid = cv2.warpAffine(np.full(photo.gray.shape, 255, np.uint8), inv, (t.width, t.height),
+                           flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    st = _structure(warped, sigma=1.2)
+    so = _orient(warped, sigma=1.2)
+    region, interior, cells = _regions(t)
+    ok = cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0
+    out = {"whole": 0.0, "interior": 0.0, "cell_min": 0.0, "cell_2nd": 0.0, "o_interior": 0.0, "o_cell_min": 0.0,
+           "o_cell_2nd": 0.0, "o_band": 0.0}
+    r = region & ok
+    if r.sum() < 50:
+        return out
+    out["whole"] = _zncc(t.structure[r], st[r])
+    i = interior & ok
+    out["interior"] = _zncc(t.structure[i], st[i]) if i.sum() >= 50 else 0.0
+    cz = sorted(_zncc(t.structure[c & ok], st[c & ok]) if (c & ok).sum() >= 20 else 0.0 for c in cells)
+    if cz:
+        out["cell_min"] = cz[0]
+        out["cell_2nd"] = cz[1] if len(cz) > 1 else cz[0]
+    band = r & ~interior
+    out["o_band"] = _zncc(t.orient[band], so[band]) if band.sum() >= 50 else 0.0
+    out["o_interior"] = _zncc(t.orient[i], so[i]) if i.sum() >= 50 else 0.0
+    cz = sorted(_zncc(t.orient[c & ok], so[c & ok]) if (c & ok).sum() >= 20 else 0.0 for c in cells)
+    if cz:
+        out["o_cell_min"] = cz[0]
+        out["o_cell_2nd"] = cz[1] if len(cz) > 1 else cz[0]
+    return out
+
+
+def dense_similarity(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> float:
+    s = dense_scores(M, t, photo)
+    return combine(s)
+
+
+def combine(s: dict) -> float:
+    """One similarity: the letters/inner design must match as a whole and in its worst parts, and
+    the outline must be there too (else a logo of other shape with the same letters would pass)."""
+    sim = min(s["o_interior"], (s["o_cell_min"] + s["o_cell_2nd"]) / 2)
+    if s["o_band"] < MIN_OUTLINE:
+        sim = min(sim, s["o_band"])
+    return sim
 
 
 def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40) -> np.ndarray:
@@ -373,14 +470,15 @@ def verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, votes: int, *, max_an
     ok, angle, rel = _plausible(M, t, photo, max_angle)
     if not ok:
         return None
-    sim = dense_similarity(M, t, photo)
+    parts = dense_scores(M, t, photo)
+    sim = combine(parts)
     if use_ecc:
         M2 = refine(M, t, photo)
         if M2 is not M:
             ok2, angle2, rel2 = _plausible(M2, t, photo, max_angle)
-            sim2 = dense_similarity(M2, t, photo) if ok2 else 0.0
-            if sim2 > sim:
-                M, sim, angle, rel = M2, sim2, angle2, rel2
+            parts2 = dense_scores(M2, t, photo) if ok2 else None
+            if parts2 is not None and combine(parts2) > sim:
+                M, sim, angle, rel, parts = M2, combine(parts2), angle2, rel2, parts2
     # back to original photo pixels
     Mo = M.copy()
     Mo /= photo.scale
@@ -393,7 +491,8 @@ def verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, votes: int, *, max_an
     x0, y0 = max(0, int(x0)), max(0, int(y0))
     x1, y1 = min(W, int(math.ceil(x1))), min(H, int(math.ceil(y1)))
     return Detection(template=ti, score=sim, inliers=n_in, votes=votes, matrix=Mo,
-                     bbox=[x0, y0, x1 - x0, y1 - y0], angle=-angle, rel_width=rel)
+                     bbox=[x0, y0, x1 - x0, y1 - y0], angle=-angle, rel_width=rel,
+                     parts={k: round(v, 3) for k, v in parts.items()})
 
 
 def find_logos(index: LogoIndex, photo: PhotoFeatures, *, top: int = 10, min_similarity: float = MIN_SIMILARITY,
@@ -408,8 +507,25 @@ def find_logos(index: LogoIndex, photo: PhotoFeatures, *, top: int = 10, min_sim
         d = verify(photo, index.templates[ti], ti, votes)
         if d is not None and d.score >= min_similarity:
             out.append(d)
-    out.sort(key=lambda d: -d.score)
-    return out
+    return suppress_overlaps(out)
+
+
+def _iou(a: list[int], b: list[int]) -> float:
+    ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
+    iw = max(0, min(ax1, bx1) - max(a[0], b[0]))
+    ih = max(0, min(ay1, by1) - max(a[1], b[1]))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def suppress_overlaps(dets: list[Detection], iou: float = 0.3) -> list[Detection]:
+    """One place in a photo shows one logo: of overlapping detections keep the most similar."""
+    kept: list[Detection] = []
+    for d in sorted(dets, key=lambda d: -d.score):
+        if all(_iou(d.bbox, k.bbox) < iou for k in kept):
+            kept.append(d)
+    return kept
 
 
 def debug_candidates(index: LogoIndex, photo: PhotoFeatures, top: int = 10) -> list[tuple]:

@@ -1,0 +1,139 @@
+"""Logo matching benchmark: images/s, peak memory and accuracy as the number of registered logos grows.
+
+    python -m bench logo                               # 100, 1000, 5000 logos, 200 photos each
+    python -m bench.bench_logo --logos 1000 --photos 300
+
+Each size runs in its own process pinned to one OpenCV thread, so peak RSS is that size's own.
+Logos and photos are synthesised (matcher/logo_synth.py): positives paste a registered logo small,
+rotated, maybe recoloured/blurred, on clutter; distractors paste a logo of the same shape and colour
+with other letters (not registered); the rest is clutter only. Logo features are cached under
+``var/bench-cache`` (by image hash, as in production), so only the first run pays for them; the
+"build" column shows the index build plus, on a cold cache, feature extraction.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_one(n_logos: int, n_photos: int, cache_dir: str | None, seed: int = 7) -> dict:
+    os.environ["MARKWATCH_CV_THREADS"] = "1"
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import resource
+
+    import cv2
+
+    cv2.setNumThreads(1)
+    from matcher.logo import LogoMatcher
+    from matcher.logo_synth import SHAPES, distractor_spec, make_logo, make_photo, random_logo_spec
+    from watchlist.model import Enterprise, Mark, Watchlist
+
+    rng = random.Random(seed)
+    specs, seen = [], set()
+    while len(specs) < n_logos:
+        s = random_logo_spec(rng)
+        key = (s["shape"], s["letters"])
+        if key in seen:
+            continue
+        seen.add(key)
+        specs.append(s)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-logo-"))
+    (tmp / "logos").mkdir()
+    ents = []
+    for i, s in enumerate(specs):
+        make_logo(**s).save(tmp / "logos" / f"l{i}.png")
+        ents.append(Enterprise(id=f"e{i}", name=f"E{i}", marks=[
+            Mark(id=f"logo-{i}", kind="logo", image=f"logos/l{i}.png", nice_classes=[25])]))
+    wl = Watchlist(enterprises=ents, base_dir=tmp)
+
+    t0 = time.perf_counter()
+    m = LogoMatcher(wl, cache_dir=cache_dir)
+    build = time.perf_counter() - t0
+
+    # photos: 40 % positive, 30 % same-shape distractor (unregistered letters), 30 % clutter only
+    truth = []
+    (tmp / "photos").mkdir()
+    for j in range(n_photos):
+        r = rng.random()
+        p = tmp / "photos" / f"p{j}.jpg"
+        if r < 0.4:
+            k = rng.randrange(n_logos)
+            img, _ = make_photo(make_logo(**specs[k]), rng)
+            truth.append(f"logo-{k}")
+        elif r < 0.7:
+            k = rng.randrange(n_logos)
+            while True:
+                d = distractor_spec(specs[k], rng)
+                if (d["shape"], d["letters"]) not in seen:
+                    break
+            img, _ = make_photo(make_logo(**d), rng)
+            truth.append("distractor")
+        else:
+            img, _ = make_photo(None, rng)
+            truth.append("clutter")
+        img.save(p, quality=90)
+
+    marks = {i: [mk.id for _, mk in ms] for i, ms in enumerate(m.marks_of)}
+    tp = fp = fn = 0
+    fp_by = {"distractor": 0, "clutter": 0, "positive": 0}
+    t0 = time.perf_counter()
+    for j, want in enumerate(truth):
+        dets, _ = m.detect_file(str(tmp / "photos" / f"p{j}.jpg"))
+        got = {mid for d in dets for mid in marks[d.template]}
+        if want.startswith("logo-"):
+            tp += want in got
+            fn += want not in got
+            fp += len(got - {want})
+            fp_by["positive"] += len(got - {want})
+        else:
+            fp += len(got)
+            fp_by[want] += len(got)
+    match_s = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
+    return {"logos": n_logos, "photos": n_photos, "descriptors": m.index.n, "build_s": round(build, 2),
+            "cache_hits": m.cache.hits, "img_per_s": round(n_photos / match_s, 1),
+            "ms_per_img": round(match_s / n_photos * 1000, 1), "peak_rss_mib": round(rss),
+            "recall": round(tp / max(1, tp + fn), 3), "precision": round(tp / max(1, tp + fp), 3),
+            "false_leads": fp_by, "shapes": len(SHAPES)}
+
+
+def main(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser(prog="bench_logo")
+    ap.add_argument("--logos", default="100,1000,5000", help="comma list of registered-logo counts")
+    ap.add_argument("--photos", type=int, default=200)
+    ap.add_argument("--cache-dir", default=str(ROOT / "var" / "bench-cache"), help="'' for no feature cache")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.one:
+        print(json.dumps(run_one(a.one, a.photos, a.cache_dir or None)))
+        return
+    print("logo matching, one core (OpenCV threads = 1), synthetic logos and photos")
+    print(f"{'logos':>6} {'descr':>8} {'build s':>8} {'img/s':>6} {'ms/img':>7} {'peak MiB':>9} "
+          f"{'recall':>7} {'prec':>6}  false leads")
+    for n in [int(x) for x in a.logos.split(",") if x.strip()]:
+        cmd = [sys.executable, "-m", "bench.bench_logo", "--one", str(n), "--photos", str(a.photos),
+               "--cache-dir", a.cache_dir]
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "MARKWATCH_CV_THREADS": "1"}
+        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+        if p.returncode != 0:
+            print(f"{n:>6} failed: {p.stderr.strip().splitlines()[-1:]}")
+            continue
+        r = json.loads(p.stdout.strip().splitlines()[-1])
+        cold = "" if r["cache_hits"] >= n else " (cold)"
+        print(f"{r['logos']:>6} {r['descriptors']:>8} {r['build_s']:>8.1f} {r['img_per_s']:>6.1f} "
+              f"{r['ms_per_img']:>7.1f} {r['peak_rss_mib']:>9} {r['recall']:>7.3f} {r['precision']:>6.3f}  "
+              f"{r['false_leads']}{cold}", flush=True)
+    print("targets: >= 10 img/s and < 2048 MiB peak with 1000 logos")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

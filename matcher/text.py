@@ -30,6 +30,7 @@ from watchlist.model import Watchlist
 
 from .goods import GoodsClassifier, load_goods_classifier
 from .normalize import fold
+from .text_glyphs import look_alike_glyphs
 from .text_rules import (STYLE_GENERIC, WordAligner, brand_after, find_cues, fold_around,
                          indicative_after, indicative_before, style_after, style_before)
 from .types import Match, MatchContext, TextSource
@@ -125,7 +126,7 @@ class TextMatcher:
                     # mark's characters with one exact and the other by sound
                     for pk, k in sound_pair_keys(f.k0):
                         add(pk, (cm.idx, fi, "s", k))
-                    if len(f.k0) >= 4 and all(is_cjk(c) for c in f.k0):
+                    if len(f.k0) >= 3 and all(is_cjk(c) for c in f.k0):
                         add(vis(f.k0[:-1]), (cm.idx, fi, "pre", len(f.k0) - 1))
                         add(vis(f.k0[1:]), (cm.idx, fi, "suf", len(f.k0) - 1))
                 if f.latin and f.origin != "pinyin" and len(f.k0) >= 7:
@@ -200,6 +201,9 @@ class TextMatcher:
                 return "lookalike", subs
             return ("nearsound" if any(s[2] == "near" for s in subs) else "homophone"), subs
         if diffs == 1 and nsub == 1 and n >= 3 and all(is_cjk(c) for c in seg):
+            a, b = subs[0][0], subs[0][1]
+            if look_alike_glyphs(a, b):  # not in the table, but the rendered shapes look alike
+                return "lookalike", [(a, b, "glyph")]
             return "similar", subs
         return None
 
@@ -454,7 +458,7 @@ class TextMatcher:
         detail = ""
         subs = [s for s in best.subs if s[2] != "diff"][:2]
         if best.kind in ("homophone", "nearsound", "lookalike") and subs and best.form.cjk:
-            rel = {"sound": "同音", "look": "形近", "both": "音形皆近", "near": "音近"}
+            rel = {"sound": "同音", "look": "形近", "both": "音形皆近", "near": "音近", "glyph": "字形相似"}
             detail = "（" + "，".join(f"'{a}'与'{b}'{rel[k]}" for a, b, k in subs) + "）"
         if best.src.field == "image":
             conf = f"（置信度{best.src.confidence:.2f}）" if best.src.confidence is not None else ""

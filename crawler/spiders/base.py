@@ -19,7 +19,7 @@ def failure_kind(failure) -> tuple[str, str]:
     if failure.check(HttpError):
         st = failure.value.response.status
         return STATUS_KINDS.get(st, "http_error"), f"HTTP {st} (after retries)" if st in (429, 500, 502, 503, 504) else f"HTTP {st}"
-    if failure.check(TxTimeout, TCPTimedOutError, defer.TimeoutError):
+    if failure.check(TxTimeout, TCPTimedOutError, defer.TimeoutError) or "Timeout" in failure.type.__name__:
         return "timeout", f"no answer in time ({failure.getErrorMessage()})"
     try:
         from playwright.async_api import TimeoutError as PwTimeout

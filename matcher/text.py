@@ -5,15 +5,16 @@ merely contain the mark's characters, or the mark's ordinary meaning on unrelate
 How it works (see docs/matching-text.md):
 
 1. At load, every registered form of every mark (text, aliases, generated toneless pinyin) is
-   folded into a visual key (layer 1) and sound keys (layer 2) (matcher/variants.py); marks of
-   three or more CJK characters also get their two (n-1)-character halves as keys (one character
-   changed). All keys go into ONE Aho-Corasick automaton. Long Latin marks also get a
-   single-deletion index (one letter added, dropped or changed: STARBUKS).
-2. Per text: three str.translate calls and one automaton pass over ``layer1 + NUL + layer2``
-   find candidates in time linear in the text; a listing without candidates costs nothing more.
-3. Each candidate is verified against the registered form character by character (same /
-   look-alike / sound-alike / different), checked to be a word of its own (jieba-based aligner,
-   Latin letter boundaries) and read in context (cue words, X同款/平替/风, 适用于 X, X牌, price).
+   folded (matcher/variants.py) into a visual-skeleton key, sound-pair keys (one character exact,
+   its neighbour by sound) and, for marks of three or more CJK characters, the two
+   (n-1)-character halves (one character changed). All keys go into ONE Aho-Corasick automaton.
+   Long Latin marks also get a single-deletion index (one letter added, dropped or changed).
+2. Per text: two str.translate calls and one automaton pass over ``layer1 + NUL + triples`` find
+   candidates in time linear in the text; the goods gate filters them before any verification.
+3. Each surviving window is verified against the registered form character by character (same /
+   look-alike / sound-alike / near-sound / glyph look-alike), checked to be a word of its own
+   (jieba-based aligner, Latin letter boundaries) and read in context (cue words, X同款/平替/风,
+   适用于 X, X牌, price).
 4. Score 0-100 (60 is the default queue threshold) with zh-CN reasons and an English rendering
    in ``evidence['reasons_en']``.
 """

@@ -45,7 +45,8 @@ STYLE_BEFORE = ("仿", "类", "平替", "同款", "致敬", "对标", "媲美", 
 STYLE_GENERIC = ("大牌平替", "大牌同款", "平替", "同款")
 # Indicative use: accessories and parts that name the mark to say what they fit.
 INDICATIVE_BEFORE = ("适用于", "适用", "兼容", "适配", "适合", "配套", "专用于", "用于", "for", "fits", "fit")
-INDICATIVE_AFTER = ("专用", "通用", "配件", "替换", "兼容", "适用")
+# after the mark (within a few characters): "X空调专用遥控器", "X手机配件". Not 通用 (男女通用).
+INDICATIVE_AFTER = ("专用", "配件", "周边配")
 # Brand use of the mark ("X牌", "X品牌", X®): on other goods this is use as a trade mark.
 BRAND_AFTER = ("牌", "品牌", "®", "™", "(r)", "(tm)")
 

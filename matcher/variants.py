@@ -10,10 +10,12 @@ in any layer maps straight back to the same positions:
 - layer 1 (:data:`VIS`, on layer 0): visual skeleton — leetspeak (N1KE, LEG0), look-alike Latin
   (l/I/1), kana and 形近字 folded to one representative (カ士→力士, 水久→永久);
 - layer 2 (:data:`PHON`, on layer 0): sound skeleton — every CJK character replaced by one
-  private-use character per toneless pinyin syllable, digits by their Chinese numeral's syllable
-  (耐客→耐克, 3星→三星).
+  private-use character per fuzzy-pinyin class of its default reading, digits by their Chinese
+  numeral's (耐客→耐克, 3星→三星). The matcher reads it interleaved with layer 0 as "sound triples"
+  (:data:`TRI_RAW`: S(c) c S(c)) so a homophone is looked up from one exact neighbour.
 
-Only str.translate runs per listing; the tables are built once per process.
+Per listing only str.translate runs (:data:`VIS_RAW`, :data:`TRI_RAW` go straight from raw text);
+the tables are filled once per character ever seen.
 """
 from __future__ import annotations
 

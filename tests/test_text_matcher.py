@@ -32,6 +32,7 @@ WATCHLIST = Watchlist(enterprises=[
     _ent("vivo", "VIVO", [], [9]),
     _ent("nestle", "雀巢", ["NESTLE"], [30], True),
     _ent("panda", "熊猫", ["PANDA"], [9]),
+    _ent("kangshifu", "康师傅", [], [30], True),
 ])
 
 
@@ -86,6 +87,16 @@ def test_toneless_pinyin_of_the_mark(tm):
 def test_lookalike_cjk_character(tm):
     m = lead(tm, "蒙午 纯牛奶 整箱", "食品饮料/奶", "tm-mengniu")
     assert "字形相近" in m.reasons[0]
+
+
+def test_lookalike_outside_the_table_by_glyph_shape(tm):
+    from matcher.text_glyphs import available
+    if not available():
+        pytest.skip("no CJK font (fonts-noto-cjk) for glyph shapes")
+    m = lead(tm, "庸师傅 红烧牛肉面 5连包", "食品饮料/零食", "tm-kangshifu")
+    assert m.evidence["kind"] == "lookalike"
+    assert "tm-kangshifu" not in run(tm, "老师傅 红烧牛肉面 5连包", "食品饮料/零食") or \
+        run(tm, "老师傅 红烧牛肉面 5连包", "食品饮料/零食")["tm-kangshifu"].score < DEFAULT_THRESHOLD
 
 
 def test_katakana_posing_as_cjk(tm):

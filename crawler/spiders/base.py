@@ -50,6 +50,9 @@ class BaseSpider(scrapy.Spider):
 
     def _closed(self, spider, reason):
         self.rec.counts["close_reason_" + str(reason)] += 1
+        opened = self.crawler.stats.get_value("playwright/page_count")
+        if opened is not None:
+            self.rec.counts["browser_pages_opened"] = int(opened)
 
     def rebase(self, url: str) -> str:
         """A stored URL on this run's site: the sandbox starts on a new port every run."""

@@ -58,6 +58,7 @@ class LiveSpider(BaseSpider):
         finally:
             if page is not None:
                 await page.close()
+                self.rec.counts["browser_pages_closed"] += 1
         self.rec.page()
         self.rec.counts["live_rooms"] += 1
         room_url = response.url
@@ -117,4 +118,5 @@ class LiveSpider(BaseSpider):
         page = failure.request.meta.get("playwright_page")
         if page is not None:
             await page.close()
+            self.rec.counts["browser_pages_closed"] += 1
         self.on_error(failure)

@@ -86,6 +86,7 @@ def run_one(n_logos: int, n_photos: int, cache_dir: str | None, seed: int = 7) -
     tp = fp = fn = 0
     fp_by = {"distractor": 0, "clutter": 0, "positive": 0}
     t0 = time.perf_counter()
+    c0 = time.process_time()
     for j, want in enumerate(truth):
         dets, _ = m.detect_file(str(tmp / "photos" / f"p{j}.jpg"))
         got = {mid for d in dets for mid in marks[d.template]}
@@ -98,10 +99,11 @@ def run_one(n_logos: int, n_photos: int, cache_dir: str | None, seed: int = 7) -
             fp += len(got)
             fp_by[want] += len(got)
     match_s = time.perf_counter() - t0
+    cpu_s = time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
     return {"logos": n_logos, "photos": n_photos, "descriptors": m.index.n, "build_s": round(build, 2),
             "cache_hits": m.cache.hits, "img_per_s": round(n_photos / match_s, 1),
-            "ms_per_img": round(match_s / n_photos * 1000, 1), "peak_rss_mib": round(rss),
+            "ms_per_img": round(match_s / n_photos * 1000, 1), "cpu_img_per_s": round(n_photos / cpu_s, 1), "peak_rss_mib": round(rss),
             "recall": round(tp / max(1, tp + fn), 3), "precision": round(tp / max(1, tp + fp), 3),
             "false_leads": fp_by, "shapes": len(SHAPES)}
 
@@ -117,7 +119,7 @@ def main(argv: list[str]) -> None:
         print(json.dumps(run_one(a.one, a.photos, a.cache_dir or None)))
         return
     print("logo matching, one core (OpenCV threads = 1), synthetic logos and photos")
-    print(f"{'logos':>6} {'descr':>8} {'build s':>8} {'img/s':>6} {'ms/img':>7} {'peak MiB':>9} "
+    print(f"{'logos':>6} {'descr':>8} {'build s':>8} {'img/s':>6} {'cpu img/s':>9} {'ms/img':>7} {'peak MiB':>9} "
           f"{'recall':>7} {'prec':>6}  false leads")
     for n in [int(x) for x in a.logos.split(",") if x.strip()]:
         cmd = [sys.executable, "-m", "bench.bench_logo", "--one", str(n), "--photos", str(a.photos),
@@ -129,10 +131,11 @@ def main(argv: list[str]) -> None:
             continue
         r = json.loads(p.stdout.strip().splitlines()[-1])
         cold = "" if r["cache_hits"] >= n else " (cold)"
-        print(f"{r['logos']:>6} {r['descriptors']:>8} {r['build_s']:>8.1f} {r['img_per_s']:>6.1f} "
+        print(f"{r['logos']:>6} {r['descriptors']:>8} {r['build_s']:>8.1f} {r['img_per_s']:>6.1f} {r['cpu_img_per_s']:>9.1f} "
               f"{r['ms_per_img']:>7.1f} {r['peak_rss_mib']:>9} {r['recall']:>7.3f} {r['precision']:>6.3f}  "
               f"{r['false_leads']}{cold}", flush=True)
-    print("targets: >= 10 img/s and < 2048 MiB peak with 1000 logos")
+    print("img/s is wall clock (includes decoding); cpu img/s = photos / process CPU time, the per-core rate\n"
+          "when other processes share the machine. targets: >= 10 img/s and < 2048 MiB peak with 1000 logos")
 
 
 if __name__ == "__main__":

@@ -286,6 +286,7 @@ class Detection:
 MIN_INLIERS = 5
 MIN_SIMILARITY = 0.6    # combined edge similarity a logo must reach to be reported
 MIN_OUTLINE = 0.45      # the logo's outline band must agree at least this well
+ECC_RANGE = (0.2, 0.85)  # refine the alignment only when the first similarity is in between
 
 
 def _bf_matches(photo: PhotoFeatures, t: LogoTemplate, max_dist: float = 330.0):
@@ -386,38 +387,31 @@ GRID = (3, 3)
 def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     """Edge-structure agreement between the logo and the photo warped onto the logo canvas.
 
-    whole: ZNCC over the logo and a thin margin; interior: inside the outline only (what a
-    same-outline logo does not share); cells: the worst grid cells of the interior (one wrong
-    letter spoils its cells even when the other letter matches).
+    Compared: polarity-blind edge orientation fields (so recolouring and light/dark inversion do
+    not matter). interior: inside the outline (what a same-outline logo does not share); cells:
+    the two worst grid cells of the interior (one wrong letter spoils its cells even when the
+    other letter matches); outline: the band along the logo's silhouette (a logo of another shape
+    with the same letters fails there).
     """
     inv = cv2.invertAffineTransform(M)
     warped = cv2.warpAffine(photo.gray, inv, (t.width, t.height), flags=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_REPLICATE)
     valid = cv2.warpAffine(np.full(photo.gray.shape, 255, np.uint8), inv, (t.width, t.height),
                            flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    st = _structure(warped, sigma=1.2)
     so = _orient(warped, sigma=1.2)
     region, interior, cells = _regions(t)
     ok = cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0
-    out = {"whole": 0.0, "interior": 0.0, "cell_min": 0.0, "cell_2nd": 0.0, "o_interior": 0.0, "o_cell_min": 0.0,
-           "o_cell_2nd": 0.0, "o_band": 0.0}
-    r = region & ok
-    if r.sum() < 50:
-        return out
-    out["whole"] = _zncc(t.structure[r], st[r])
+    out = {"interior": 0.0, "cell_min": 0.0, "cell_2nd": 0.0, "outline": 0.0}
     i = interior & ok
-    out["interior"] = _zncc(t.structure[i], st[i]) if i.sum() >= 50 else 0.0
-    cz = sorted(_zncc(t.structure[c & ok], st[c & ok]) if (c & ok).sum() >= 20 else 0.0 for c in cells)
+    if i.sum() < 50:
+        return out
+    out["interior"] = _zncc(t.orient[i], so[i])
+    band = region & ok & ~interior
+    out["outline"] = _zncc(t.orient[band], so[band]) if band.sum() >= 50 else 0.0
+    cz = sorted(_zncc(t.orient[c & ok], so[c & ok]) if (c & ok).sum() >= 20 else 0.0 for c in cells)
     if cz:
         out["cell_min"] = cz[0]
         out["cell_2nd"] = cz[1] if len(cz) > 1 else cz[0]
-    band = r & ~interior
-    out["o_band"] = _zncc(t.orient[band], so[band]) if band.sum() >= 50 else 0.0
-    out["o_interior"] = _zncc(t.orient[i], so[i]) if i.sum() >= 50 else 0.0
-    cz = sorted(_zncc(t.orient[c & ok], so[c & ok]) if (c & ok).sum() >= 20 else 0.0 for c in cells)
-    if cz:
-        out["o_cell_min"] = cz[0]
-        out["o_cell_2nd"] = cz[1] if len(cz) > 1 else cz[0]
     return out
 
 
@@ -429,9 +423,9 @@ def dense_similarity(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> fl
 def combine(s: dict) -> float:
     """One similarity: the letters/inner design must match as a whole and in its worst parts, and
     the outline must be there too (else a logo of other shape with the same letters would pass)."""
-    sim = min(s["o_interior"], (s["o_cell_min"] + s["o_cell_2nd"]) / 2)
-    if s["o_band"] < MIN_OUTLINE:
-        sim = min(sim, s["o_band"])
+    sim = min(s["interior"], (s["cell_min"] + s["cell_2nd"]) / 2)
+    if s["outline"] < MIN_OUTLINE:
+        sim = min(sim, s["outline"])
     return sim
 
 
@@ -472,7 +466,7 @@ def verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, votes: int, *, max_an
         return None
     parts = dense_scores(M, t, photo)
     sim = combine(parts)
-    if use_ecc:
+    if use_ecc and ECC_RANGE[0] <= sim < ECC_RANGE[1]:  # clear rejects and clear hits need no refinement
         M2 = refine(M, t, photo)
         if M2 is not M:
             ok2, angle2, rel2 = _plausible(M2, t, photo, max_angle)

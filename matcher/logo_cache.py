@@ -11,14 +11,15 @@ import tempfile
 from pathlib import Path
 
 from .images import ImageRejected, open_image_with_hash
-from .logo_features import FEATURE_VERSION, LogoTemplate, prepare_logo
+from .logo_features import FEATURE_VERSION, LogoTemplate, inner_detail, prepare_logo
 
 log = logging.getLogger(__name__)
 
-# Registered logos may be larger than photos are allowed to be? No: they are small artwork.
+# Registered logos are artwork: smaller limits than photos.
 LOGO_MAX_BYTES = 10 * 1024 * 1024
 LOGO_MAX_PIXELS = 16_000_000
 LOGO_MIN_SIDE = 32
+MIN_INNER_DETAIL = 0.03  # inner edge energy / outline edge energy (see logo_features.inner_detail)
 
 
 class LogoProblem(ValueError):
@@ -85,6 +86,9 @@ def load_template(path: str | Path, cache: FeatureCache | None = None) -> LogoTe
         t = prepare_logo(img, sha256=sha)
     except ValueError as e:
         raise LogoProblem(f"{path}: {e}", "图形商标图片没有可见内容") from None
+    if inner_detail(t) < MIN_INNER_DETAIL:
+        raise LogoProblem(f"{path}: a plain shape with nothing inside its outline; it cannot be told apart from "
+                          "other objects of that shape", "图形商标为无内部图案的简单形状，无法可靠识别")
     if t.n_features < 8:
         raise LogoProblem(f"{path}: only {t.n_features} distinctive points; the logo is too plain to find in photos",
                           "图形商标图案过于简单，无法在图片中可靠识别")

@@ -34,7 +34,7 @@ import numpy as np
 from PIL import Image
 
 # Bump when anything that changes stored features changes (invalidates the feature cache).
-FEATURE_VERSION = 3
+FEATURE_VERSION = 4
 
 CANON = 160          # canonical longest side of a logo, px
 PAD = 12             # transparent margin around the canonical logo, px
@@ -363,7 +363,9 @@ def _regions(t: LogoTemplate) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]
     if len(xs):
         x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
         energy = t.structure[interior].mean()
-        for gy in range(GRID[1]):
+        if energy <= 1e-6:
+            xs = xs[:0]
+        for gy in range(GRID[1] if len(xs) else 0):
             for gx in range(GRID[0]):
                 c = np.zeros_like(interior)
                 cx0 = x0 + (x1 - x0) * gx // GRID[0]
@@ -382,6 +384,14 @@ def _regions(t: LogoTemplate) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]
 
 
 GRID = (3, 3)
+
+
+def inner_detail(t: LogoTemplate) -> float:
+    """Edge energy inside the outline relative to the outline's own: ~0 for a plain shape."""
+    region, interior, _ = _regions(t)
+    band = region & ~interior
+    b = float(t.structure[band].mean()) if band.any() else 0.0
+    return float(t.structure[interior].mean()) / b if b > 1e-6 and interior.any() else 0.0
 
 
 def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:

@@ -94,7 +94,6 @@ def system_event(s: Session, lead: Lead, action: str, note: str, to_status: str 
     cur = lead.status
     if to_status:
         lead.status = to_status
-    ev = LeadEvent(lead_id=lead.id, at=utcnow(), actor=actor, action=action, from_status=cur,
-                   to_status=to_status or cur, note=note)
-    s.add(ev)
+    ev = LeadEvent(at=utcnow(), actor=actor, action=action, from_status=cur, to_status=to_status or cur, note=note)
+    lead.events.append(ev)
     return ev

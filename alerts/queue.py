@@ -29,6 +29,7 @@ class QueueContext:
     rules: list[Suppression]
     bureaus: Bureaus | None
     language: str = "zh-CN"
+    gone: tuple = (set(), set())
 
     @classmethod
     def load(cls, s: Session, settings=None) -> "QueueContext":
@@ -43,7 +44,12 @@ class QueueContext:
         except BureauConfigError as e:  # a bad bureaus file must not stop matching
             log.error("jurisdiction not assigned: %s", e)
             bureaus = None
-        return cls(RankContext.load(s, st.language, ast.turnover_police), active_rules(s), bureaus, st.language)
+        from store.models import utcnow as _now
+
+        from .relisting import gone_sellers
+
+        return cls(RankContext.load(s, st.language, ast.turnover_police), active_rules(s), bureaus, st.language,
+                   gone_sellers(s, _now()))
 
 
 def assign_jurisdiction(lead: Lead, listing: Listing, ctx: QueueContext) -> None:
@@ -59,6 +65,11 @@ def record_matches(s: Session, listing: Listing, matches: list[Match], run_id: i
                    ctx: QueueContext | None = None) -> dict:
     """Create or update leads for a listing's matches. Never commits. Returns counts."""
     ctx = ctx or QueueContext.load(s)
+    with s.no_autoflush:  # flushed once per batch by the caller's commit
+        return _record(s, listing, matches, run_id, ctx)
+
+
+def _record(s: Session, listing: Listing, matches: list[Match], run_id: int | None, ctx: QueueContext) -> dict:
     now = utcnow()
     counts = {"new": 0, "updated": 0, "suppressed": 0, "relisted": 0}
     existing = {l.target_id: l for l in s.scalars(select(Lead).where(Lead.listing_pk == listing.id))}
@@ -69,18 +80,18 @@ def record_matches(s: Session, listing: Listing, matches: list[Match], run_id: i
                         reasons=list(mt.reasons), evidence=dict(mt.evidence), status="new", first_seen=now,
                         last_seen=now, first_run_id=run_id, last_run_id=run_id, priority=float(mt.score),
                         priority_reasons=[])
+            lead.events.append(LeadEvent(at=now, actor="system", action="created", to_status="new",
+                                         note=f"score {mt.score}" + (f", run {run_id}" if run_id else "")))
             s.add(lead)
-            s.flush()
-            s.add(LeadEvent(lead_id=lead.id, actor="system", action="created", to_status="new",
-                            note=f"score {mt.score}" + (f", run {run_id}" if run_id else "")))
             counts["new"] += 1
-            rel = find_relisted(s, listing, mt.target_id)
+            rel = find_relisted(s, listing, mt.target_id, ctx.gone)
             if rel is not None:
                 old, why = rel
                 lead.related_lead_id = old.id
-                s.add(LeadEvent(lead_id=lead.id, actor="system", action="linked", from_status="new", to_status="new",
-                                note=f"relisting of lead #{old.id} (listing {old.listing.platform}/{old.listing.listing_id}, "
-                                     f"same seller, same {'title' if why == 'title' else 'images'})"))
+                lead.events.append(LeadEvent(at=now, actor="system", action="linked", from_status="new", to_status="new",
+                                             note=f"relisting of lead #{old.id} (listing {old.listing.platform}/"
+                                                  f"{old.listing.listing_id}, same seller, same "
+                                                  f"{'title' if why == 'title' else 'images'})"))
                 counts["relisted"] += 1
             rule = find_rule(ctx.rules, listing, mt.target_id)
             if rule is not None:

@@ -30,36 +30,37 @@ class RankContext:
     turnover_police: float = 50000.0
     now: datetime = field(default_factory=utcnow)
     key_shops: dict[tuple[str, str], str] = field(default_factory=dict)
-    _repeat_cache: dict = field(default_factory=dict)
+    confirmed_by_id: dict = field(default_factory=dict)  # (platform, seller_id) -> confirmed lead ids
+    confirmed_by_name: dict = field(default_factory=dict)  # seller_name -> confirmed lead ids
 
     @classmethod
     def load(cls, s: Session, language: str = "zh-CN", turnover_police: float = 50000.0,
              now: datetime | None = None) -> "RankContext":
         shops = {(k.platform, k.shop_id): (k.shop_name or k.shop_id)
                  for k in s.scalars(select(KeyMarket).where(KeyMarket.active.is_(True), KeyMarket.scope == "shop"))}
-        return cls(load_targets(s), language, turnover_police, now or utcnow(), shops)
+        by_id: dict = {}
+        by_name: dict = {}
+        for lid, plat, sid, sname in s.execute(select(Lead.id, Listing.platform, Listing.seller_id, Listing.seller_name)
+                                               .join(Listing, Lead.listing_pk == Listing.id)
+                                               .where(Lead.verdict == "confirmed")):
+            if sid:
+                by_id.setdefault((plat, sid), set()).add(lid)
+            if sname:
+                by_name.setdefault(sname, set()).add(lid)
+        return cls(load_targets(s), language, turnover_police, now or utcnow(), shops, by_id, by_name)
 
 
-def confirmed_before(s: Session, listing: Listing, exclude_lead: int | None, ctx: RankContext | None = None) -> int:
-    """Confirmed leads (verdict) of the same seller: same platform + seller id, or same shop name."""
-    key = (listing.platform, listing.seller_id, listing.seller_name, exclude_lead)
-    if ctx is not None and key in ctx._repeat_cache:
-        return ctx._repeat_cache[key]
-    conds = []
+def confirmed_before(s: Session, listing: Listing, lead: Lead | None, ctx: RankContext) -> int:
+    """Confirmed leads (verdict) of the same seller — same platform + seller id, or same shop
+    name — other than `lead` itself (from the context's snapshot of verdicts)."""
+    ids: set = set()
     if listing.seller_id:
-        conds.append((Listing.platform == listing.platform) & (Listing.seller_id == listing.seller_id))
+        ids |= ctx.confirmed_by_id.get((listing.platform, listing.seller_id), set())
     if listing.seller_name:
-        conds.append(Listing.seller_name == listing.seller_name)
-    if not conds:
-        return 0
-    q = (select(func.count()).select_from(Lead).join(Listing, Lead.listing_pk == Listing.id)
-         .where(Lead.verdict == "confirmed", or_(*conds)))
-    if exclude_lead:
-        q = q.where(Lead.id != exclude_lead)
-    n = s.scalar(q) or 0
-    if ctx is not None:
-        ctx._repeat_cache[key] = n
-    return n
+        ids |= ctx.confirmed_by_name.get(listing.seller_name, set())
+    if lead is not None:
+        ids = ids - {lead.id}
+    return len(ids)
 
 
 def rank(s: Session, lead: Lead, listing: Listing, ctx: RankContext) -> tuple[float, list[str]]:
@@ -71,7 +72,7 @@ def rank(s: Session, lead: Lead, listing: Listing, ctx: RankContext) -> tuple[fl
     t = ctx.targets.get(lead.target_id)
     if t is not None and t.well_known:
         parts.append((10, tr("well_known", lang, pts=10)))
-    n = confirmed_before(s, listing, lead.id, ctx)
+    n = confirmed_before(s, listing, lead, ctx)
     if n:
         p = min(20, 8 * n)
         parts.append((p, tr("repeat", lang, n=n, pts=p)))

@@ -44,10 +44,27 @@ def same_seller_conds(listing: Listing):
     return conds
 
 
-def find_relisted(s: Session, listing: Listing, target_id: str) -> tuple[Lead, str] | None:
+def gone_sellers(s: Session, now) -> tuple[set, set]:
+    """Sellers ((platform, seller_id) and shop names) with a lead on a listing that is gone:
+    only their new listings can be relistings (saves a query per new lead)."""
+    ids, names = set(), set()
+    q = (select(Listing.platform, Listing.seller_id, Listing.seller_name).join(Lead, Lead.listing_pk == Listing.id)
+         .where(or_(Listing.status == "removed", Listing.last_seen < now - GONE_AFTER)).distinct())
+    for plat, sid, sname in s.execute(q):
+        if sid:
+            ids.add((plat, sid))
+        if sname:
+            names.add(sname)
+    return ids, names
+
+
+def find_relisted(s: Session, listing: Listing, target_id: str, gone: tuple[set, set] | None = None
+                  ) -> tuple[Lead, str] | None:
     """The earlier lead (same target) this listing looks like a relisting of, with why."""
     conds = same_seller_conds(listing)
     if not conds:
+        return None
+    if gone is not None and (listing.platform, listing.seller_id) not in gone[0] and listing.seller_name not in gone[1]:
         return None
     cutoff = (listing.first_seen or listing.last_seen) - GONE_AFTER
     q = (select(Lead, Listing).join(Listing, Lead.listing_pk == Listing.id)

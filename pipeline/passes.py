@@ -30,6 +30,23 @@ class PassResult:
     error: str | None = None
 
 
+def listings_needing_evidence(engine: Engine, run_id: int, days: int = 30) -> list[int]:
+    """Listings of leads created or updated by this run, and by recent runs that were killed or
+    failed before their evidence was fixed (capture skips what is already captured)."""
+    from datetime import timedelta
+
+    from sqlalchemy import or_, select
+
+    from store.models import Lead, utcnow
+
+    with session_scope(engine) as s:
+        broken = list(s.scalars(select(Run.id).where(Run.status.in_(("interrupted", "failed")),
+                                                     Run.started_at >= utcnow() - timedelta(days=days))))
+        ids = [run_id, *broken]
+        return sorted(set(s.scalars(select(Lead.listing_pk).where(or_(Lead.first_run_id.in_(ids),
+                                                                      Lead.last_run_id.in_(ids))))))
+
+
 def run_pass(settings: Settings, engine: Engine | None = None, trigger: str = "manual",
              crawl: bool = True, sources: list[str] | None = None, extra_sources: list[dict] | None = None,
              say: Callable[[str], None] = lambda m: None) -> PassResult:
@@ -87,7 +104,9 @@ def run_pass(settings: Settings, engine: Engine | None = None, trigger: str = "m
             if capture_for_run is not None:
                 progress("evidence")
                 say("fixing evidence for new leads ...")
-                counts.update({f"evidence_{k}": v for k, v in capture_for_run(settings, engine, run_id, say=say).items()})
+                pks = listings_needing_evidence(engine, run_id)
+                counts.update({f"evidence_{k}": v for k, v in
+                               capture_for_run(settings, engine, run_id, say=say, listing_pks=pks).items()})
                 durations["evidence"] = time.perf_counter() - t0
             try:
                 from alerts.hooks import after_pass

@@ -21,7 +21,8 @@ MAX_SIDE = 1280
 # Boxes below this recognition score are not even kept in the cache (pure noise); the reader
 # applies its own, higher, confidence floor when it turns boxes into text.
 RAW_MIN_SCORE = 0.3
-DET_LIMIT_SIDE = 736  # rapidocr's default: the shorter side is brought up to this for detection
+DET_LIMIT_SIDE = 640  # the shorter side is brought up to this for detection (rapidocr default 736; 640 reads
+# the same dev text about 25% faster)
 # A character's runner-up reading is kept as an alternative when the recogniser gave it at least
 # this probability (叁 read as 参 with 叁 at 0.39): OCR confusions of similar glyphs are common.
 ALT_MIN_PROB = 0.2

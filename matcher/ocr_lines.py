@@ -78,7 +78,7 @@ def _neighbours(a: _Geo, b: _Geo) -> bool:
     if a.ux * b.ux + a.uy * b.uy < math.cos(math.radians(12)):
         return False
     hmax, hmin = max(a.h, b.h), min(a.h, b.h)
-    if hmax > 1.45 * hmin:
+    if hmax > 1.7 * hmin:  # a one-character box is tighter than a line box
         return False
     ddx, ddy = b.cx - a.cx, b.cy - a.cy
     along = ddx * a.ux + ddy * a.uy

@@ -122,7 +122,7 @@ _LATIN_SCRIPTS = ("CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "LATIN", "COPTIC"
 LEET = {
     # digits and symbols for letters (curated; UTS #39 lists 0~O and 1~l, the rest are common
     # evasions seen on marketplaces)
-    "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "2": "z",
+    "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t", "8": "b", "9": "g", "2": "z",
     "@": "a", "$": "s", "|": "i", "!": "i", "€": "e",
     # Latin letters that read as each other in capitals or in common fonts
     "l": "i", "c": "g", "q": "o", "u": "v",

@@ -73,7 +73,7 @@ KIND_EN = {
     "nearsound": "sounds almost like",
     "fuzzy": "is spelled one letter off", "similar": "differs by one character from",
 }
-_LATIN_TOKEN = re.compile(r"[A-Za-z0-9@$|!]{6,}")
+_LATIN_TOKEN = re.compile(r"[A-Za-z0-9@$|!]{5,}")
 
 
 @dataclass(slots=True)
@@ -130,7 +130,7 @@ class TextMatcher:
                     if len(f.k0) >= 3 and all(is_cjk(c) for c in f.k0):
                         add(vis(f.k0[:-1]), (cm.idx, fi, "pre", len(f.k0) - 1))
                         add(vis(f.k0[1:]), (cm.idx, fi, "suf", len(f.k0) - 1))
-                if f.latin and f.origin != "pinyin" and len(f.k0) >= 7:
+                if f.latin and f.origin != "pinyin" and len(f.k0) >= 6:
                     for d in {k1, *(k1[:i] + k1[i + 1:] for i in range(len(k1)))}:
                         self.fuzzy.setdefault(d, []).append((cm.idx, fi))
         self.automaton = ahocorasick.Automaton()

@@ -480,7 +480,7 @@ class TextMatcher:
             score -= 5
             reasons.append("商品类别未能识别")
             en.append("goods class unknown")
-        if in_class and best.brand and best.kind in IDENTITY_KINDS:
+        if (in_class or unknown) and best.brand and best.kind in IDENTITY_KINDS:
             score += 20
             reasons.append(f"以'{best.matched}{best.brand}'作为商品品牌标注")
             en.append(f"marked as the goods' brand ('{best.matched}{best.brand}')")

@@ -39,8 +39,9 @@ def find_cues(folded: str) -> list[str]:
 
 
 # "X同款 / X平替 / X风 / 仿X": the listing borrows the mark to sell look-alike goods.
-STYLE_AFTER = ("同款", "平替", "替代", "代替", "风格", "一样", "类似", "同厂", "仿", "款", "风")
-STYLE_BEFORE = ("仿", "类", "平替", "同款", "致敬", "对标", "媲美", "比肩", "山寨")
+# Not plain 款 after the mark: "华为款 手机壳" says which phone a case fits (indicative use).
+STYLE_AFTER = ("同款", "平替", "替代", "代替", "风格", "风")
+STYLE_BEFORE = ("仿", "平替", "同款", "致敬", "对标", "媲美", "比肩", "山寨")
 # Phrases that say the listing sells look-alikes of some brand (not naming it next to the mark).
 STYLE_GENERIC = ("大牌平替", "大牌同款", "平替", "同款")
 # Indicative use: accessories and parts that name the mark to say what they fit.
@@ -61,8 +62,6 @@ def style_after(following: str) -> str | None:
                     return "风格"
                 if nxt and ("\u4e00" <= nxt <= "\u9fff"):
                     return None  # 风扇, 风味, 风衣: another word
-            if w == "款" and following[1:2] == "式":
-                return "款式"
             return w
     return None
 

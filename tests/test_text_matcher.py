@@ -196,6 +196,10 @@ def test_indicative_use_by_accessories(tm, title, category, target):
     assert m is None or any("指示性使用" in r for r in m.reasons)
 
 
+def test_model_fit_wording_is_not_look_alike_phrasing(tm):
+    no_lead(tm, "华为款 手机壳 磁吸 透明", "手机数码/手机壳", "tm-huawei")
+
+
 def test_indicative_use_even_with_a_low_price(tm):
     no_lead(tm, "适用于华为 Mate60 钢化膜", "手机数码/手机", "tm-huawei", price=10)
 

@@ -23,8 +23,11 @@ def list_(limit: int = typer.Option(20, help="Most recent N runs")):
     with session_scope(db_engine()) as s:
         for r in s.scalars(select(Run).order_by(Run.id.desc()).limit(limit)):
             dur = (r.finished_at - r.started_at).total_seconds() if r.finished_at else None
-            typer.echo(f"{r.id}\t{r.started_at:%Y-%m-%d %H:%M:%S}\t{r.status}\t{r.trigger}\t"
-                       f"{'' if dur is None else f'{dur:.1f}s'}\t{len(r.failures)} failures")
+            c = r.counts or {}
+            stage = f" ({c['stage']})" if r.status == "running" and c.get("stage") else ""
+            typer.echo(f"{r.id}\t{r.started_at:%Y-%m-%d %H:%M:%S}\t{r.status}{stage}\t{r.trigger}\t"
+                       f"{'' if dur is None else f'{dur:.1f}s'}\tmatched {c.get('listings_matched', 0)}, "
+                       f"leads new {c.get('leads_new', 0)}\t{len(r.failures)} failures")
 
 
 @app.command()

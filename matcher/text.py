@@ -133,6 +133,8 @@ class TextMatcher:
                 if f.latin and f.origin != "pinyin" and len(f.k0) >= 6:
                     for d in {k1, *(k1[:i] + k1[i + 1:] for i in range(len(k1)))}:
                         self.fuzzy.setdefault(d, []).append((cm.idx, fi))
+        lens = [len(k) for k in self.fuzzy] or [0]
+        self.fuzzy_len = (max(5, min(lens)), max(lens) + 2)  # a token one letter longer than a form
         self.automaton = ahocorasick.Automaton()
         for k, v in keys.items():
             # payload entries carry what the goods gate needs, so no lookup happens per hit
@@ -156,7 +158,10 @@ class TextMatcher:
         return len(k1), list(self.automaton.iter(k1 + "\x00" + text.translate(TRI_RAW)))
 
     def _fuzzy_tokens(self, text: str):
+        lo, hi = self.fuzzy_len
         for m in _LATIN_TOKEN.finditer(text):
+            if not lo <= m.end() - m.start() <= hi:
+                continue
             tok = m.group(0).lower().translate(VIS)
             found = set()
             for d in {tok, *(tok[:i] + tok[i + 1:] for i in range(len(tok)))}:
@@ -277,6 +282,7 @@ class TextMatcher:
         b = r1
         while b < len(parts) and _is_wordchar_cjk(parts[b]):
             b += 1
+        a, b = max(a, r0 - 12), min(b, r1 + 12)  # a long run only matters near the hit
         run = "".join(parts[a:b])
         return self.aligner.aligned(run, r0 - a, r1 - a)
 

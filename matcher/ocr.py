@@ -67,6 +67,28 @@ def default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+def watched_classes_of(watchlist, goods=None) -> frozenset[int] | None:
+    """The Nice classes a watchlist protects: its word marks' classes and its GIs' goods.
+
+    None (every class is watched) when a well-known word mark is on the list, since those are
+    protected across classes.
+    """
+    out: set[int] = set()
+    for _, m in watchlist.word_marks():
+        if m.well_known:
+            return None
+        out.update(m.nice_classes)
+    for gi in watchlist.geographical_indications:
+        if gi.nice_classes:
+            out.update(gi.nice_classes)
+            continue
+        if goods is None:
+            from .goods import load_goods_classifier
+            goods = load_goods_classifier()
+        out.update(goods.classes(gi.category or "", gi.product or ""))
+    return frozenset(out)
+
+
 class _Skip(Exception):
     def __init__(self, reason: str, message: str):
         self.reason, self.message = reason, message
@@ -131,6 +153,12 @@ class ImageTextReader:
         self._pool = None
         self._pool_failed = False
         self._lock = threading.RLock()
+
+    @classmethod
+    def for_watchlist(cls, watchlist, cache_dir=None, budget: int | None = None, goods=None, **kw):
+        """A reader whose policy knows the watchlist's watched goods classes."""
+        return cls(cache_dir=cache_dir, budget=budget, watched_classes=watched_classes_of(watchlist, goods),
+                   goods=goods, **kw)
 
     # ------------------------------------------------------------------ selection
     def _classes(self, listing: Listing) -> frozenset[int]:

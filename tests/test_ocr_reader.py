@@ -278,6 +278,23 @@ def test_policy_reads_first_image_unless_live_or_in_a_watched_class(work):
     assert r.images_read == 2 and r.not_selected == 2 + 1 + 1
 
 
+def test_watched_classes_come_from_marks_and_gis_unless_a_mark_is_well_known(work):
+    from watchlist import load_watchlist
+
+    from matcher.ocr import watched_classes_of
+
+    p = work / "wl_classes.yaml"
+    p.write_text(WATCHLIST, encoding="utf-8")
+    wl = load_watchlist(p, check_files=False)
+    # the word marks' classes (3, 30) and the GI's goods (rice: 30); phones, shoes... are not watched
+    assert watched_classes_of(wl) == frozenset({3, 30})
+    wl.geographical_indications[0].nice_classes = [31]
+    assert watched_classes_of(wl) == frozenset({3, 30, 31})
+    p.write_text(WATCHLIST.replace("nice_classes: [3], well_known: false", "nice_classes: [3], well_known: true"),
+                 encoding="utf-8")
+    assert watched_classes_of(load_watchlist(p, check_files=False)) is None
+
+
 def test_prefetch_reads_in_worker_processes_with_the_same_result(work):
     names = []
     for i in range(4):

@@ -239,7 +239,9 @@ class ImageTextReader:
 
     # ------------------------------------------------------------------ OCR execution
     def _get_pool(self):
-        if self._pool is None and not self._pool_failed and self.workers >= 1:
+        if self._pool_failed:
+            return None
+        if self._pool is None and self.workers >= 1:
             try:
                 import multiprocessing as mp
                 from concurrent.futures import ProcessPoolExecutor

@@ -179,6 +179,9 @@ class TextMatcher:
         n = len(form.k0)
         if len(seg) != n or n < 2:
             return None
+        changed = sum(1 for a, b in zip(seg, form.k0) if a != b)
+        if changed > (max(1, n // 3) if form.latin else max(1, n // 2)) or changed == n:
+            return None  # too many characters changed: no need to look at them one by one
         subs = []
         diffs = 0
         for a, b in zip(seg, form.k0):
@@ -207,10 +210,7 @@ class TextMatcher:
                 return "lookalike", subs
             return ("nearsound" if any(s[2] == "near" for s in subs) else "homophone"), subs
         if diffs == 1 and nsub == 1 and n >= 3 and all(is_cjk(c) for c in seg):
-            a, b = subs[0][0], subs[0][1]
-            if look_alike_glyphs(a, b):  # not in the table, but the rendered shapes look alike
-                return "lookalike", [(a, b, "glyph")]
-            return "similar", subs
+            return "similar", subs  # _verify may upgrade it to a glyph look-alike
         return None
 
     def _surface_kind(self, form: Form, raw: str) -> str:
@@ -349,6 +349,8 @@ class TextMatcher:
                     continue
             if not self._aligned(parts, r0, r1):
                 continue
+            if kind == "similar" and look_alike_glyphs(subs[0][0], subs[0][1]):
+                kind, subs = "lookalike", [(subs[0][0], subs[0][1], "glyph")]  # shapes look alike
             hits.append(self._context(cm, form, kind, src, r0, r1, raw, subs, k0, ws, we))
         for r0, r1, mi, fi in fuzzy:
             cm = self.marks[mi]

@@ -35,9 +35,9 @@ from .text_glyphs import look_alike_glyphs
 from .text_rules import (STYLE_GENERIC, WordAligner, brand_after, find_cues, fold_around,
                          indicative_after, indicative_before, style_after, style_before)
 from .types import Match, MatchContext, TextSource
-from .variants import (FOLD0, PHON, VIS, CompiledMark, Form, _CONF, _T2S, compile_forms, is_cjk,
-                       is_kana, look_alike_char, near_sound_char, sound_alike_char, sound_pair_keys, vis,
-                       TRI_RAW, VIS_RAW)
+from .variants import (_CONF, _T2S, FOLD0, TRI_RAW, VIS, VIS_RAW, CompiledMark, Form, compile_forms,
+                       is_cjk, is_kana, look_alike_char, near_sound_char, sound_alike_char,
+                       sound_pair_keys, vis)
 
 # Base score of a hit by how the text relates to the registered mark (before context signals).
 BASE = {
@@ -419,7 +419,8 @@ class TextMatcher:
 
     def _score(self, ctx: MatchContext, hits: list[Hit]) -> list[Match]:
         listing = ctx.listing
-        folded = [fold(s.text) for s in ctx.texts if s.text]
+        folded = [fold(s.text) for s in ctx.texts if s.text and not (
+            s.field == "image" and s.confidence is not None and s.confidence < MIN_OCR_CONFIDENCE)]
         cues: list[str] = []
         for f in folded:
             for c in find_cues(f):

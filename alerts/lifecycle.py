@@ -76,8 +76,8 @@ def transition(s: Session, lead: Lead, action: str, actor: str, reason: str | No
         lead.verdict = new
     if action == "reopen":
         lead.verdict = None
-    if action in ("dismiss", "reopen", "close") or reason:
-        lead.status_reason = reason
+    if reason or action == "reopen":
+        lead.status_reason = reason  # a close without a reason keeps the dismissal's reason
     if cur == "suppressed":
         lead.suppression_id = None
     lead.status = new

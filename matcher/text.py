@@ -5,12 +5,13 @@ merely contain the mark's characters, or the mark's ordinary meaning on unrelate
 How it works (see docs/matching-text.md):
 
 1. At load, every registered form of every mark (text, aliases, generated toneless pinyin) is
-   folded (matcher/variants.py) into a visual-skeleton key, sound-pair keys (one character exact,
-   its neighbour by sound) and, for marks of three or more CJK characters, the two
-   (n-1)-character halves (one character changed). All keys go into ONE Aho-Corasick automaton.
-   Long Latin marks also get a single-deletion index (one letter added, dropped or changed).
-2. Per text: two str.translate calls and one automaton pass over ``layer1 + NUL + triples`` find
-   candidates in time linear in the text; the goods gate filters them before any verification.
+   folded (matcher/variants.py) into keys over a haystack of three symbols per character
+   (sound, visual, sound): whole-form keys, pair keys (one character kept, its neighbour by sound
+   or look) and, for marks of three or more CJK characters, the two (n-1)-character halves (one
+   character changed). All keys go into ONE Aho-Corasick automaton. Long Latin marks also get a
+   single-deletion index (one letter added, dropped or changed).
+2. Per text: one str.translate and one automaton pass find candidates in time linear in the text;
+   the goods gate filters them before any verification.
 3. Each surviving window is verified against the registered form character by character (same /
    look-alike / sound-alike / near-sound / glyph look-alike), checked to be a word of its own
    (jieba-based aligner, Latin letter boundaries) and read in context (cue words, X同款/平替/风,
@@ -35,9 +36,9 @@ from .text_glyphs import look_alike_glyphs
 from .text_rules import (STYLE_GENERIC, WordAligner, brand_after, find_cues, fold_around,
                          indicative_after, indicative_before, style_after, style_before)
 from .types import Match, MatchContext, TextSource
-from .variants import (_CONF, _T2S, FOLD0, TRI_RAW, VIS, VIS_RAW, CompiledMark, Form, compile_forms,
-                       is_cjk, is_kana, look_alike_char, near_sound_char, sound_alike_char,
-                       sound_pair_keys, vis)
+from .variants import (_CONF, _T2S, FOLD0, TRI_RAW, VIS, CompiledMark, Form, compile_forms, is_cjk,
+                       is_kana, look_alike_char, near_sound_char, pair_keys, sound_alike_char,
+                       triples, vis)
 
 # Base score of a hit by how the text relates to the registered mark (before context signals).
 BASE = {
@@ -120,17 +121,17 @@ class TextMatcher:
             cm.lens = [len(f.k0) for f in forms]
             self.marks.append(cm)
             for fi, f in enumerate(forms):
-                k1 = vis(f.k0)
-                add(k1, (cm.idx, fi, "v", len(k1)))
+                whole = triples(f.k0)
+                add(whole, (cm.idx, fi, "v", len(f.k0)))
                 if f.cjk:
-                    # homophones keep at least one character: look up each adjacent pair of the
-                    # mark's characters with one exact and the other by sound
-                    for pk, k in sound_pair_keys(f.k0):
+                    for pk, k in pair_keys(f.k0):
                         add(pk, (cm.idx, fi, "s", k))
                     if len(f.k0) >= 3 and all(is_cjk(c) for c in f.k0):
-                        add(vis(f.k0[:-1]), (cm.idx, fi, "pre", len(f.k0) - 1))
-                        add(vis(f.k0[1:]), (cm.idx, fi, "suf", len(f.k0) - 1))
+                        # one character changed to an unrelated one: either half is intact
+                        add(triples(f.k0[:-1]), (cm.idx, fi, "pre", len(f.k0) - 1))
+                        add(triples(f.k0[1:]), (cm.idx, fi, "suf", len(f.k0) - 1))
                 if f.latin and f.origin != "pinyin" and len(f.k0) >= 6:
+                    k1 = vis(f.k0)
                     for d in {k1, *(k1[:i] + k1[i + 1:] for i in range(len(k1)))}:
                         self.fuzzy.setdefault(d, []).append((cm.idx, fi))
         lens = [len(k) for k in self.fuzzy] or [0]
@@ -151,11 +152,10 @@ class TextMatcher:
     # --- candidates -----------------------------------------------------------------------------
 
     def _candidates(self, text: str):
-        """Automaton hits over layer 1 and the sound triples of a raw text: [(end, payload)]."""
-        k1 = text.translate(VIS_RAW)
-        if not k1 or not self.n_keys:
-            return len(k1), ()
-        return len(k1), list(self.automaton.iter(k1 + "\x00" + text.translate(TRI_RAW)))
+        """Automaton hits over the raw text's haystack (three symbols per layer-0 character)."""
+        if not self.n_keys:
+            return ()
+        return list(self.automaton.iter(text.translate(TRI_RAW)))
 
     def _fuzzy_tokens(self, text: str):
         lo, hi = self.fuzzy_len
@@ -286,32 +286,26 @@ class TextMatcher:
         run = "".join(parts[a:b])
         return self.aligner.aligned(run, r0 - a, r1 - a)
 
-    def _windows(self, n0: int, cands, classes: frozenset[int]) -> set[tuple[int, int, int, int]]:
+    def _windows(self, cands, classes: frozenset[int]) -> set[tuple[int, int, int, int]]:
         """Candidate windows (mark, form, start, end in layer-0 positions) of marks that can match
         on these goods at all (the goods gate is applied before any verification)."""
         out: set[tuple[int, int, int, int]] = set()
         for end, payload in cands:
-            tri = end > n0
-            k = (end - n0 - 1) // 3 if tri else -1   # sound triples: index of the key's 2nd char
-            e = end + 1
+            k = end // 3   # the layer-0 character the key ends in
             for mi, fi, kk, klen, flen, anywhere, mclasses in payload:
                 if not (anywhere or not classes or classes & mclasses):
                     continue
                 if kk == "s":
-                    if not tri:
-                        continue
                     ws = k - klen
                     we = ws + flen
-                elif tri:
-                    continue
                 elif kk == "pre":
-                    ws = e - klen
+                    ws = k + 1 - klen
                     we = ws + flen
                 elif kk == "suf":
-                    ws, we = e - flen, e
+                    ws, we = k + 1 - flen, k + 1
                 else:
-                    ws, we = e - klen, e
-                if ws < 0 or we > n0:
+                    ws, we = k + 1 - klen, k + 1
+                if ws < 0:
                     continue
                 out.add((mi, fi, ws, we))
         return out
@@ -324,6 +318,8 @@ class TextMatcher:
         idx: list[int] = []
         hits: list[Hit] = []
         for mi, fi, ws, we in sorted(windows):
+            if we > n0:
+                continue
             cm = self.marks[mi]
             form = cm.forms[fi]
             res = self._compare(form, k0[ws:we])
@@ -407,8 +403,8 @@ class TextMatcher:
     def match(self, ctx: MatchContext) -> list[Match]:
         hits: list[Hit] = []
         for src in self._sources(ctx):
-            n0, cands = self._candidates(src.text)
-            windows = self._windows(n0, cands, ctx.goods_classes) if cands else ()
+            cands = self._candidates(src.text)
+            windows = self._windows(cands, ctx.goods_classes) if cands else ()
             fuzzy = list(self._fuzzy_tokens(src.text)) if self.fuzzy else ()
             if not windows and not fuzzy:
                 continue

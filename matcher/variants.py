@@ -11,11 +11,13 @@ in any layer maps straight back to the same positions:
   (l/I/1), kana and 形近字 folded to one representative (カ士→力士, 水久→永久);
 - layer 2 (:data:`PHON`, on layer 0): sound skeleton — every CJK character replaced by one
   private-use character per fuzzy-pinyin class of its default reading, digits by their Chinese
-  numeral's (耐客→耐克, 3星→三星). The matcher reads it interleaved with layer 0 as "sound triples"
-  (:data:`TRI_RAW`: S(c) c S(c)) so a homophone is looked up from one exact neighbour.
+  numeral's (耐客→耐克, 3星→三星). The matcher reads layers 1 and 2 interleaved as triples
+  (:data:`TRI_RAW`: S(c) V(c) S(c)) so a homophone or look-alike is looked up from one kept
+  neighbour.
 
-Per listing only str.translate runs (:data:`VIS_RAW`, :data:`TRI_RAW` go straight from raw text);
-the tables are filled once per character ever seen.
+Per listing the matcher runs one str.translate (:data:`TRI_RAW`, straight from raw text: three
+symbols per layer-0 character, see :func:`_triple`) and one automaton pass; the tables are filled
+once per character ever seen.
 """
 from __future__ import annotations
 
@@ -259,31 +261,73 @@ class _ComposedMap(dict):
 
 
 def _triple(c: str) -> str:
-    s = PHON[ord(c)]
-    return s + c + s
+    """The three symbols of a layer-0 character in the matcher's haystack.
+
+    CJK and kana: S(c) V(c) S(c) (sound class, visual class, sound class); anything else (Latin
+    letters, digits): V(c) V(c) V(c). Keys then find, in ONE pass:
+    a whole form (its characters' triples in a row: exact, spaced, traditional, leet, 形近 folds);
+    ``V(A) S(A) X`` = A followed by a character whose sound class is X (homophone or a look-alike
+    of B, X = its sound class), and ``X S(B) V(B)`` = such a character followed by B.
+    """
+    if is_cjk(c) or is_kana(c):
+        s = PHON[ord(c)]
+        return s + VIS[ord(c)] + s
+    v = VIS[ord(c)]
+    return v + v + v
 
 
-# raw text -> layer 1 (visual skeleton), one symbol per layer-0 character
-VIS_RAW = _ComposedMap(lambda c: VIS[ord(c)])
-# raw text -> "sound triples": each layer-0 character c becomes S(c) c S(c), so that the key
-# A S(A) S'(B) finds A followed by any character sounding like B, and S'(A) S(B) B finds any
-# character sounding like A followed by B: a homophone is found from one exact neighbour.
+def triples(k0: str) -> str:
+    """The haystack symbols of a layer-0 string (what TRI_RAW gives for the raw text)."""
+    return "".join(_triple(c) for c in k0)
+
+
+# raw text -> the matcher's haystack: three symbols per layer-0 character (see _triple)
 TRI_RAW = _ComposedMap(_triple)
 
 
-def sound_pair_keys(k0: str) -> list[tuple[str, int]]:
-    """(key, k) pairs in TRI_RAW space: for each adjacent pair (k-1, k) of CJK characters of the
-    mark, one character exact and the other by sound; k is the position in the mark of the
-    pair's second character."""
+def look_options(ch: str) -> list[str]:
+    """Sound classes of the direct look-alikes of ch (形近字 table, kana, Unicode look-alikes)."""
+    out: list[str] = []
+    for m in sorted(_CONF.mates.get(ch, ())):
+        if len(m) != 1:
+            continue
+        s = PHON[ord(m)]
+        if s not in out:
+            out.append(s)
+    return out
+
+
+# Arabic digits sellers write for Chinese numerals (3星 for 三星, 7匹狼 for 七匹狼): in the haystack a
+# digit is a non-CJK character (its triple is three visual symbols), so a numeral of a mark also
+# lists the digit's visual symbol among its options.
+_NUMERAL_DIGIT = {"零": "0", "〇": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5",
+                  "六": "6", "七": "7", "八": "8", "九": "9"}
+
+
+def _options(ch: str) -> list[str]:
+    opts = sound_options(ch) + look_options(ch)
+    d = _NUMERAL_DIGIT.get(ch)
+    if d:
+        opts.append(VIS[ord(d)])
+    return list(dict.fromkeys(opts))
+
+
+def pair_keys(k0: str) -> list[tuple[str, int]]:
+    """(key, k) pairs for each adjacent pair (k-1, k) of CJK characters of a mark: one character
+    kept and the other by sound or by look; k is the position in the mark of the pair's second
+    character. A homophone or look-alike keeps at least one character, so it always has such a
+    pair next to a kept one; requiring the kept character keeps the automaton selective."""
     out: list[tuple[str, int]] = []
     for k in range(1, len(k0)):
         a, b = k0[k - 1], k0[k]
-        if not (is_cjk(a) and is_cjk(b)):
+        if not ((is_cjk(a) or is_kana(a)) and (is_cjk(b) or is_kana(b))):
             continue
-        for sb in sound_options(b):
-            out.append((a + PHON[ord(a)] + sb, k))
-        for sa in sound_options(a):
-            out.append((sa + PHON[ord(b)] + b, k))
+        head = VIS[ord(a)] + PHON[ord(a)]
+        tail = PHON[ord(b)] + VIS[ord(b)]
+        for x in _options(b):
+            out.append((head + x, k))
+        for x in _options(a):
+            out.append((x + tail, k))
     return out
 
 

@@ -33,6 +33,7 @@ WATCHLIST = Watchlist(enterprises=[
     _ent("nestle", "雀巢", ["NESTLE"], [30], True),
     _ent("panda", "熊猫", ["PANDA"], [9]),
     _ent("kangshifu", "康师傅", [], [30], True),
+    _ent("qipilang", "七匹狼", [], [25]),
 ])
 
 
@@ -77,6 +78,11 @@ def test_homophone_with_another_tone(tm):
 def test_near_homophone_with_fuzzy_pinyin(tm):
     m = lead(tm, "李凌 运动鞋 男", "运动户外/运动鞋", "tm-lining")  # ling for ning (n/l)
     assert m.evidence["kind"] == "nearsound" and "读音相近" in m.reasons[0]
+
+
+def test_arabic_digit_for_a_chinese_numeral(tm):
+    m = lead(tm, "7匹狼 夹克 男士 外套", "服装/男装", "tm-qipilang")
+    assert m.evidence["kind"] == "homophone"
 
 
 def test_toneless_pinyin_of_the_mark(tm):

@@ -86,5 +86,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
+    if os.environ.get("MW_PROFILE"):  # developer aid: MW_PROFILE=/tmp/crawl.prof
+        import cProfile
+
+        cProfile.run("main(sys.argv[1:])", os.environ["MW_PROFILE"])
+        sys.exit(0)
     sys.exit(main(sys.argv[1:]))

@@ -52,7 +52,8 @@ class StorePipeline:
                 if resp.status != 200:
                     rec.failure("image_error", url, f"image not fetched: HTTP {resp.status}")
                 else:
-                    iid, path, status, err = images.add(rec.s, url, resp.body)
+                    prepared = await asyncio.to_thread(images.prepare, url, resp.body)  # decode + write off the reactor
+                    iid, path, status, err = images.add(rec.s, url, resp.body, prepared)
                     if status == "ok":
                         result = (iid, path)
                         rec.counts["images_stored"] += 1
@@ -78,7 +79,11 @@ class StorePipeline:
         except ListingError as e:
             rec.failure("parse_error", url, f"{e.field}: {e.message}")
             return {"listing_id": d.get("listing_id"), "outcome": "bad"}
+        raw_rel = item.get("raw_rel")
+        if item.get("raw") is not None and raw_rel is None:
+            raw_rel = rec.raw_path(lr.listing_id)
+            await asyncio.to_thread(rec.write_raw, raw_rel, item["raw"])
         outcome = rec.store(lr, url, item.get("raw"), etag=item.get("etag"), last_modified=item.get("last_modified"),
                             status_code=item.get("status", 200), image_ids=[i for i, _ in ok],
-                            raw_rel=item.get("raw_rel"), screenshot_rel=item.get("screenshot_rel"))
+                            raw_rel=raw_rel, screenshot_rel=item.get("screenshot_rel"))
         return {"listing_id": lr.listing_id, "outcome": outcome}

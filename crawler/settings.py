@@ -41,7 +41,7 @@ def scrapy_settings(source: dict, data_dir: Path, log_level: str = "WARNING") ->
         },
         "SPIDER_MIDDLEWARES": {},
         "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
-        "CONCURRENT_ITEMS": 50,
+        "CONCURRENT_ITEMS": 4,  # items per response (1 on detail pages); each costs an asyncio task
         "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,
         "COOKIES_ENABLED": True,
         "HTTPCACHE_ENABLED": False,

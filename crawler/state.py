@@ -11,13 +11,14 @@ import hashlib
 import logging
 import os
 import re
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +31,34 @@ from .models import CrawlPage
 
 log = logging.getLogger("markwatch.crawler")
 SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+_DIRS: set[Path] = set()
+
+
+_UPSERT: dict[str, object] = {}
+PAGE_KEYS = ("source", "platform", "listing_id", "url", "etag", "last_modified", "body_sha256", "status_code",
+             "fetched_at", "changed_at", "raw_path", "screenshot_path")
+
+
+def upsert_page_stmt(s: Session):
+    """INSERT ... ON CONFLICT (source, listing_id) DO UPDATE for crawl_pages (SQLite, PostgreSQL),
+    built once and executed with parameters."""
+    name = s.get_bind().dialect.name
+    st = _UPSERT.get(name)
+    if st is None:
+        if name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        ins = dialect_insert(CrawlPage)
+        ex = ins.excluded
+        upd = {k: ex[k] for k in ("platform", "url", "etag", "last_modified", "body_sha256", "status_code", "fetched_at")}
+        upd["raw_path"] = func.coalesce(ex.raw_path, CrawlPage.raw_path)
+        upd["screenshot_path"] = func.coalesce(ex.screenshot_path, CrawlPage.screenshot_path)
+        upd["changed_at"] = case((CrawlPage.body_sha256 == ex.body_sha256, CrawlPage.changed_at), else_=ex.changed_at)
+        st = _UPSERT[name] = ins.on_conflict_do_update(index_elements=["source", "listing_id"], set_=upd)
+    return st
 
 
 def safe_name(s: str) -> str:
@@ -161,10 +190,12 @@ class Recorder:
 
     def write_raw(self, rel: Path, data: bytes) -> None:
         p = self.data_dir / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(p.name + f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, p)
+        d = p.parent
+        if d not in _DIRS:
+            d.mkdir(parents=True, exist_ok=True)
+            _DIRS.add(d)
+        with open(p, "wb") as fh:
+            fh.write(data)
 
     def store(self, rec: ListingRecord, url: str, raw: bytes | None, etag: str | None = None,
               last_modified: str | None = None, status_code: int = 200, image_ids: list[int] | None = None,
@@ -172,31 +203,25 @@ class Recorder:
         """Upsert one listing and its page state; returns 'new' | 'changed' | 'unchanged'."""
         now = utcnow()
         body_sha = hashlib.sha256(raw).hexdigest() if raw is not None else None
-        if raw is not None and raw_rel is None:
+        if raw is not None and raw_rel is None:  # callers on the reactor write it in a thread first
             raw_rel = self.raw_path(rec.listing_id)
             self.write_raw(raw_rel, raw)
         row, outcome = upsert_listing(self.s, rec, run_id=self.run_id, source=self.source, now=now)
         self.counts[outcome] += 1
         if image_ids is not None and outcome != "unchanged":
-            self.s.execute(delete(m.ListingImage).where(m.ListingImage.listing_pk == row.id))
-            seen = set()
+            if outcome != "new":
+                self.s.execute(delete(m.ListingImage).where(m.ListingImage.listing_pk == row.id))
+            rows, seen = [], set()
             for pos, iid in enumerate(image_ids):
                 if iid not in seen:
                     seen.add(iid)
-                    self.s.add(m.ListingImage(listing_pk=row.id, image_id=iid, position=pos))
-        cp = self.s.scalar(select(CrawlPage).where(CrawlPage.source == self.source,
-                                                   CrawlPage.listing_id == rec.listing_id))
-        if cp is None:
-            cp = CrawlPage(source=self.source, platform=self.platform, listing_id=rec.listing_id, url=url,
-                           changed_at=now)
-            self.s.add(cp)
-        if cp.body_sha256 != body_sha:
-            cp.changed_at = now
-        cp.url, cp.etag, cp.last_modified, cp.body_sha256 = url, etag, last_modified, body_sha
-        cp.raw_path = str(raw_rel) if raw_rel else cp.raw_path
-        if screenshot_rel:
-            cp.screenshot_path = screenshot_rel
-        cp.status_code, cp.fetched_at = status_code, now
+                    rows.append({"listing_pk": row.id, "image_id": iid, "position": pos})
+            if rows:
+                self.s.execute(insert(m.ListingImage), rows)
+        vals = dict(source=self.source, platform=self.platform, listing_id=rec.listing_id, url=url, etag=etag,
+                    last_modified=last_modified, body_sha256=body_sha, status_code=status_code, fetched_at=now,
+                    changed_at=now, raw_path=str(raw_rel) if raw_rel else None, screenshot_path=screenshot_rel)
+        self.s.execute(upsert_page_stmt(self.s), [vals])
         self._op()
         return outcome
 
@@ -234,8 +259,8 @@ class ImageStore:
             k = self.by_local_path.get(u.path + "?" + u.query)
         return k
 
-    def add(self, s: Session, url: str, data: bytes) -> tuple[int, str, str, str | None]:
-        """Validate and store image bytes; returns (image id, rel path, status, error)."""
+    def prepare(self, url: str, data: bytes) -> dict:
+        """Validate (matcher.images) and write image bytes by content hash; thread-safe, no database."""
         from matcher.images import ImageRejected, decode_image
 
         sha = hashlib.sha256(data).hexdigest()
@@ -249,16 +274,22 @@ class ImageStore:
         except ImageRejected as e:
             err = f"{e.reason}: {e.message}"
             ext = "bad"
-        row = s.scalar(select(m.Image).where(m.Image.sha256 == sha))
         rel = f"images/{sha[:2]}/{sha}.{ext}"
+        if err is None:
+            p = self.data_dir / rel
+            if not p.exists():
+                p.parent.mkdir(parents=True, exist_ok=True)
+                tmp = p.with_name(p.name + f".{threading.get_ident()}.tmp")
+                tmp.write_bytes(data)
+                os.replace(tmp, p)
+        return {"sha": sha, "rel": rel, "err": err, "width": width, "height": height, "size": len(data)}
+
+    def add(self, s: Session, url: str, data: bytes, prepared: dict | None = None) -> tuple[int, str, str, str | None]:
+        """Validate and store image bytes; returns (image id, rel path, status, error)."""
+        pr = prepared or self.prepare(url, data)
+        sha, rel, err, width, height = pr["sha"], pr["rel"], pr["err"], pr["width"], pr["height"]
+        row = s.scalar(select(m.Image).where(m.Image.sha256 == sha))
         if row is None:
-            if err is None:
-                p = self.data_dir / rel
-                if not p.exists():
-                    p.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = p.with_name(p.name + ".tmp")
-                    tmp.write_bytes(data)
-                    os.replace(tmp, p)
             row = m.Image(sha256=sha, path=rel if err is None else "", url=url, width=width, height=height,
                           size=len(data), status="ok" if err is None else "rejected", error=err)
             s.add(row)

@@ -143,3 +143,14 @@ def test_failed_delivery_is_reported(four_leads, monkeypatch, tmp_path):
     r = cli("digest", "--output", str(tmp_path / "d"))
     assert r.exit_code == 1 and "failed" in r.output
     assert (tmp_path / "d" / f"digest-{_today()}.html").is_file()  # still saved
+
+
+def test_english_digest(four_leads, tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    monkeypatch.setenv("MARKWATCH_LANGUAGE", "en")
+    r = cli("digest", "--output", str(tmp_path / "en"), "--no-send")
+    assert r.exit_code == 0
+    html = next((tmp_path / "en").glob("*.html")).read_text(encoding="utf-8")
+    assert "Infringement leads daily digest" in html and "4 new leads" in html
+    assert load_workbook(next((tmp_path / "en").glob("*.xlsx"))).sheetnames == ["Overview", "By priority", "By mark or GI", "By platform"]

@@ -229,6 +229,11 @@ def test_well_known_mark_used_as_brand_on_other_goods(tm):
     assert any("驰名商标" in r for r in m.reasons)
 
 
+def test_mark_used_as_brand_name_on_its_own_kind_of_goods(tm):
+    m = lead(tm, "海尔牌 USB 桌面 小风扇", "家用电器/风扇", "tm-haier")
+    assert any("海尔牌" in r for r in m.reasons)
+
+
 def test_ordinary_words_that_sound_like_a_mark(tm):
     assert run(tm, "历史悠久 沐浴露 持久留香", "美妆个护/沐浴") == {}   # 历史 lishi ~ 力士 lishi
     assert run(tm, "Luxury 香薰 沐浴露", "美妆个护/沐浴") == {}         # LUX inside a word

@@ -422,6 +422,19 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     if cz:
         out["cell_min"] = cz[0]
         out["cell_2nd"] = cz[1] if len(cz) > 1 else cz[0]
+    # contrast-blind agreement: photo orientations as unit vectors, weighted by the logo's edges
+    mag = np.sqrt((so * so).sum(axis=2))
+    eps = 0.15 * float(np.percentile(mag[i], 90)) + 1e-3
+    sn = so / (mag + eps)[:, :, None]
+
+    def agree(m):
+        w = np.sqrt((t.orient[m] ** 2).sum(axis=1)).sum()
+        return float((t.orient[m] * sn[m]).sum() / w) if w > 1e-6 else 0.0
+
+    out["a_interior"] = agree(i)
+    az = sorted(agree(c & ok) for c in cells if (c & ok).sum() >= 20)
+    out["a_cell_min"] = az[0] if az else 0.0
+    out["a_cell_2nd"] = (az[1] if len(az) > 1 else az[0]) if az else 0.0
     return out
 
 
@@ -432,8 +445,14 @@ def dense_similarity(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> fl
 
 def combine(s: dict) -> float:
     """One similarity: the letters/inner design must match as a whole and in its worst parts, and
-    the outline must be there too (else a logo of other shape with the same letters would pass)."""
-    sim = min(s["interior"], (s["cell_min"] + s["cell_2nd"]) / 2)
+    the outline must be there too (else a logo of other shape with the same letters would pass).
+
+    Two readings of "match" are computed and the better one kept: correlation of the orientation
+    fields (robust to clutter behind transparent parts) and contrast-blind agreement of edge
+    directions (robust to low-contrast recolouring)."""
+    corr = min(s["interior"], (s["cell_min"] + s["cell_2nd"]) / 2)
+    agree = min(s.get("a_interior", 0.0), (s.get("a_cell_min", 0.0) + s.get("a_cell_2nd", 0.0)) / 2)
+    sim = max(corr, agree)
     if s["outline"] < MIN_OUTLINE:
         sim = min(sim, s["outline"])
     return sim

@@ -124,11 +124,14 @@ def run(listings: int, rooms: int, concurrency: int, out=print) -> dict:
             wall = time.perf_counter() - t0
             per = c["sources"]["bench-mall"]
             stored = c["new"] + c["changed"]
+            cpu = c.get("process_cpu_seconds") or 0.0
             res["pipeline"] = {"stored": stored, "pages": c["pages"], "images": c["images_stored"], "seconds": wall,
-                               "rate": stored / wall}
+                               "rate": stored / wall, "cpu_seconds": cpu,
+                               "cpu_ms_per_page": 1000 * cpu / max(stored, 1)}
             out(f"pipeline:  {stored} detail pages stored ({c['pages']} pages incl. search/shop, "
                 f"{c['images_stored']} images) in {wall:.1f}s = {stored / wall:.0f} detail pages/s "
-                f"stored; {c['pages'] / wall:.0f} pages/s")
+                f"stored; {c['pages'] / wall:.0f} pages/s; crawl process CPU {cpu:.1f}s = "
+                f"{1000 * cpu / max(stored, 1):.1f} ms per stored page (ceiling {stored / max(cpu, 1e-9):.0f}/s on one core)")
             port = sb.port
             with __import__("sqlite3").connect(str(data / "markwatch.db")) as con:
                 urls = [u.replace(f":{port}/", f":{port}/") for (u,) in con.execute(
@@ -168,6 +171,12 @@ def run(listings: int, rooms: int, concurrency: int, out=print) -> dict:
             out(f"live:      {n} rooms rendered in Chromium ({c3['live_offline']} offline, "
                 f"{c3['new'] + c3['changed']} product cards, a full-page screenshot each) in {wall4:.1f}s = "
                 f"{n / wall4:.1f} rooms/s (incl. browser start)")
+    try:
+        load = os.getloadavg()[0]
+        out(f"load average during the run: {load:.1f} on {os.cpu_count()} cores"
+            + (" - other work competes for the CPU, rates above are lower than on an idle machine" if load > (os.cpu_count() or 1) else ""))
+    except OSError:
+        pass
     ok1, ok2 = res["pipeline"]["rate"] >= 100, res["live"]["rate"] >= 5
     out(f"targets: >= 100 detail pages/s stored: {'met' if ok1 else 'NOT met'} ({res['pipeline']['rate']:.0f}); "
         f">= 5 live rooms/s: {'met' if ok2 else 'NOT met'} ({res['live']['rate']:.1f}); "

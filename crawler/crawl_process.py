@@ -78,7 +78,11 @@ def main(argv: list[str]) -> int:
     proc.start(stop_after_crawl=True)
     writer.close()
     counts = _counts(recorders)
-    out = {"sources": counts, "elapsed": round(time.monotonic() - t0, 2)}
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    out = {"sources": counts, "elapsed": round(time.monotonic() - t0, 2),
+           "cpu_seconds": round(ru.ru_utime + ru.ru_stime, 2)}
     if job.get("counts_file"):
         Path(job["counts_file"]).write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
     print("COUNTS " + json.dumps(out, ensure_ascii=False), flush=True)

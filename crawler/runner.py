@@ -185,7 +185,8 @@ def crawl(settings: Settings, run_id: int | None = None, only: list[str] | None 
     if not counts and counts_file.exists():
         counts = json.loads(counts_file.read_text(encoding="utf-8"))
     per_source = counts.get("sources", {})
-    out = {**totals(per_source), "sources": per_source, "seconds": round(time.monotonic() - t0, 2)}
+    out = {**totals(per_source), "sources": per_source, "seconds": round(time.monotonic() - t0, 2),
+           "process_seconds": counts.get("elapsed"), "process_cpu_seconds": counts.get("cpu_seconds")}
     if rc != 0 or not counts:
         tail = ""
         try:

@@ -161,7 +161,8 @@ def parse_source(data: Any, where: str) -> Source:
     try:
         src = Source(**data)
     except ValidationError as e:
-        errs = "; ".join(f"{'.'.join(str(x) for x in er['loc']) or '-'}: {er['msg']}" for er in e.errors())
+        errs = "; ".join((f"{'.'.join(str(x) for x in er['loc'])}: " if er["loc"] else "") + er["msg"]
+                         for er in e.errors())
         raise SourceError(f"{where}: {errs}") from None
     src.file = where
     return src

@@ -34,7 +34,7 @@ import numpy as np
 from PIL import Image
 
 # Bump when anything that changes stored features changes (invalidates the feature cache).
-FEATURE_VERSION = 4
+FEATURE_VERSION = 5
 
 CANON = 160          # canonical longest side of a logo, px
 PAD = 12             # transparent margin around the canonical logo, px
@@ -56,12 +56,11 @@ class LogoTemplate:
     sha256: str
     width: int
     height: int
-    gray: np.ndarray          # uint8 (h, w): the logo on mid-grey, for drawing/debug
     mask: np.ndarray          # uint8 (h, w): 255 where the logo is visible
-    structure: np.ndarray     # float32 (h, w): blurred gradient magnitude of the logo
-    orient: np.ndarray        # float32 (h, w, 2): polarity-blind edge orientation field
+    structure: np.ndarray     # float16 (h, w): blurred gradient magnitude of the logo
+    orient: np.ndarray        # float16 (h, w, 2): polarity-blind edge orientation field
     points: np.ndarray        # float32 (n, 2): keypoint positions on the canonical canvas
-    descriptors: np.ndarray   # float32 (n, 128)
+    descriptors: np.ndarray   # uint8 (n, 128) SIFT descriptors (small in memory; float32 in the index)
     phash: str = ""           # perceptual hash of the logo on white (near-duplicate registrations)
     meta: dict = field(default_factory=dict)
 
@@ -72,7 +71,7 @@ class LogoTemplate:
     # --- serialisation for the feature cache ---
     def to_npz(self) -> bytes:
         buf = io.BytesIO()
-        np.savez_compressed(buf, gray=self.gray, mask=self.mask, structure=self.structure.astype(np.float16),
+        np.savez_compressed(buf, mask=self.mask, structure=self.structure.astype(np.float16),
                             orient=self.orient.astype(np.float16),
                             points=self.points, descriptors=self.descriptors.astype(np.uint8),
                             meta=np.frombuffer(json.dumps({"sha256": self.sha256, "width": self.width,
@@ -88,9 +87,9 @@ class LogoTemplate:
         if meta.pop("version", None) != FEATURE_VERSION:
             raise ValueError("stale feature version")
         return cls(sha256=meta.pop("sha256"), width=meta.pop("width"), height=meta.pop("height"),
-                   gray=z["gray"], mask=z["mask"], structure=z["structure"].astype(np.float32),
-                   orient=z["orient"].astype(np.float32),
-                   points=z["points"].astype(np.float32), descriptors=z["descriptors"].astype(np.float32),
+                   mask=z["mask"], structure=z["structure"].astype(np.float16),
+                   orient=z["orient"].astype(np.float16),
+                   points=z["points"].astype(np.float32), descriptors=z["descriptors"].astype(np.uint8),
                    phash=meta.pop("phash", ""), meta=meta)
 
 
@@ -195,11 +194,11 @@ def prepare_logo(img: Image.Image, sha256: str = "") -> LogoTemplate:
     # Structure: edges of the logo on white and on black (its outline exists on any background).
     st = np.maximum(_structure(_on(rgba, 255)), _structure(_on(rgba, 0)))
     orient = _orient(_on(rgba, 255)) + _orient(_on(rgba, 0))
-    gray = _on(rgba, 128)
     white = Image.fromarray(_on(rgba, 255))
     return LogoTemplate(sha256=sha256 or hashlib.sha256(rgba.tobytes()).hexdigest(),
-                        width=int(rgba.shape[1]), height=int(rgba.shape[0]), gray=gray, mask=mask,
-                        structure=st.astype(np.float32), orient=orient.astype(np.float32), points=points, descriptors=descriptors,
+                        width=int(rgba.shape[1]), height=int(rgba.shape[0]), mask=mask,
+                        structure=st.astype(np.float16), orient=orient.astype(np.float16), points=points,
+                        descriptors=np.clip(np.rint(descriptors), 0, 255).astype(np.uint8),
                         phash=str(imagehash.phash(white)))
 
 
@@ -238,7 +237,7 @@ class LogoIndex:
         self.templates = templates
         self.knn = knn
         self.checks = checks
-        descs = [t.descriptors for t in templates]
+        descs = [t.descriptors.astype(np.float32) for t in templates]
         owners = [np.full(len(t.descriptors), i, np.int32) for i, t in enumerate(templates)]
         self.owner = np.concatenate(owners) if owners else np.zeros(0, np.int32)
         self.n = int(len(self.owner))
@@ -294,7 +293,7 @@ def _bf_matches(photo: PhotoFeatures, t: LogoTemplate, max_dist: float = 330.0):
     if len(t.descriptors) == 0 or len(photo.descriptors) == 0:
         return np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)
     bf = cv2.BFMatcher(cv2.NORM_L2)
-    ms = bf.knnMatch(photo.descriptors, t.descriptors, k=2)
+    ms = bf.knnMatch(photo.descriptors, t.descriptors.astype(np.float32), k=2)
     src, dst = [], []
     for row in ms:
         for m in row:
@@ -362,23 +361,22 @@ def _regions(t: LogoTemplate) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]
     cells = []
     if len(xs):
         x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-        energy = t.structure[interior].mean()
+        struct = t.structure.astype(np.float32)
+        energy = struct[interior].mean()
         if energy <= 1e-6:
             xs = xs[:0]
         for gy in range(GRID[1] if len(xs) else 0):
             for gx in range(GRID[0]):
-                c = np.zeros_like(interior)
                 cx0 = x0 + (x1 - x0) * gx // GRID[0]
                 cx1 = x0 + (x1 - x0) * (gx + 1) // GRID[0]
                 cy0 = y0 + (y1 - y0) * gy // GRID[1]
                 cy1 = y0 + (y1 - y0) * (gy + 1) // GRID[1]
-                c[cy0:cy1, cx0:cx1] = True
-                c &= interior
+                c = interior[cy0:cy1, cx0:cx1]
                 if c.sum() < 0.3 * (cx1 - cx0) * (cy1 - cy0):
                     continue
-                if t.structure[c].mean() < 0.5 * energy:
+                if struct[cy0:cy1, cx0:cx1][c].mean() < 0.5 * energy:
                     continue  # flat part of the logo: nothing to compare
-                cells.append(c)
+                cells.append((slice(cy0, cy1), slice(cx0, cx1)))
     t._regions_cache = (region, interior, cells)
     return t._regions_cache
 
@@ -390,8 +388,9 @@ def inner_detail(t: LogoTemplate) -> float:
     """Edge energy inside the outline relative to the outline's own: ~0 for a plain shape."""
     region, interior, _ = _regions(t)
     band = region & ~interior
-    b = float(t.structure[band].mean()) if band.any() else 0.0
-    return float(t.structure[interior].mean()) / b if b > 1e-6 and interior.any() else 0.0
+    st = t.structure.astype(np.float32)
+    b = float(st[band].mean()) if band.any() else 0.0
+    return float(st[interior].mean()) / b if b > 1e-6 and interior.any() else 0.0
 
 
 def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
@@ -415,10 +414,12 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     i = interior & ok
     if i.sum() < 50:
         return out
-    out["interior"] = _zncc(t.orient[i], so[i])
+    tor = t.orient.astype(np.float32)
+    out["interior"] = _zncc(tor[i], so[i])
     band = region & ok & ~interior
-    out["outline"] = _zncc(t.orient[band], so[band]) if band.sum() >= 50 else 0.0
-    cz = sorted(_zncc(t.orient[c & ok], so[c & ok]) if (c & ok).sum() >= 20 else 0.0 for c in cells)
+    out["outline"] = _zncc(tor[band], so[band]) if band.sum() >= 50 else 0.0
+    cm = [(tor[c], so[c], i[c]) for c in cells]  # cell crops and what is comparable in them
+    cz = sorted(_zncc(a[m], b[m]) if m.sum() >= 20 else 0.0 for a, b, m in cm)
     if cz:
         out["cell_min"] = cz[0]
         out["cell_2nd"] = cz[1] if len(cz) > 1 else cz[0]
@@ -427,12 +428,12 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     eps = 0.15 * float(np.percentile(mag[i], 90)) + 1e-3
     sn = so / (mag + eps)[:, :, None]
 
-    def agree(m):
-        w = np.sqrt((t.orient[m] ** 2).sum(axis=1)).sum()
-        return float((t.orient[m] * sn[m]).sum() / w) if w > 1e-6 else 0.0
+    def agree(a, b, m):
+        w = np.sqrt((a[m] ** 2).sum(axis=1)).sum()
+        return float((a[m] * b[m]).sum() / w) if w > 1e-6 else 0.0
 
-    out["a_interior"] = agree(i)
-    az = sorted(agree(c & ok) for c in cells if (c & ok).sum() >= 20)
+    out["a_interior"] = agree(tor, sn, i)
+    az = sorted(agree(tor[c], sn[c], i[c]) for c in cells if i[c].sum() >= 20)
     out["a_cell_min"] = az[0] if az else 0.0
     out["a_cell_2nd"] = (az[1] if len(az) > 1 else az[0]) if az else 0.0
     return out
@@ -463,7 +464,7 @@ def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40
     inv = cv2.invertAffineTransform(M).astype(np.float32)
     try:
         st = _photo_structure(photo)
-        _, warp = cv2.findTransformECC(t.structure, st, inv, cv2.MOTION_AFFINE,
+        _, warp = cv2.findTransformECC(t.structure.astype(np.float32), st, inv, cv2.MOTION_AFFINE,
                                        (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-4),
                                        None, 3)
         newM = cv2.invertAffineTransform(warp)

@@ -176,6 +176,20 @@ def test_reads_small_text(reader, work):
     assert "金丰源" in [t.text for t in read(reader, work, "small.jpg")]
 
 
+def test_box_of_a_large_photo_is_in_its_own_pixels(reader, work):
+    img = Image.new("RGB", (2400, 1600), (240, 240, 230))
+    d = ImageDraw.Draw(img)
+    f = font(150, latin=True)
+    d.text((1500, 1100), "VELORA", font=f, fill=(20, 20, 20))
+    l, t, r, b = d.textbbox((1500, 1100), "VELORA", font=f)
+    img.save(work / "large.jpg", quality=90)
+    hit = next(t for t in read(reader, work, "large.jpg") if t.text == "VELORA")
+    xs, ys = [p[0] for p in hit.box], [p[1] for p in hit.box]
+    # in the photo's own pixels (it is OCR'd reduced to 1280 px), within a few pixels of the ink
+    assert abs(min(xs) - l) < 40 and abs(max(xs) - r) < 40
+    assert abs(min(ys) - t) < 40 and abs(max(ys) - b) < 40
+
+
 # ------------------------------------------------------------------ matching end to end
 
 @needs_cjk

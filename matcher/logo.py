@@ -135,7 +135,7 @@ class LogoMatcher:
     def _to_match(self, ctx: MatchContext, ent, mark, d: Detection, ref: str, n: int, sha: str) -> Match:
         x, y, w, h = d.bbox
         t = self.templates[d.template]
-        quad = _quad(d, t)
+        quad = quad_of(d, t)
         rot = abs(round(d.angle))
         rot_zh = f"，旋转约{rot}°" if rot >= 3 else ""
         rot_en = f", rotated about {rot}°" if rot >= 3 else ""
@@ -160,7 +160,7 @@ class LogoMatcher:
                      reasons, evidence)
 
 
-def _quad(d: Detection, t: LogoTemplate) -> list[list[int]]:
+def quad_of(d: Detection, t: LogoTemplate) -> list[list[int]]:
     """The logo's (rotated) outline in original photo pixels: four corners, clockwise from top-left."""
     c = np.array([[PAD, PAD], [t.width - PAD, PAD], [t.width - PAD, t.height - PAD], [PAD, t.height - PAD]],
                  np.float64)

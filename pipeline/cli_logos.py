@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -62,7 +61,7 @@ def check(watchlist: Path = typer.Argument(..., help="Watchlist YAML"),
 
 def _detect(watchlist: Path, image: Path):
     from matcher.images import ImageRejected
-    from matcher.logo import LogoMatcher
+    from matcher.logo import LogoMatcher, quad_of
 
     wl = _load(watchlist)
     m = LogoMatcher(wl, cache_dir=get_settings().resolved_data_dir / "cache")
@@ -75,9 +74,8 @@ def _detect(watchlist: Path, image: Path):
     out = []
     for d in dets:
         for ent, mark in m.marks_of[d.template]:
-            from matcher.logo import _quad
             out.append({"target_id": mark.id, "enterprise": ent.name, "label": mark.id,
-                        "quad": _quad(d, m.templates[d.template]), **d.to_evidence()})
+                        "quad": quad_of(d, m.templates[d.template]), **d.to_evidence()})
     return out, sha
 
 

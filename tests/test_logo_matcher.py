@@ -114,8 +114,6 @@ def test_clutter_only_is_not_a_lead(world):
 
 
 def test_two_logos_in_one_photo_both_found(world):
-    from PIL import Image
-
     d, _, matcher = world
     rng = random.Random(3)
     base, _ = make_photo(make_logo(**LOGOS["logo-star"]), rng, rel_width=0.3, angle=0, recolor=False, blur=0)

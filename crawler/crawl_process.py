@@ -55,7 +55,8 @@ def main(argv: list[str]) -> int:
         recorders[src["name"]] = rec
         known = load_known(engine, src["name"], src["platform"])
         cls = LiveSpider if src["kind"] == "live" else MarketplaceSpider
-        crawler = Crawler(cls, ScrapySettings(scrapy_settings(src, data_dir, job.get("log_level", "WARNING"))))
+        crawler = Crawler(cls, ScrapySettings(scrapy_settings(src, data_dir, job.get("log_level", "WARNING"),
+                                                              redis=job.get("redis"))))
         proc.crawl(crawler, source=src, terms=job.get("terms", []), known=known, recorder=rec, images=images)
 
     t0 = time.monotonic()

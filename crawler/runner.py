@@ -148,6 +148,12 @@ def crawl(settings: Settings, run_id: int | None = None, only: list[str] | None 
             say(f"sandbox site for {name} on {u}")
         job = {"run_id": run_id, "data_dir": str(data), "db_url": settings.db_url, "terms": terms,
                "sources": resolved, "counts_file": str(counts_file), "log_level": log_level}
+        redis_url = os.environ.get("MARKWATCH_REDIS_URL")
+        if redis_url:  # shared frontier + dupefilter for crawl processes on several hosts
+            job["redis"] = {"url": redis_url,
+                            "crawl_id": os.environ.get("MARKWATCH_CRAWL_ID") or datetime.now().strftime("%Y%m%d"),
+                            "persist": os.environ.get("MARKWATCH_REDIS_PERSIST", "") in ("1", "true", "yes")}
+            say(f"shared crawl frontier in Redis ({redis_url}, crawl id {job['redis']['crawl_id']})")
         job_file.write_text(json.dumps(job, ensure_ascii=False, indent=1), encoding="utf-8")
         counts_file.unlink(missing_ok=True)
         say(f"crawling {len(sources)} source(s) ({', '.join(s.name for s in sources)}) for {len(terms)} search terms")

@@ -10,7 +10,23 @@ DISABLED_EXTENSIONS = {
 }
 
 
-def scrapy_settings(source: dict, data_dir: Path, log_level: str = "WARNING") -> dict:
+def redis_settings(redis_url: str, crawl_id: str, persist: bool = False) -> dict:
+    """scrapy-redis: a shared frontier and dupefilter in Redis, so crawl processes on several hosts
+    started with the same crawl id split one source's pages between them."""
+    prefix = f"markwatch:{crawl_id}:%(spider)s"
+    return {
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "REDIS_URL": redis_url,
+        "SCHEDULER_QUEUE_KEY": prefix + ":requests",
+        "SCHEDULER_DUPEFILTER_KEY": prefix + ":dupefilter",
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        "SCHEDULER_PERSIST": persist,
+        "SCHEDULER_IDLE_BEFORE_CLOSE": 1,
+    }
+
+
+def scrapy_settings(source: dict, data_dir: Path, log_level: str = "WARNING", redis: dict | None = None) -> dict:
     p = source["politeness"]
     s = {
         "BOT_NAME": "markwatch",
@@ -52,6 +68,8 @@ def scrapy_settings(source: dict, data_dir: Path, log_level: str = "WARNING") ->
         "DNS_TIMEOUT": 10,
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
     }
+    if redis and redis.get("url"):
+        s.update(redis_settings(redis["url"], redis.get("crawl_id") or "default", bool(redis.get("persist"))))
     if source.get("browser"):
         from .browser import launch_options
 

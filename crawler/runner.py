@@ -39,6 +39,21 @@ def select_sources(settings: Settings, only: list[str] | None = None,
     return [s for s in sources if s.enabled]
 
 
+def sandbox_image_cache(data: Path) -> Path:
+    """Where the sandbox keeps drawn product photos: shared by every data directory (the images
+    depend only on their names), MARKWATCH_SANDBOX_CACHE or ~/.cache/markwatch-sandbox, else
+    inside the data directory when the home directory is not writable."""
+    env = os.environ.get("MARKWATCH_SANDBOX_CACHE")
+    for d in ([Path(env)] if env else []) + [Path.home() / ".cache" / "markwatch-sandbox"]:
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            if os.access(d, os.W_OK):
+                return d
+        except OSError:
+            continue
+    return data / "sandbox" / "images"
+
+
 @contextlib.contextmanager
 def sandboxes(settings: Settings, sources: list[Source], advance: bool = True) -> Iterator[dict[str, str]]:
     """Start one sandbox site per distinct sandbox configuration; yields {source name: base_url}.
@@ -59,7 +74,7 @@ def sandboxes(settings: Settings, sources: list[Source], advance: bool = True) -
             if key not in servers:
                 state = data / "sandbox" / f"state-{o.seed}-{o.listings}-{o.rooms}.json"
                 srv = SandboxServer(seed=o.seed, n_listings=o.listings, n_rooms=o.rooms, state_file=state,
-                                    advance=advance, cache_dir=data / "sandbox" / "images",
+                                    advance=advance, cache_dir=sandbox_image_cache(data),
                                     slow_seconds=o.slow_seconds)
                 srv.start()
                 servers[key] = srv

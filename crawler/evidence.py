@@ -98,6 +98,12 @@ def _screenshots(settings: Settings, pages: list[dict], say: Callable[[str], Non
     return results
 
 
+def _allowed(src, url: str) -> bool:
+    h = (urlsplit(url).hostname or "").lower()
+    hosts = [x.lower() for x in src.resolved()["allowed_hosts"]]
+    return bool(h) and any(h == a or h.endswith("." + a) for a in hosts)
+
+
 def _known_sources(settings: Settings, engine: Engine) -> dict:
     """Sources as configured now, else as recorded by the last crawl (extra sources of a pass)."""
     from .sources import SourceError, load_sources, parse_source
@@ -140,6 +146,7 @@ def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     srcs = _known_sources(settings, engine)
     dirs: dict[int, Path] = {}
+    skipped: dict[int, str] = {}
     shots: list[dict] = []
     need_sandbox = []
     for row, cp in plan:
@@ -154,6 +161,10 @@ def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say:
         url = row.url
         if src is not None and src.sandbox_options is not None:
             need_sandbox.append((src, row, d))
+            continue
+        if src is None or not _allowed(src, url):  # never fetch from hosts no source allows
+            skipped[row.id] = (f"no screenshot: {urlsplit(url).hostname or url} is not an allowed host of a "
+                               f"configured source")
             continue
         shots.append({"url": url, "out": str(d / "screenshot.jpg")})
     results: dict[str, dict] = {}
@@ -199,7 +210,7 @@ def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say:
                 elif res:
                     notes.append(f"no screenshot: {res.get('error')}")
                 else:
-                    notes.append("no screenshot taken")
+                    notes.append(skipped.get(row.id, "no screenshot taken"))
             if shot is not None:
                 put("screenshot", shot, row.url)
                 counts["screenshots"] += 1

@@ -108,3 +108,23 @@ def test_cli_verify_exit_codes_and_names_the_artefact(db, evidence):
     r = CliRunner().invoke(app, ["evidence", "verify"])
     assert r.exit_code == 1
     assert "mall/m1/t1/meta.json" in r.output and "altered" in r.output
+
+
+def test_evidence_for_a_listing_from_a_file_never_fetches_its_url(settings, db):
+    """Listings imported from JSONL have no configured source: their URL is not visited."""
+    from crawler.evidence import capture_for_run
+    from crawler.models import EvidenceCapture
+    from matcher.listing import listing_from_dict
+    from store.repo import upsert_listing
+
+    with session_scope(db) as s:
+        row, _ = upsert_listing(s, listing_from_dict({"platform": "demo-mall", "listing_id": "d1", "title": "高仿 茅台",
+                                                      "url": "http://marketplace.test/item/d1"}), source="file")
+        pk = row.id
+    c = capture_for_run(settings, db, None, listing_pks=[pk])
+    assert c["listings"] == 1 and c["screenshots"] == 0
+    with session_scope(db) as s:
+        cap = s.query(EvidenceCapture).one()
+        assert cap.status == "partial" and "marketplace.test is not an allowed host" in cap.detail
+        n, problems = ledger.verify(s, settings.resolved_data_dir / "evidence")
+    assert n == 1 and problems == []  # meta.json is still fixed and chained

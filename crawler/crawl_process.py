@@ -60,8 +60,12 @@ def main(argv: list[str]) -> int:
         proc.crawl(crawler, source=src, terms=job.get("terms", []), known=known, recorder=rec, images=images)
 
     t0 = time.monotonic()
+    parent = os.getppid()
 
     def progress():
+        if os.getppid() != parent:  # the pass that started us is gone: stop, keep what is committed
+            logging.getLogger("markwatch.crawler").error("parent process ended; stopping the crawl")
+            proc.stop()
         c = _counts(recorders)
         print("PROGRESS " + json.dumps({"elapsed": round(time.monotonic() - t0, 1), "sources": c},
                                        ensure_ascii=False), flush=True)

@@ -40,3 +40,19 @@ def launch_options(data_dir: Path) -> dict:
     env["XDG_CONFIG_HOME"] = str(home / ".config")
     env["XDG_CACHE_HOME"] = str(home / ".cache")
     return {"executable_path": exe, "headless": True, "args": list(ARGS), "env": env}
+
+
+class AbortOutside:
+    """scrapy-playwright PLAYWRIGHT_ABORT_REQUEST: a browser page may only load from allowed hosts."""
+
+    def __init__(self, hosts: list[str]):
+        self.hosts = [h.lower() for h in hosts]
+
+    def __call__(self, request) -> bool:
+        from urllib.parse import urlsplit
+
+        url = request.url
+        if url.startswith(("data:", "blob:", "about:")):
+            return False
+        h = (urlsplit(url).hostname or "").lower()
+        return not any(h == a or h.endswith("." + a) for a in self.hosts)

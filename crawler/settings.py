@@ -71,7 +71,7 @@ def scrapy_settings(source: dict, data_dir: Path, log_level: str = "WARNING", re
     if redis and redis.get("url"):
         s.update(redis_settings(redis["url"], redis.get("crawl_id") or "default", bool(redis.get("persist"))))
     if source.get("browser"):
-        from .browser import launch_options
+        from .browser import AbortOutside, launch_options
 
         s.update({
             "DOWNLOAD_HANDLERS": {"http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
@@ -81,6 +81,7 @@ def scrapy_settings(source: dict, data_dir: Path, log_level: str = "WARNING", re
             "PLAYWRIGHT_MAX_CONTEXTS": 2,
             "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max(1, int(p["concurrency"])),
             "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(float(p["timeout"]) * 1000),
+            "PLAYWRIGHT_ABORT_REQUEST": AbortOutside(list(source["allowed_hosts"])),
             "PLAYWRIGHT_CONTEXTS": {"live": {"viewport": {"width": 1100, "height": 900}, "locale": "zh-CN",
                                              "java_script_enabled": True}},
         })

@@ -225,3 +225,14 @@ def test_bad_source_files_are_named(tmp_path):
     (tmp_path / "a.yaml").write_text("name: [unclosed\n", encoding="utf-8")
     with pytest.raises(SourceError, match="not valid YAML"):
         load_sources(tmp_path)
+
+
+def test_browser_pages_cannot_load_from_other_hosts():
+    from types import SimpleNamespace
+
+    from crawler.browser import AbortOutside
+
+    abort = AbortOutside(["127.0.0.1"])
+    assert abort(SimpleNamespace(url="http://127.0.0.1:4000/img/p-1-2.jpg")) is False
+    assert abort(SimpleNamespace(url="data:image/png;base64,AAAA")) is False
+    assert abort(SimpleNamespace(url="https://analytics.example.com/t.js")) is True

@@ -55,8 +55,12 @@ def main(argv: list[str]) -> int:
         recorders[src["name"]] = rec
         known = load_known(engine, src["name"], src["platform"])
         cls = LiveSpider if src["kind"] == "live" else MarketplaceSpider
-        crawler = Crawler(cls, ScrapySettings(scrapy_settings(src, data_dir, job.get("log_level", "WARNING"),
-                                                              redis=job.get("redis"))))
+        try:
+            crawler = Crawler(cls, ScrapySettings(scrapy_settings(src, data_dir, job.get("log_level", "WARNING"),
+                                                                  redis=job.get("redis"))))
+        except Exception as e:  # e.g. no Chromium for a browser source: the other sources still run
+            rec.failure("config_error", src.get("base_url"), f"source not crawled: {e}")
+            continue
         proc.crawl(crawler, source=src, terms=job.get("terms", []), known=known, recorder=rec, images=images)
 
     t0 = time.monotonic()

@@ -69,3 +69,19 @@ def test_a_room_that_ends_takes_its_products_off(settings, db, image_cache, tmp_
         st = dict(s.execute(select(m.Listing.listing_id, m.Listing.status)).all())
     assert all(st[p.listing_id] == "removed" for p in room.products)
     assert c2["removed"] == len(room.products)
+
+
+def test_without_chromium_the_live_source_is_a_named_failure_and_the_mall_still_runs(settings, db, image_cache,
+                                                                                      monkeypatch):
+    from crawler.testing import mall_source
+
+    monkeypatch.setenv("MARKWATCH_CHROMIUM", "/nonexistent/chromium")
+    import_demo_watchlist(db)
+    with SandboxServer(seed=9, n_listings=40, n_rooms=3, cache_dir=image_cache, slow_seconds=0.1) as sb:
+        run_id, c = crawl_once(settings, db, [live_source(sb.base_url), mall_source(sb.base_url)])
+    assert c["sources"]["test-mall"]["new"] > 0
+    from store.db import session_scope
+    with session_scope(db) as s:
+        f = s.scalars(select(m.RunFailure).where(m.RunFailure.run_id == run_id,
+                                                 m.RunFailure.source == "test-live")).all()
+    assert [x.kind for x in f] == ["config_error"] and "Chromium" in f[0].detail

@@ -11,7 +11,7 @@ from typing import Callable, TextIO
 from watchlist import load_watchlist
 
 from .engine import EngineOptions, MatchEngine
-from .listing import ListingError, read_listings
+from .listing import Listing, ListingError, read_listings
 
 
 @dataclass
@@ -22,12 +22,15 @@ class BatchSummary:
     seconds: float = 0.0
     by_kind: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    ocr: dict | None = None
 
     def line(self) -> str:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.by_kind.items())) or "none"
         rate = self.listings / self.seconds if self.seconds > 0 else 0.0
         return (f"matched {self.listings} listings in {self.seconds:.1f}s ({rate:.0f}/s): "
-                f"{self.leads} leads ({kinds}); {self.bad_lines} bad lines skipped")
+                f"{self.leads} leads ({kinds}); {self.bad_lines} bad lines skipped"
+                + (f"; OCR {self.ocr['images_read']} images read, {self.ocr['cache_hits']} cached, "
+                   f"{self.ocr['skipped']} skipped" if self.ocr else ""))
 
 
 def match_file(watchlist_path: str | Path, listings_path: str | Path, output: TextIO,
@@ -38,6 +41,20 @@ def match_file(watchlist_path: str | Path, listings_path: str | Path, output: Te
     engine = MatchEngine(wl, options)
     s = BatchSummary()
     t0 = time.perf_counter()
+    reader = engine.image_text
+    if reader is not None:  # read upcoming images in worker processes while matching
+        reader.prefetch(x for x in read_listings(listings_path) if isinstance(x, Listing))
+    try:
+        _match_items(engine, listings_path, output, s, progress, err)
+    finally:
+        if reader is not None:
+            s.ocr = reader.stats()
+            reader.close()
+    s.seconds = time.perf_counter() - t0
+    return s
+
+
+def _match_items(engine, listings_path, output, s: "BatchSummary", progress, err) -> None:
     for item in read_listings(listings_path):
         if isinstance(item, ListingError):
             s.bad_lines += 1
@@ -59,5 +76,3 @@ def match_file(watchlist_path: str | Path, listings_path: str | Path, output: Te
             s.by_kind[m.target_kind] = s.by_kind.get(m.target_kind, 0) + 1
         if progress:
             progress(s.listings)
-    s.seconds = time.perf_counter() - t0
-    return s

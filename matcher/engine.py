@@ -62,7 +62,8 @@ class MatchEngine:
         self.image_text = None
         if self.options.ocr:
             from .ocr import ImageTextReader
-            self.image_text = ImageTextReader(cache_dir=self.options.cache_dir, budget=self.options.ocr_budget)
+            self.image_text = ImageTextReader.for_watchlist(watchlist, cache_dir=self.options.cache_dir,
+                                                            budget=self.options.ocr_budget, goods=self.goods)
         # target id -> authorised sellers / users
         self.authorised: dict[str, list[AuthorizedSeller]] = {}
         for ent in watchlist.enterprises:

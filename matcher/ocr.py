@@ -70,13 +70,12 @@ def default_workers() -> int:
 def watched_classes_of(watchlist, goods=None) -> frozenset[int] | None:
     """The Nice classes a watchlist protects: its word marks' classes and its GIs' goods.
 
-    None (every class is watched) when a well-known word mark is on the list, since those are
-    protected across classes.
+    Well-known marks count with their registered classes only: reading every image of every
+    listing in every class for cross-class use would cost more than it finds (the first image of
+    every listing is still read, see OcrPolicy.first_image).
     """
     out: set[int] = set()
     for _, m in watchlist.word_marks():
-        if m.well_known:
-            return None
         out.update(m.nice_classes)
     for gi in watchlist.geographical_indications:
         if gi.nice_classes:

@@ -64,7 +64,7 @@ def match(
     opts = EngineOptions(threshold=st.queue_threshold if threshold is None else threshold,
                          ocr=st.ocr_enabled if ocr is None else ocr,
                          logos=st.logo_enabled if logos is None else logos,
-                         cache_dir=st.resolved_data_dir / "cache", ocr_budget=None)
+                         cache_dir=st.resolved_data_dir / "cache", ocr_budget=st.ocr_budget)
     out = sys.stdout if str(output) == "-" else output.open("w", encoding="utf-8")
     try:
         summary = match_file(watchlist, listings, out, opts, progress=Progress("listings matched"))

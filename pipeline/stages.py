@@ -37,10 +37,13 @@ def match_pending(engine: Engine, settings: Settings, run_id: int | None = None,
             if not rows:
                 break
             qctx = QueueContext.load(s, settings)
-            for row in rows:
+            records = [repo.to_record(r) for r in rows]
+            if me.image_text is not None:  # OCR the batch's images in worker processes ahead
+                me.image_text.prefetch(iter(records))
+            for row, rec in zip(rows, records):
                 last_id = row.id
                 try:
-                    matches = me.match(repo.to_record(row))
+                    matches = me.match(rec)
                 except Exception as e:  # one bad listing never stops the pass
                     row.match_state, row.match_error = "error", f"{type(e).__name__}: {e}"
                     counts["match_errors"] += 1
@@ -58,9 +61,13 @@ def match_pending(engine: Engine, settings: Settings, run_id: int | None = None,
             progress(counts["listings_matched"])
     reader = me.image_text
     if reader is not None:
-        counts["ocr_images_read"] = getattr(reader, "images_read", 0)
-        counts["ocr_cache_hits"] = getattr(reader, "cache_hits", 0)
-        counts["ocr_seconds"] = round(getattr(reader, "seconds", 0.0), 2)
+        st = reader.stats()
+        reader.close()
+        counts["ocr_images_read"] = st["images_read"]
+        counts["ocr_cache_hits"] = st["cache_hits"]
+        counts["ocr_seconds"] = round(st["seconds"], 2)
+        counts["ocr_skipped"] = st["skipped"]
+        counts["ocr_skipped_by_reason"] = st["skipped_by_reason"]
     return counts
 
 

@@ -292,7 +292,7 @@ def test_policy_reads_first_image_unless_live_or_in_a_watched_class(work):
     assert r.images_read == 2 and r.not_selected == 2 + 1 + 1
 
 
-def test_watched_classes_come_from_marks_and_gis_unless_a_mark_is_well_known(work):
+def test_watched_classes_come_from_marks_and_gis_well_known_marks_by_their_classes(work):
     from watchlist import load_watchlist
 
     from matcher.ocr import watched_classes_of
@@ -304,9 +304,11 @@ def test_watched_classes_come_from_marks_and_gis_unless_a_mark_is_well_known(wor
     assert watched_classes_of(wl) == frozenset({3, 30})
     wl.geographical_indications[0].nice_classes = [31]
     assert watched_classes_of(wl) == frozenset({3, 30, 31})
+    # a well-known mark is watched in its registered classes (cross-class use is caught from the
+    # first image of every listing), not in every class
     p.write_text(WATCHLIST.replace("nice_classes: [3], well_known: false", "nice_classes: [3], well_known: true"),
                  encoding="utf-8")
-    assert watched_classes_of(load_watchlist(p, check_files=False)) is None
+    assert watched_classes_of(load_watchlist(p, check_files=False)) == frozenset({3, 30})
 
 
 def test_prefetch_reads_in_worker_processes_with_the_same_result(work):

@@ -49,7 +49,7 @@ def test_live_rooms_are_rendered_and_every_product_card_is_a_live_listing(settin
             assert data[:3] == b"\xff\xd8\xff" and len(data) > 5000
     assert c["live_rooms"] == len(rooms) and c["live_offline"] == len(offline)
     per = c["sources"]["test-live"]
-    assert per["browser_pages_opened"] == per["browser_pages_closed"] == len(rooms)  # every page closed
+    assert per["browser_pages_opened"] == per["browser_pages_closed"] <= 4  # every tab closed (tabs are reused)
 
 
 def test_a_room_that_ends_takes_its_products_off(settings, db, image_cache, tmp_path):

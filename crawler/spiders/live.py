@@ -26,22 +26,47 @@ class LiveSpider(BaseSpider):
                              errback=self.on_error, meta={"what": "live index"})
 
     def parse_index(self, response):
+        """Rooms are visited by a few browser tabs, each going from room to room (opening a tab
+        per room costs more than rendering it); a tab is closed when no room is left for it."""
         self.rec.page()
         live = self.src["live"]
         links = all_text(response, live["room_links"])[: live.get("max_rooms", 500)]
+        seen = set()
+        self.pending = []
         for href in links:
-            yield self.room_request(response.urljoin(href))
+            u = response.urljoin(href)
+            if u not in seen:
+                seen.add(u)
+                self.pending.append(u)
+        self.pending.reverse()  # pop() from the end keeps the site's order
+        tabs = max(1, int(self.src["politeness"]["concurrency"]))
+        for _ in range(min(tabs, len(self.pending))):
+            yield self.room_request(self.pending.pop())
 
-    def room_request(self, url: str) -> scrapy.Request:
+    def room_request(self, url: str, page=None) -> scrapy.Request:
         live = self.src["live"]
         timeout_ms = int(live.get("wait_timeout", 15) * 1000)
-        return scrapy.Request(url, callback=self.parse_room, errback=self.room_error, dont_filter=False, meta={
+        meta = {
             "what": "live room", "playwright": True, "playwright_include_page": True,
             "playwright_context": "live",
             "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded", "timeout": timeout_ms},
             "playwright_page_methods": [PageMethod("wait_for_selector", live["wait_for"], state="attached",
                                                    timeout=timeout_ms)],
-        })
+        }
+        if page is not None:
+            meta["playwright_page"] = page  # the same tab goes on to the next room
+        return scrapy.Request(url, callback=self.parse_room, errback=self.room_error, dont_filter=True, meta=meta)
+
+    async def _release(self, page):
+        """Hand the tab to the next room, or close it; returns the next request (or None)."""
+        if page is not None and not page.is_closed() and getattr(self, "pending", None):
+            return self.room_request(self.pending.pop(), page)
+        if page is not None:
+            await page.close()
+            self.rec.counts["browser_pages_closed"] += 1
+        if getattr(self, "pending", None):  # no usable tab: a new one
+            return self.room_request(self.pending.pop())
+        return None
 
     async def parse_room(self, response):
         page = response.meta.get("playwright_page")
@@ -55,10 +80,18 @@ class LiveSpider(BaseSpider):
                     shot = await page.screenshot(full_page=True, type="jpeg", quality=88)
                 html = await page.content()
                 response = response.replace(body=html.encode("utf-8"))
-        finally:
-            if page is not None:
-                await page.close()
-                self.rec.counts["browser_pages_closed"] += 1
+        except Exception as e:  # the tab broke while being read: a named failure, a fresh tab goes on
+            await page.close()
+            self.rec.counts["browser_pages_closed"] += 1
+            kind = "timeout" if "Timeout" in type(e).__name__ else "http_error"
+            self.rec.failure(kind, response.url, f"live room: {type(e).__name__}: {e}"[:500])
+            nxt = await self._release(None)
+            if nxt is not None:
+                yield nxt
+            return
+        nxt = await self._release(page)
+        if nxt is not None:
+            yield nxt
         self.rec.page()
         self.rec.counts["live_rooms"] += 1
         room_url = response.url
@@ -120,3 +153,6 @@ class LiveSpider(BaseSpider):
             await page.close()
             self.rec.counts["browser_pages_closed"] += 1
         self.on_error(failure)
+        nxt = await self._release(None)
+        if nxt is not None:
+            yield nxt

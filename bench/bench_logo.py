@@ -40,7 +40,8 @@ def run_one(n_logos: int, n_photos: int, cache_dir: str | None, seed: int = 7) -
     rng = random.Random(seed)
     specs, seen = [], set()
     while len(specs) < n_logos:
-        s = random_logo_spec(rng)
+        # 8 shapes x 24^2 two-letter combinations = 4 608: beyond ~2 000 logos, add three-letter ones
+        s = random_logo_spec(rng, 2 if len(specs) < 2000 else 3)
         key = (s["shape"], s["letters"])
         if key in seen:
             continue

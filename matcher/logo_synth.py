@@ -66,7 +66,8 @@ def make_logo(letters: str = "QD", shape: str = "triangle", color=(120, 60, 20),
         d.polygon(_poly(4, s / 2, s / 2, s * 0.47, rot=-90), fill=c)
     else:
         raise ValueError(f"unknown shape {shape}")
-    font = _font(int(s * (0.3 if shape in ("star", "triangle") else 0.34)))
+    shrink = min(1.0, 2.0 / max(1, len(letters)))  # 3+ letters: smaller type so they fit the shape
+    font = _font(int(s * (0.3 if shape in ("star", "triangle") else 0.34) * shrink))
     cy = s * (0.45 if shape == "triangle" else 0.56 if shape == "star" else 0.5)
     d.text((s / 2, cy), letters, font=font, fill=text_fill, anchor="mm")
     # decorative arc, one of four positions
@@ -76,17 +77,18 @@ def make_logo(letters: str = "QD", shape: str = "triangle", color=(120, 60, 20),
     return img
 
 
-def random_logo_spec(rng: random.Random) -> dict:
-    letters = rng.choice(LETTERS) + rng.choice(LETTERS)
+def random_logo_spec(rng: random.Random, n_letters: int = 2) -> dict:
+    letters = "".join(rng.choice(LETTERS) for _ in range(n_letters))
     color = tuple(rng.randrange(20, 200) for _ in range(3))
     return {"letters": letters, "shape": rng.choice(SHAPES), "color": color, "arc": rng.randrange(4)}
 
 
 def distractor_spec(spec: dict, rng: random.Random) -> dict:
-    """Same shape and colour, different letters (neither letter in the same place)."""
+    """Same shape and colour, different letters (no letter in the same place)."""
+    n = len(spec["letters"])
     while True:
-        letters = rng.choice(LETTERS) + rng.choice(LETTERS)
-        if letters[0] != spec["letters"][0] and letters[1] != spec["letters"][1]:
+        letters = "".join(rng.choice(LETTERS) for _ in range(n))
+        if all(a != b for a, b in zip(letters, spec["letters"])):
             return {**spec, "letters": letters}
 
 

@@ -120,6 +120,11 @@ class LogoMatcher:
                 self.skipped.append(SkippedImage(listing.listing_id, ref, e.reason, e.reason_zh))
                 log.info("listing %s image %s skipped: %s", listing.listing_id, ref, e)
                 continue
+            except Exception as e:  # never let one odd image stop a run
+                self.skipped.append(SkippedImage(listing.listing_id, ref, "analysis_failed", "图片分析失败"))
+                log.warning("listing %s image %s: logo analysis failed: %s: %s", listing.listing_id, ref,
+                            type(e).__name__, e)
+                continue
             for d in dets:
                 if d.template not in eligible:
                     continue

@@ -15,7 +15,7 @@ from store.models import Listing
 from .runs import add_failure
 
 
-def match_pending(engine: Engine, settings: Settings, run_id: int | None = None, batch: int = 200,
+def match_pending(engine: Engine, settings: Settings, run_id: int | None = None, batch: int = 100,
                   progress: Callable[[int], None] | None = None) -> dict:
     """Match every listing whose current content was not matched yet; queue leads.
 
@@ -36,19 +36,30 @@ def match_pending(engine: Engine, settings: Settings, run_id: int | None = None,
             rows = claim_batch(s, batch, after_id=last_id)
             if not rows:
                 break
-            qctx = QueueContext.load(s, settings)
             records = [repo.to_record(r) for r in rows]
             if me.image_text is not None:  # OCR the batch's images in worker processes ahead
                 me.image_text.prefetch(iter(records))
+            # Match the whole batch before writing anything: on SQLite the write lock is then held
+            # only for the short queue step, never during OCR or logo search.
+            results: list[tuple[object, list | None, str | None]] = []
             for row, rec in zip(rows, records):
-                last_id = row.id
                 try:
-                    matches = me.match(rec)
+                    results.append((row, me.match(rec), None))
                 except Exception as e:  # one bad listing never stops the pass
-                    row.match_state, row.match_error = "error", f"{type(e).__name__}: {e}"
+                    results.append((row, None, f"{type(e).__name__}: {e}"))
+            if s.get_bind().dialect.name == "sqlite":
+                # End the read snapshot: a WAL reader cannot upgrade to a writer once another
+                # connection (the lock heartbeat) has written meanwhile. PostgreSQL keeps its row
+                # locks (FOR UPDATE SKIP LOCKED) until the batch commits.
+                s.commit()
+            qctx = QueueContext.load(s, settings)
+            for row, matches, error in results:
+                last_id = row.id
+                if error is not None:
+                    row.match_state, row.match_error = "error", error
                     counts["match_errors"] += 1
                     if run_id:
-                        add_failure(s, run_id, "match_error", row.match_error, source=row.source, url=row.url)
+                        add_failure(s, run_id, "match_error", error, source=row.source, url=row.url)
                     continue
                 c = record_matches(s, row, matches, run_id, ctx=qctx)
                 counts["leads_new"] += c["new"]

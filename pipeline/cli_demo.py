@@ -51,10 +51,28 @@ def register(app: typer.Typer) -> None:
             rows = list(lead_rows(s, limit=top))
         typer.echo("")
         typer.echo(f"run {res.run_id}: {res.status}" + (f" ({res.error})" if res.error else ""))
+        if res.status == "partial":
+            from collections import Counter
+
+            from sqlalchemy import select
+
+            from store.models import RunFailure
+            with session_scope(eng) as s:
+                kinds = Counter(s.scalars(select(RunFailure.kind).where(RunFailure.run_id == res.run_id)))
+            typer.echo("  named failures (the sandbox serves some on purpose; one bad page never stops a pass): "
+                       + ", ".join(f"{k} {v}" for k, v in kinds.most_common()))
         typer.echo(f"listings crawled this pass: {c.get('crawl_new', 0)} new, {c.get('crawl_changed', 0)} changed, "
                    f"{c.get('crawl_unchanged', 0)} unchanged; {n_listings} in the store")
         typer.echo(f"leads queued this pass: {c.get('leads_new', 0)} new, {c.get('leads_updated', 0)} updated; "
                    f"{n_leads} in the queue")
+        with session_scope(eng) as s:
+            from sqlalchemy import func, select
+
+            from store.models import Lead, Listing
+            by = s.execute(select(Listing.kind, Lead.target_kind, func.count()).join(Listing, Lead.listing_pk == Listing.id)
+                           .group_by(Listing.kind, Lead.target_kind)).all()
+        if by:
+            typer.echo("  by listing kind and target: " + ", ".join(f"{k}/{t} {n}" for k, t, n in sorted(by)))
         if rows:
             typer.echo(f"top {len(rows)} leads:")
             for r in rows:

@@ -23,6 +23,7 @@ class BatchSummary:
     by_kind: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     ocr: dict | None = None
+    logo_skipped: int = 0
 
     def line(self) -> str:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.by_kind.items())) or "none"
@@ -30,7 +31,8 @@ class BatchSummary:
         return (f"matched {self.listings} listings in {self.seconds:.1f}s ({rate:.0f}/s): "
                 f"{self.leads} leads ({kinds}); {self.bad_lines} bad lines skipped"
                 + (f"; OCR {self.ocr['images_read']} images read, {self.ocr['cache_hits']} cached, "
-                   f"{self.ocr['skipped']} skipped" if self.ocr else ""))
+                   f"{self.ocr['skipped']} skipped" if self.ocr else "")
+                + (f"; {self.logo_skipped} images skipped by the logo matcher" if self.logo_skipped else ""))
 
 
 def match_file(watchlist_path: str | Path, listings_path: str | Path, output: TextIO,
@@ -47,8 +49,10 @@ def match_file(watchlist_path: str | Path, listings_path: str | Path, output: Te
     try:
         _match_items(engine, listings_path, output, s, progress, err)
     finally:
+        img = engine.image_stats()
+        s.ocr = img.get("ocr")
+        s.logo_skipped = img.get("logo_skipped", 0)
         if reader is not None:
-            s.ocr = reader.stats()
             reader.close()
     s.seconds = time.perf_counter() - t0
     return s

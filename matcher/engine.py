@@ -73,6 +73,20 @@ class MatchEngine:
             self.authorised[gi.id] = list(gi.authorized_users)
         self.stats = MatchStats()
 
+    def image_stats(self) -> dict:
+        """Counters of image work for run records: OCR reads and skips, logo images skipped."""
+        from collections import Counter
+
+        out: dict = {}
+        if self.image_text is not None:
+            out["ocr"] = self.image_text.stats()
+        for m in self.matchers:
+            skipped = getattr(m, "skipped", None)
+            if skipped is not None:
+                out["logo_skipped"] = len(skipped)
+                out["logo_skipped_by_reason"] = dict(Counter(getattr(x, "reason", "?") for x in skipped))
+        return out
+
     def texts(self, listing: Listing) -> list[TextSource]:
         texts = [TextSource("title", listing.title)]
         if listing.description:

@@ -70,9 +70,13 @@ def match_pending(engine: Engine, settings: Settings, run_id: int | None = None,
                 counts["listings_matched"] += 1
         if progress:
             progress(counts["listings_matched"])
+    img = me.image_stats()
+    if "logo_skipped" in img:
+        counts["logo_images_skipped"] = img["logo_skipped"]
+        counts["logo_skipped_by_reason"] = img["logo_skipped_by_reason"]
     reader = me.image_text
     if reader is not None:
-        st = reader.stats()
+        st = img["ocr"]
         reader.close()
         counts["ocr_images_read"] = st["images_read"]
         counts["ocr_cache_hits"] = st["cache_hits"]

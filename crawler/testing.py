@@ -15,25 +15,24 @@ def _load(name: str) -> dict:
     return yaml.safe_load((SOURCES_DIR / name).read_text(encoding="utf-8"))
 
 
-def mall_source(base_url: str | None = None, name: str = "test-mall", **politeness) -> dict:
-    """The shipped sandbox-mall source pointed at `base_url` (or sandbox: true when None)."""
-    d = copy.deepcopy(_load("sandbox-mall.yaml"))
+def _source(file: str, base_url: str | None, name: str, politeness: dict) -> dict:
+    d = copy.deepcopy(_load(file))
     d["name"] = name
     if base_url:
         d.pop("sandbox", None)
         d["base_url"] = base_url
     d["politeness"].update(politeness)
     return d
+
+
+def mall_source(base_url: str | None = None, name: str = "test-mall", **politeness) -> dict:
+    """The shipped sandbox-mall source pointed at `base_url` (or sandbox: true when None)."""
+    return _source("sandbox-mall.yaml", base_url, name, politeness)
 
 
 def live_source(base_url: str | None = None, name: str = "test-live", **politeness) -> dict:
-    d = copy.deepcopy(_load("sandbox-live.yaml"))
-    d["name"] = name
-    if base_url:
-        d.pop("sandbox", None)
-        d["base_url"] = base_url
-    d["politeness"].update(politeness)
-    return d
+    """The shipped sandbox-live source pointed at `base_url` (or sandbox: true when None)."""
+    return _source("sandbox-live.yaml", base_url, name, politeness)
 
 
 def import_demo_watchlist(engine) -> None:

@@ -32,18 +32,13 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .images import MAX_BYTES, sha256_bytes
+from .images import REASONS_ZH as IMAGE_REASONS_ZH
 from .listing import Listing
 from .ocr_lines import MIN_CONFIDENCE, MIN_CONFIDENCE_SHORT, lines
 from .types import TextSource
 
 REASONS_ZH = {
-    "missing": "图片文件不存在",
-    "remote": "图片尚未下载到本地",
-    "too_large": "图片文件过大",
-    "unsupported_format": "图片格式不支持",
-    "too_many_pixels": "图片像素过多（疑似解压炸弹）",
-    "too_small": "图片尺寸过小",
-    "corrupt": "图片损坏或无法解码",
+    **IMAGE_REASONS_ZH,  # missing, remote, too_large, unsupported_format, too_many_pixels, too_small, corrupt
     "budget": "已达本次运行的图片识别上限",
     "ocr_failed": "文字识别失败",
     "ocr_unavailable": "文字识别组件不可用",

@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher.images import sha256_file
 from store.models import EvidenceRecord, Lead, ListingSnapshot, utcnow
 
 from .export import row_of
@@ -34,14 +35,6 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 def env() -> Environment:
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
-
-
-def sha256_file(p: Path) -> str:
-    h = hashlib.sha256()
-    with p.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def check_chain(s: Session, evidence_dir: Path) -> tuple[bool, str, EvidenceRecord | None]:

@@ -26,8 +26,7 @@ def fail(msg: str, code: int = 1) -> None:
 
 
 class Progress:
-    """Progress on stderr, at most every `every` seconds; quiet when stderr is not a terminal
-    unless forced."""
+    """Progress on stderr, at most every `every` seconds."""
 
     def __init__(self, label: str, total: int | None = None, every: float = 2.0):
         self.label, self.total, self.every = label, total, every
@@ -84,14 +83,16 @@ def _register_subcommands() -> None:
                       ("pipeline.cli_listings", "listings"), ("pipeline.cli_leads", "leads"),
                       ("pipeline.cli_runs", "runs"), ("pipeline.cli_geo", "geo"),
                       ("pipeline.cli_evidence", "evidence"), ("pipeline.cli_logos", "logos"),
-                      ("pipeline.cli_ocr", "ocr")]:
+                      ("pipeline.cli_ocr", "ocr"), ("pipeline.cli_sellers", "sellers"),
+                      ("pipeline.cli_sellers:suppressions_app", "suppressions")]:
+        mod, _, attr = mod.partition(":")
         try:
             m = importlib.import_module(mod)
         except ModuleNotFoundError as e:
             if e.name == mod:
                 continue
             raise
-        app.add_typer(m.app, name=name)
+        app.add_typer(getattr(m, attr or "app"), name=name)
     for mod in ("pipeline.cli_run", "pipeline.cli_demo", "pipeline.cli_schedule", "pipeline.cli_digest"):
         try:
             m = importlib.import_module(mod)

@@ -1,7 +1,4 @@
-"""`markwatch digest`: the daily digest (HTML + XLSX, zh-CN), saved and sent through apprise.
-
-Also registers the `sellers` and `suppressions` command groups (pipeline/cli_sellers.py), since
-the CLI's fixed module list does not name them."""
+"""`markwatch digest`: the daily digest (HTML + XLSX, zh-CN), saved and sent through apprise."""
 from __future__ import annotations
 
 from datetime import date
@@ -51,12 +48,3 @@ def register(app: typer.Typer) -> None:
             typer.echo("(not sent: no notification URLs configured; set MARKWATCH_NOTIFY_URLS)", err=True)
         if failed:
             raise typer.Exit(1)
-
-    try:
-        from . import cli_sellers
-    except ModuleNotFoundError:
-        return
-    names = {g.name for g in app.registered_groups}
-    for name, sub in (("sellers", cli_sellers.app), ("suppressions", cli_sellers.suppressions_app)):
-        if name not in names:
-            app.add_typer(sub, name=name)

@@ -24,22 +24,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher.images import sha256_file
+
 from .models import EvidenceRecord, utcnow
 
 GENESIS = "0" * 64
 HEAD_FILE = "LEDGER_HEAD"
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> tuple[str, int]:
-    h, n = hashlib.sha256(), 0
-    with open(path, "rb") as fh:
-        while True:
-            b = fh.read(chunk)
-            if not b:
-                break
-            h.update(b)
-            n += len(b)
-    return h.hexdigest(), n
 
 
 def _ts(dt: datetime) -> str:
@@ -79,7 +69,7 @@ def append(s: Session, *, kind: str, path: str, sha256: str, size: int, listing_
 
 
 def append_file(s: Session, evidence_dir: Path, file: Path, **kw) -> EvidenceRecord:
-    sha, size = sha256_file(file)
+    sha, size = sha256_file(file), Path(file).stat().st_size
     rel = file.resolve().relative_to(Path(evidence_dir).resolve()).as_posix()
     return append(s, path=rel, sha256=sha, size=size, **kw)
 
@@ -137,7 +127,7 @@ def verify(s: Session, evidence_dir: Path, check_files: bool = True) -> tuple[in
         if not f.is_file():
             problems.append(Problem("missing", r.seq, r.path, f"artefact missing: {r.path} ({what})"))
             continue
-        sha, size = sha256_file(f)
+        sha, size = sha256_file(f), Path(f).stat().st_size
         if sha != r.sha256:
             problems.append(Problem("altered", r.seq, r.path,
                                     f"artefact altered: {r.path} (SHA-256 {sha[:16]}…, recorded {r.sha256[:16]}…, {what})"))

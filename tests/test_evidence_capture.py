@@ -13,7 +13,7 @@ from crawler.models import CrawlPage, EvidenceCapture
 from crawler.testing import live_source, mall_source
 from store import models as m
 from store.db import session_scope
-from store.ledger import sha256_file
+from matcher.images import sha256_file
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(find_chromium() is None, reason="needs Debian chromium (scripts/system-deps.sh)")]
@@ -66,7 +66,7 @@ def test_pass_fixes_evidence_for_marketplace_and_live_leads(pass_settings, db):
             meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
             assert meta["url"] == row.url and meta["leads"] and meta["evidence_captured_at"]
             for a in meta["artefacts"]:
-                assert sha256_file(d / a["file"])[0] == a["sha256"]
+                assert sha256_file(d / a["file"]) == a["sha256"]
             recs = s.scalars(select(m.EvidenceRecord).where(m.EvidenceRecord.listing_pk == pk)).all()
             assert {r.kind for r in recs} == {"html", "screenshot", "image", "meta"} - (
                 set() if row.images else {"image"})

@@ -84,7 +84,8 @@ def _register_subcommands() -> None:
                       ("pipeline.cli_runs", "runs"), ("pipeline.cli_geo", "geo"),
                       ("pipeline.cli_evidence", "evidence"), ("pipeline.cli_logos", "logos"),
                       ("pipeline.cli_ocr", "ocr"), ("pipeline.cli_sellers", "sellers"),
-                      ("pipeline.cli_sellers:suppressions_app", "suppressions")]:
+                      ("pipeline.cli_sellers:suppressions_app", "suppressions"),
+                      ("pipeline.cli_users", "users")]:
         mod, _, attr = mod.partition(":")
         try:
             m = importlib.import_module(mod)
@@ -93,7 +94,8 @@ def _register_subcommands() -> None:
                 continue
             raise
         app.add_typer(getattr(m, attr or "app"), name=name)
-    for mod in ("pipeline.cli_run", "pipeline.cli_demo", "pipeline.cli_schedule", "pipeline.cli_digest"):
+    for mod in ("pipeline.cli_run", "pipeline.cli_demo", "pipeline.cli_schedule", "pipeline.cli_digest",
+                "pipeline.cli_serve"):
         try:
             m = importlib.import_module(mod)
         except ModuleNotFoundError as e:

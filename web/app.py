@@ -255,15 +255,27 @@ class TargetView:
         return bool(m and m.kind == "logo" and m.image)
 
 
-def _first_photo(s: Session, lead_ids_to_listing: dict[int, int]) -> dict[int, int]:
-    """listing_pk -> first Image.id (by position)."""
-    if not lead_ids_to_listing:
-        return {}
-    out: dict[int, int] = {}
-    for lp, iid, pos in s.execute(select(ListingImage.listing_pk, ListingImage.image_id, ListingImage.position)
-                                  .where(ListingImage.listing_pk.in_(set(lead_ids_to_listing.values())))
-                                  .order_by(ListingImage.listing_pk, ListingImage.position)):
-        out.setdefault(lp, iid)
+def listing_photos(s: Session, li: Listing, data_dir: Path) -> list[tuple[Path, set]]:
+    """The listing's photos that exist locally: [(path, refs)], refs = what match evidence may name
+    the photo by (URL, path as listed, SHA-256). Stored images first (crawler), else the listing's
+    own image paths (imported JSONL, relative to its file); URLs are never fetched."""
+    out: list[tuple[Path, set]] = []
+    for img in s.scalars(select(Image).join(ListingImage, ListingImage.image_id == Image.id)
+                         .where(ListingImage.listing_pk == li.id).order_by(ListingImage.position)):
+        p = Path(img.path)
+        p = p if p.is_absolute() else data_dir / p
+        if p.is_file():
+            out.append((p, {x for x in (img.url, img.path, img.sha256) if x}))
+    if out:
+        return out
+    for ref in li.images or []:
+        if not isinstance(ref, str) or "://" in ref:
+            continue
+        p = Path(ref)
+        if not p.is_absolute() and li.local_dir:
+            p = Path(li.local_dir) / p
+        if p.is_file():
+            out.append((p, {ref}))
     return out
 
 
@@ -375,10 +387,9 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
         f = _filter_from(request)
         pg = queue_page(c.s, f, c.targets, _bureaus(c, f))
         tv = TargetView(c.s)
-        photos = _first_photo(c.s, {l.id: li.id for l, li in pg.rows})
         rows = [{"lead": l, "li": li, "title": highlight(li.title, l.evidence), "reasons": reasons_of(l, c.lang),
                  "label": tv.label(l.target_id), "holder": tv.holder(l.target_id), "ref": tv.ref_price(l.target_id),
-                 "logo": tv.is_logo(l.target_id), "photo": photos.get(li.id)} for l, li in pg.rows]
+                 "logo": tv.is_logo(l.target_id), "photo": bool(li.images)} for l, li in pg.rows]
         return render(c, "queue.html", pg=pg, rows=rows, f=f, opts=filter_options(c.s, c.targets),
                       qs=lambda **kw: urlencode(f.args(**kw)), staff=c.user.role != "holder")
 
@@ -472,8 +483,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
         lead = _lead_for(c, lead_id)
         li = lead.listing
         tv = TargetView(c.s)
-        photos = list(c.s.execute(select(ListingImage.image_id, ListingImage.position)
-                                  .where(ListingImage.listing_pk == li.id).order_by(ListingImage.position)))
+        photos = listing_photos(c.s, li, _data_dir(c))
         records = list(c.s.scalars(select(EvidenceRecord).where(EvidenceRecord.listing_pk == li.id)
                                    .order_by(EvidenceRecord.seq)))
         snaps = list(c.s.scalars(select(ListingSnapshot).where(ListingSnapshot.listing_pk == li.id)
@@ -502,37 +512,28 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
             return False, f"{type(e).__name__}: {e}"
         return ok, msg
 
-    def _photo_path(c: Ctx, lead: Lead, image_id: int) -> Path:
-        if c.s.scalar(select(ListingImage.image_id).where(ListingImage.listing_pk == lead.listing_pk,
-                                                         ListingImage.image_id == image_id)) is None:
-            raise Refused(404, "not_found")
-        img = c.s.get(Image, image_id)
-        p = Path(img.path) if img else None
-        if p is not None and not p.is_absolute():
-            p = _data_dir(c) / p
-        if p is None or not p.is_file():
-            raise Refused(404, "not_found")
-        return p
-
-    @app.get("/leads/{lead_id}/photos/{image_id}")
-    async def lead_photo(lead_id: int, image_id: int, request: Request, c: Ctx = any_user):
-        """The photo as a JPEG thumbnail; ?box=1 draws where the logo / OCR text was found."""
+    @app.get("/leads/{lead_id}/photos/{n}")
+    async def lead_photo(lead_id: int, n: int, request: Request, c: Ctx = any_user):
+        """Photo n of the lead's listing as a JPEG thumbnail (?size=s: 160 px, else 480 px);
+        ?box=1 draws where the logo / OCR text was found when the match came from this photo."""
         from matcher.images import ImageRejected, fit_within, open_image
         from matcher.logo_draw import draw_detection
 
         lead = _lead_for(c, lead_id)
-        p = _photo_path(c, lead, image_id)
-        size = 480 if request.query_params.get("size") != "s" else 160
-        img_row = c.s.get(Image, image_id)
+        photos = listing_photos(c.s, lead.listing, _data_dir(c))
+        if not 0 <= n < len(photos):
+            raise Refused(404, "not_found")
+        p, refs = photos[n]
+        size = 160 if request.query_params.get("size") == "s" else 480
         ev = lead.evidence or {}
         boxes = []
-        if request.query_params.get("box") and ev.get("image_sha256", None) in (None, img_row.sha256):
+        if request.query_params.get("box") and (ev.get("image") in refs or ev.get("image_sha256") in refs):
             if ev.get("quad") or ev.get("bbox"):
                 boxes.append({"quad": ev.get("quad"), "bbox": ev.get("bbox"), "label": lead.target_id})
             elif isinstance(ev.get("box"), list) and len(ev["box"]) == 4:
-                boxes.append({"quad": ev["box"], "label": ev.get("text") or lead.target_id})
+                boxes.append({"quad": ev["box"], "label": lead.target_id})
         try:
-            im = draw_detection(p, boxes, size) if boxes else fit_within(open_image(p).convert("RGB"), size)
+            im = draw_detection(p, boxes, size) if boxes else fit_within(open_image(p), size)
         except (ImageRejected, OSError) as e:
             raise Refused(404, "not_found", str(e)) from None
         buf = io.BytesIO()

@@ -60,14 +60,37 @@ def build_world(data_dir: Path) -> None:
                                       f"<script>document.title='scripts ran'</script></body></html>", encoding="utf-8")
         from PIL import Image, ImageDraw
 
-        im = Image.new("RGB", (800, 500), "white")
-        ImageDraw.Draw(im).rectangle([20, 20, 780, 480], outline="black", width=3)
+        im = Image.new("RGB", (800, 500), "white")  # stands in for the browser screenshot of the page
+        dr = ImageDraw.Draw(im)
+        dr.rectangle([0, 0, 800, 56], fill=(255, 80, 0))
+        try:
+            from PIL import ImageFont
+            font = ImageFont.truetype("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 26)
+        except OSError:
+            font = None
+        dr.text((20, 12), f"{li.platform} 商品详情", fill="white", font=font)
+        dr.rectangle([20, 80, 340, 400], fill=(230, 230, 230))
+        dr.text((370, 90), li.title[:18], fill="black", font=font)
+        dr.text((370, 140), f"¥{li.price}", fill=(220, 0, 0), font=font)
+        dr.text((370, 190), f"{li.seller_name} · {li.seller_location}", fill=(90, 90, 90), font=font)
         im.save(ev / "screenshot.png")
         for name, kind in (("page.html", "html"), ("screenshot.png", "screenshot")):
             ledger.append_file(s, data_dir / "evidence", ev / name, kind=kind, listing_pk=li.id, platform=li.platform,
                                listing_id=li.listing_id, url=li.url)
         s.flush()
         ledger.write_head(s, data_dir / "evidence")
+        from alerts.sellers import update_key_markets
+        from store.models import Run, RunFailure
+        update_key_markets(s)
+        run = Run(kind="run", trigger="cron", started_at=utcnow() - timedelta(hours=2),
+                  finished_at=utcnow() - timedelta(hours=1), status="partial", counts={}, durations={})
+        s.add(run)
+        s.flush()
+        for src, kind, n in (("demo-mall", "removed", 3), ("demo-mall", "captcha", 1), ("demo-live", "timeout", 2)):
+            for _ in range(n):
+                s.add(RunFailure(run_id=run.id, source=src, kind=kind, url="http://marketplace.test/x"))
+        s.add(Run(kind="run", trigger="cron", started_at=utcnow() - timedelta(days=1),
+                  finished_at=utcnow() - timedelta(days=1), status="ok", counts={}, durations={}))
         for i, (p, n) in enumerate(((599.0, 10), (459.0, 35), (li.price, 120))):
             s.add(ListingSnapshot(listing_pk=li.id, seen_at=utcnow() - timedelta(days=10 - 4 * i), price=p, sales=n,
                                   title=li.title))

@@ -487,7 +487,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
         records = list(c.s.scalars(select(EvidenceRecord).where(EvidenceRecord.listing_pk == li.id)
                                    .order_by(EvidenceRecord.seq)))
         snaps = list(c.s.scalars(select(ListingSnapshot).where(ListingSnapshot.listing_pk == li.id)
-                                 .order_by(ListingSnapshot.id)))
+                                 .order_by(ListingSnapshot.seen_at, ListingSnapshot.id)))
         chain_ok, chain_msg = _chain(c)
         prof = None
         if c.user.role != "holder" and (li.seller_id or li.seller_name):

@@ -93,6 +93,7 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         if kind == "logo":
             c.audit("rematch", target_id, detail=json.dumps({"pending": "next pass"}))
             return
+        c.audit("rematch", target_id, detail=json.dumps({"running": True}))
 
         def job():
             from store.db import session_scope

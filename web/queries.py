@@ -84,7 +84,9 @@ def _date(v: str) -> datetime | None:
 def queue_query(s: Session, f: QueueFilter, targets: set[str] | None, bureaus: list[str] | None = None):
     """The filtered select (no order/limit); joins Listing only when a filter needs it."""
     q = select(Lead.id)
-    need_listing = bool(f.platform or f.q or f.sort == "price")
+    # Listing filters are semi-joins (listing_pk IN (...)): the planner keeps walking the leads in
+    # priority order (ix_leads_priority covers status/target/kind) and only probes the set.
+    need_listing = f.sort == "price"
     if need_listing:
         q = q.join(Listing, Lead.listing_pk == Listing.id)
     if f.status == "open":
@@ -102,7 +104,7 @@ def queue_query(s: Session, f: QueueFilter, targets: set[str] | None, bureaus: l
     if bureaus is not None:
         q = q.where(Lead.jurisdiction.in_(bureaus))
     if f.platform:
-        q = q.where(Listing.platform == f.platform)
+        q = q.where(Lead.listing_pk.in_(select(Listing.id).where(Listing.platform == f.platform)))
     d = _date(f.since)
     if d:
         q = q.where(Lead.first_seen >= d)
@@ -110,9 +112,19 @@ def queue_query(s: Session, f: QueueFilter, targets: set[str] | None, bureaus: l
     if d:
         q = q.where(Lead.first_seen < d + timedelta(days=1))
     if f.q:
-        like = f"%{f.q.strip()[:100].replace('%', '').replace('_', '')}%"
-        q = q.where(or_(Listing.title.ilike(like), Listing.seller_name.ilike(like), Listing.listing_id.ilike(like)))
+        q = q.where(Lead.listing_pk.in_(search_ids(s, f.q)))
     return q, need_listing
+
+
+def search_ids(s: Session, text: str, cap: int = 20000):
+    """Listing ids whose title, shop name or listing id contains `text` (case-insensitive for
+    Latin letters): a list when at most `cap` match (scanned once per request), else a subquery."""
+    like = f"%{text.strip()[:100].replace('%', '').replace('_', '')}%"
+    pg = s.get_bind().dialect.name == "postgresql"
+    col = (lambda c: c.ilike(like)) if pg else (lambda c: c.like(like))  # SQLite LIKE ignores ASCII case
+    sub = select(Listing.id).where(or_(col(Listing.title), col(Listing.seller_name), col(Listing.listing_id)))
+    ids = list(s.scalars(sub.limit(cap + 1)))
+    return ids if len(ids) <= cap else sub
 
 
 def queue_page(s: Session, f: QueueFilter, targets: set[str] | None, bureaus: list[str] | None = None) -> QueuePage:

@@ -81,5 +81,28 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"data directory: {st.resolved_data_dir}")
         typer.echo(f"database: {st.db_url}")
         typer.echo("next: `markwatch leads list`, `markwatch runs show %d`, `markwatch run`" % res.run_id)
+        _console_accounts(eng, wl)
         if res.status == "failed":
             raise typer.Exit(1)
+
+
+# -- web console (issue 15): demo accounts and where the console is ----------------------------
+
+def _console_accounts(eng, wl) -> None:
+    """Create (or reset) a demo officer and a demo holder of the first enterprise with fresh random
+    passwords and print how to open the console with them."""
+    import secrets
+
+    from store.db import session_scope
+    from web.auth import add_user
+
+    ent = wl.enterprises[0].id if wl.enterprises else None
+    officer_pw, holder_pw = secrets.token_urlsafe(9), secrets.token_urlsafe(9)
+    with session_scope(eng) as s:
+        add_user(s, "demo-officer", "officer", officer_pw)
+        if ent:
+            add_user(s, "demo-holder", "holder", holder_pw, ent)
+    typer.echo("console: `markwatch serve --port 8000`, then open http://127.0.0.1:8000/")
+    typer.echo(f"  officer: demo-officer / {officer_pw}")
+    if ent:
+        typer.echo(f"  holder ({ent}): demo-holder / {holder_pw}")

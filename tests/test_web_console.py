@@ -447,3 +447,21 @@ def test_users_cli(world, monkeypatch, tmp_path):
     r = CliRunner().invoke(cli, ["users", "add", "zhao", "--role", "chief", "--password-file", str(pw)])
     assert r.exit_code == 2 and "role" in r.output
     assert "li\tholder\tent-moutai" in CliRunner().invoke(cli, ["users", "list"]).output
+
+
+def test_demo_prints_console_accounts_that_work(app, capsys):
+    from pipeline.cli_demo import _console_accounts
+    from watchlist.model import Enterprise, Watchlist
+
+    _console_accounts(app.state.engine, Watchlist(enterprises=[Enterprise(id=HOLDER_A, name="耐克")]))
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8000/" in out
+    officer_pw = re.search(r"officer: demo-officer / (\S+)", out).group(1)
+    holder_pw = re.search(r"demo-holder / (\S+)", out).group(1)
+    c = client(app)
+    assert c.post("/login", data={"username": "demo-officer", "password": officer_pw},
+                  follow_redirects=False).status_code == 303
+    c = client(app)
+    r = c.post("/login", data={"username": "demo-holder", "password": holder_pw}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert c.get("/", follow_redirects=False).headers["location"] == "/marks"

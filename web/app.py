@@ -170,7 +170,6 @@ def role_dep(*roles: str):
 any_user = Depends(user_dep)
 staff = Depends(role_dep("admin", "officer"))
 admin_only = Depends(role_dep("admin"))
-holder_or_admin = Depends(role_dep("admin", "holder", "officer"))
 
 
 def render(c: Ctx, name: str, status: int = 200, **kw) -> HTMLResponse:
@@ -230,10 +229,19 @@ def highlight(title: str, ev: dict) -> list[tuple[str, bool]]:
 
 
 class TargetView:
-    def __init__(self, s: Session):
-        self.marks = {m.id: m for m in s.scalars(select(Mark))}
-        self.gis = {g.id: g for g in s.scalars(select(GeographicalIndication))}
-        self.ents = {e.id: e.name for e in s.scalars(select(Enterprise))}
+    """Labels of the marks/GIs a page shows (only `ids` when given: a page loads what it shows)."""
+
+    def __init__(self, s: Session, ids=None):
+        mq, gq = select(Mark), select(GeographicalIndication)
+        if ids is not None:
+            ids = sorted(set(ids)) or ["\0none"]
+            mq, gq = mq.where(Mark.id.in_(ids)), gq.where(GeographicalIndication.id.in_(ids))
+        self.marks = {m.id: m for m in s.scalars(mq)}
+        self.gis = {g.id: g for g in s.scalars(gq)}
+        eq = select(Enterprise.id, Enterprise.name)
+        if ids is not None:
+            eq = eq.where(Enterprise.id.in_({m.enterprise_id for m in self.marks.values()} or {"\0none"}))
+        self.ents = dict(s.execute(eq).all())
 
     def label(self, tid: str) -> str:
         m = self.marks.get(tid)
@@ -287,6 +295,25 @@ def lead_json(lead: Lead, li: Listing, tv: TargetView | None, lang: str) -> dict
             "listing_id": li.listing_id, "title": li.title, "url": li.url, "seller_id": li.seller_id,
             "seller_name": li.seller_name, "price": li.price, "jurisdiction": lead.jurisdiction,
             "first_seen": lead.first_seen.isoformat(timespec="seconds") if lead.first_seen else None}
+
+
+OPTIONS_TTL = 60.0  # seconds the filter drop-downs (platforms, marks, bureaus) are reused
+
+
+def cached_options(c: Ctx) -> dict:
+    """filter_options per visibility, reused for OPTIONS_TTL s (DISTINCT platform scans the listings)."""
+    import time
+
+    cache = c.request.app.state.__dict__.setdefault("options_cache", {})
+    key = None if c.targets is None else frozenset(c.targets)
+    hit = cache.get(key)
+    if hit and time.monotonic() - hit[0] < OPTIONS_TTL:
+        return hit[1]
+    val = filter_options(c.s, c.targets)
+    if len(cache) > 200:
+        cache.clear()
+    cache[key] = (time.monotonic(), val)
+    return val
 
 
 def _filter_from(request: Request) -> QueueFilter:
@@ -386,11 +413,11 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
     async def queue(request: Request, c: Ctx = any_user):
         f = _filter_from(request)
         pg = queue_page(c.s, f, c.targets, _bureaus(c, f))
-        tv = TargetView(c.s)
+        tv = TargetView(c.s, [l.target_id for l, _ in pg.rows])
         rows = [{"lead": l, "li": li, "title": highlight(li.title, l.evidence), "reasons": reasons_of(l, c.lang),
                  "label": tv.label(l.target_id), "holder": tv.holder(l.target_id), "ref": tv.ref_price(l.target_id),
                  "logo": tv.is_logo(l.target_id), "photo": bool(li.images)} for l, li in pg.rows]
-        return render(c, "queue.html", pg=pg, rows=rows, f=f, opts=filter_options(c.s, c.targets),
+        return render(c, "queue.html", pg=pg, rows=rows, f=f, opts=cached_options(c),
                       qs=lambda **kw: urlencode(f.args(**kw)), staff=c.user.role != "holder")
 
     @app.get("/api/leads")
@@ -399,14 +426,14 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
         if "status" not in request.query_params:
             f.status = "all"
         pg = queue_page(c.s, f, c.targets, _bureaus(c, f))
-        tv = TargetView(c.s)
+        tv = TargetView(c.s, [l.target_id for l, _ in pg.rows])
         return {"items": [lead_json(l, li, tv, c.lang) for l, li in pg.rows], "total": pg.total,
                 "page": pg.page, "pages": pg.pages}
 
     @app.get("/api/leads/{lead_id}")
     async def api_lead(lead_id: int, c: Ctx = any_user):
         lead = _lead_for(c, lead_id)
-        return lead_json(lead, lead.listing, TargetView(c.s), c.lang)
+        return lead_json(lead, lead.listing, TargetView(c.s, [lead.target_id]), c.lang)
 
     async def _do(c: Ctx, lead_id: int, action: str, reason: str | None, to: str | None) -> dict:
         from alerts.lifecycle import TransitionError
@@ -482,7 +509,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
 
         lead = _lead_for(c, lead_id)
         li = lead.listing
-        tv = TargetView(c.s)
+        tv = TargetView(c.s, [lead.target_id])
         photos = listing_photos(c.s, li, _data_dir(c))
         records = list(c.s.scalars(select(EvidenceRecord).where(EvidenceRecord.listing_pk == li.id)
                                    .order_by(EvidenceRecord.seq)))

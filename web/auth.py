@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from store.models import (Enterprise, GeographicalIndication, LoginAttempt, WebAudit, WebSession, WebUser,
@@ -82,9 +82,6 @@ def add_user(s: Session, username: str, role: str, password: str, enterprise_id:
 def throttled(s: Session, username: str, ip: str | None, now: datetime | None = None) -> bool:
     now = now or utcnow()
     since = now - timedelta(minutes=THROTTLE_MINUTES)
-    conds = [LoginAttempt.username == username]
-    if ip:
-        conds.append(LoginAttempt.ip == ip)
     n_user = s.scalar(select(func.count()).select_from(LoginAttempt)
                       .where(LoginAttempt.at >= since, LoginAttempt.username == username)) or 0
     n_ip = s.scalar(select(func.count()).select_from(LoginAttempt)

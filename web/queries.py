@@ -119,10 +119,13 @@ def queue_query(s: Session, f: QueueFilter, targets: set[str] | None, bureaus: l
 def search_ids(s: Session, text: str, cap: int = 20000):
     """Listing ids whose title, shop name or listing id contains `text` (case-insensitive for
     Latin letters): a list when at most `cap` match (scanned once per request), else a subquery."""
-    like = f"%{text.strip()[:100].replace('%', '').replace('_', '')}%"
-    pg = s.get_bind().dialect.name == "postgresql"
-    col = (lambda c: c.ilike(like)) if pg else (lambda c: c.like(like))  # SQLite LIKE ignores ASCII case
-    sub = select(Listing.id).where(or_(col(Listing.title), col(Listing.seller_name), col(Listing.listing_id)))
+    needle = text.strip()[:100].replace("%", "").replace("_", "")
+    like = f"%{needle}%"
+    hay = Listing.title + "\n" + Listing.seller_name + "\n" + Listing.listing_id
+    # ILIKE only when case can matter (Latin letters): on PostgreSQL it is ~4x slower than LIKE;
+    # SQLite's LIKE already ignores ASCII case.
+    caseless = s.get_bind().dialect.name == "postgresql" and any(ch.isascii() and ch.isalpha() for ch in needle)
+    sub = select(Listing.id).where(hay.ilike(like) if caseless else hay.like(like))
     ids = list(s.scalars(sub.limit(cap + 1)))
     return ids if len(ids) <= cap else sub
 

@@ -121,7 +121,9 @@ def measure(url: str | None, data_dir: Path, n_leads: int, repeat: int) -> dict:
              "api_leads": "/api/leads?per_page=50"}
     for user, pw in (("bench-officer", "bench-officer-pass"), ("bench-holder", "bench-holder-pass")):
         c = TestClient(app, base_url="http://127.0.0.1")
-        r = c.post("/login", data={"username": user, "password": pw}, follow_redirects=False)
+        import re
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+        r = c.post("/login", data={"username": user, "password": pw, "csrf_token": token}, follow_redirects=False)
         if r.status_code != 303:
             raise RuntimeError(f"login {user}: HTTP {r.status_code}")
         c.get("/queue")  # warm caches (templates, connection pool)

@@ -74,7 +74,7 @@ def shot(page, console, name: str) -> Path:
     out = console["data"] / "screenshots"
     out.mkdir(exist_ok=True)
     p = out / f"{name}.png"
-    page.screenshot(path=str(p), full_page=True)
+    page.screenshot(path=str(p), full_page=name != "queue")
     extra = os.environ.get("MARKWATCH_SCREENSHOTS_DIR")
     if extra:
         Path(extra).mkdir(parents=True, exist_ok=True)

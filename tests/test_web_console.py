@@ -130,12 +130,18 @@ def app(world):
     eng.dispose()
 
 
+def login_data(c, user: str, password: str) -> dict:
+    """The login form's fields, with the login-CSRF token of a fresh GET /login."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+    return {"username": user, "password": password, "csrf_token": token}
+
+
 def client(app, user: str | None = None):
     from fastapi.testclient import TestClient
 
     c = TestClient(app, base_url="http://127.0.0.1")
     if user:
-        r = c.post("/login", data={"username": user, "password": PASSWORDS[user]}, follow_redirects=False)
+        r = c.post("/login", data=login_data(c, user, PASSWORDS[user]), follow_redirects=False)
         assert r.status_code == 303, r.text
         c.csrf = re.search(r'data-csrf="([^"]+)"', c.get("/marks").text).group(1)
     return c
@@ -180,6 +186,8 @@ def test_anonymous_refused_everywhere_but_login(app):
 def test_login_sets_secure_session_and_security_headers(app):
     c = client(app)
     r = c.post("/login", data={"username": "officer", "password": PASSWORDS["officer"]}, follow_redirects=False)
+    assert r.status_code == 403  # the login form has its CSRF token too
+    r = c.post("/login", data=login_data(c, "officer", PASSWORDS["officer"]), follow_redirects=False)
     assert r.status_code == 303
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
@@ -201,11 +209,12 @@ def test_login_sets_secure_session_and_security_headers(app):
 def test_wrong_password_and_throttling(app):
     c = client(app)
     for _ in range(5):
-        r = c.post("/login", data={"username": "officer", "password": "wrong-password!"})
+        r = c.post("/login", data=login_data(c, "officer", "wrong-password!"))
         assert r.status_code == 401 and "用户名或密码错误" in r.text
-    r = c.post("/login", data={"username": "officer", "password": PASSWORDS["officer"]}, follow_redirects=False)
+    r = c.post("/login", data=login_data(c, "officer", PASSWORDS["officer"]), follow_redirects=False)
     assert r.status_code == 429 and "15" in r.text
-    r = client(app).post("/login", data={"username": "admin", "password": PASSWORDS["admin"]}, follow_redirects=False)
+    a = client(app)
+    r = a.post("/login", data=login_data(a, "admin", PASSWORDS["admin"]), follow_redirects=False)
     assert r.status_code == 303  # other users are not locked out
 
 
@@ -459,9 +468,8 @@ def test_demo_prints_console_accounts_that_work(app, capsys):
     officer_pw = re.search(r"officer: demo-officer / (\S+)", out).group(1)
     holder_pw = re.search(r"demo-holder / (\S+)", out).group(1)
     c = client(app)
-    assert c.post("/login", data={"username": "demo-officer", "password": officer_pw},
-                  follow_redirects=False).status_code == 303
+    assert c.post("/login", data=login_data(c, "demo-officer", officer_pw), follow_redirects=False).status_code == 303
     c = client(app)
-    r = c.post("/login", data={"username": "demo-holder", "password": holder_pw}, follow_redirects=False)
+    r = c.post("/login", data=login_data(c, "demo-holder", holder_pw), follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/"
     assert c.get("/", follow_redirects=False).headers["location"] == "/marks"

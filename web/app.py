@@ -355,9 +355,18 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
                         secure=app.state.secure_cookies and request.url.scheme == "https"
                         or app.state.secure_cookies == "always")
 
+    def login_form(request: Request, c: Ctx, status: int = 200, error: str | None = None, nxt: str = "/"):
+        """The login page with a fresh login-CSRF token (double submit: cookie + form field)."""
+        import secrets
+
+        token = secrets.token_urlsafe(24)
+        resp = render(c, "login.html", status=status, error=error, next=nxt, login_csrf=token)
+        set_cookie(resp, request, "mw_login", token, 3600)
+        return resp
+
     @app.get("/login", response_class=HTMLResponse)
     async def login_page(request: Request, c: Ctx = Depends(ctx_dep)):
-        return render(c, "login.html", error=None, next=request.query_params.get("next", "/"))
+        return login_form(request, c, nxt=request.query_params.get("next", "/"))
 
     @app.post("/login")
     async def login(request: Request, c: Ctx = Depends(ctx_dep)):
@@ -367,20 +376,28 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
         nxt = str(form.get("next") or "/")
         if not nxt.startswith("/") or nxt.startswith("//"):
             nxt = "/"
+        import hmac
+
+        sent, kept = str(form.get("csrf_token") or ""), request.cookies.get("mw_login") or ""
+        if not sent or not kept or not hmac.compare_digest(sent, kept):
+            auth.audit(c.s, username, "login", outcome="refused", detail="login CSRF token missing or wrong", ip=c.ip)
+            c.s.commit()
+            return login_form(request, c, 403, t("csrf", c.lang), nxt)
         if auth.throttled(c.s, username, c.ip):
             auth.audit(c.s, username, "login", outcome="refused", detail="throttled", ip=c.ip)
             c.s.commit()
-            return render(c, "login.html", status=429, error=t("throttled", c.lang), next=nxt)
+            return login_form(request, c, 429, t("throttled", c.lang), nxt)
         u = auth.authenticate(c.s, username, password, c.ip)
         if u is None:
             auth.audit(c.s, username, "login", outcome="refused", detail="wrong user name or password", ip=c.ip)
             c.s.commit()
-            return render(c, "login.html", status=401, error=t("bad_login", c.lang), next=nxt)
+            return login_form(request, c, 401, t("bad_login", c.lang), nxt)
         token, _ = auth.new_session(c.s, u, c.ip)
         auth.audit(c.s, u.username, "login", ip=c.ip, role=u.role)
         c.s.commit()
         resp = RedirectResponse(nxt, status_code=303)
         set_cookie(resp, request, COOKIE, token, auth.SESSION_HOURS * 3600)
+        resp.delete_cookie("mw_login", path="/")
         return resp
 
     @app.post("/logout")

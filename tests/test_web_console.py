@@ -473,3 +473,33 @@ def test_demo_prints_console_accounts_that_work(app, capsys):
     r = c.post("/login", data=login_data(c, "demo-holder", holder_pw), follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/"
     assert c.get("/", follow_redirects=False).headers["location"] == "/marks"
+
+
+def test_gi_authority_sees_only_its_gi_and_holder_registers_a_gi(app):
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from store.models import GeographicalIndication, Lead
+    from web.auth import add_user
+
+    with Session(app.state.engine) as s:
+        gi = s.scalar(select(GeographicalIndication).join(Lead, Lead.target_id == GeographicalIndication.id).limit(1))
+        add_user(s, "gi-office", "holder", "gi-office-pass-1234", gi.id)
+        s.commit()
+        gi_id = gi.id
+    PASSWORDS["gi-office"] = "gi-office-pass-1234"
+    c = client(app, "gi-office")
+    d = c.get("/api/leads?per_page=200").json()
+    assert d["total"] > 0 and {i["target_id"] for i in d["items"]} == {gi_id}
+    assert gi_id in c.get("/marks").text
+
+    h = client(app, "holder-a")
+    r = h.post("/gis", headers={"X-CSRF-Token": h.csrf},
+               data={"name": "库尔勒香梨", "product": "香梨", "admin_codes": "652801", "places": "库尔勒",
+                     "authorized_users": "demo-mall:s-korla-coop"}, follow_redirects=False)
+    assert r.status_code == 303
+    page = h.get("/marks").text
+    assert "库尔勒香梨" in page and "652801" in page and "s-korla-coop" in page
+    assert "库尔勒香梨" not in client(app, "holder-b").get("/marks").text
+    r = h.post("/gis", headers={"X-CSRF-Token": h.csrf}, data={"name": "X", "product": "梨", "admin_codes": "12"})
+    assert r.status_code == 422 and "GB/T 2260" in r.text

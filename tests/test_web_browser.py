@@ -74,7 +74,7 @@ def shot(page, console, name: str) -> Path:
     out = console["data"] / "screenshots"
     out.mkdir(exist_ok=True)
     p = out / f"{name}.png"
-    page.screenshot(path=str(p), full_page=name != "queue")
+    page.screenshot(path=str(p), full_page=not name.startswith("queue"))
     extra = os.environ.get("MARKWATCH_SCREENSHOTS_DIR")
     if extra:
         Path(extra).mkdir(parents=True, exist_ok=True)
@@ -128,6 +128,7 @@ def test_officer_keyboard_triage_evidence_dashboard(browser, console):
     expect(page.locator("#refer-dialog")).to_be_visible()
     page.keyboard.press("1")
     expect(page.locator("tr.lead").nth(0).locator(".status .badge")).to_have_text("已移送")
+    shot(page, console, "queue-triaged")
 
     api = page.request.get(console["url"] + f"/api/leads/{ids[0]}").json()
     assert api["status"] == "referred"

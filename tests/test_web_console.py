@@ -503,3 +503,37 @@ def test_gi_authority_sees_only_its_gi_and_holder_registers_a_gi(app):
     assert "库尔勒香梨" not in client(app, "holder-b").get("/marks").text
     r = h.post("/gis", headers={"X-CSRF-Token": h.csrf}, data={"name": "X", "product": "梨", "admin_codes": "12"})
     assert r.status_code == 422 and "GB/T 2260" in r.text
+
+
+def test_markwatch_serve_starts_the_console(world):
+    """`markwatch serve` as an officer would start it: the login page answers on the port."""
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    import httpx
+
+    from tests.test_web_browser import free_port
+
+    port = free_port()
+    env = {**os.environ, "MARKWATCH_DATA_DIR": str(world)}
+    env.pop("MARKWATCH_DATABASE_URL", None)
+    p = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--port", str(port)], env=env,
+                         stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
+    ready = threading.Event()
+
+    def watch():
+        for line in p.stderr:
+            if "Uvicorn running" in line or "Application startup complete" in line:
+                ready.set()
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        assert ready.wait(60), "markwatch serve did not start"
+        r = httpx.get(f"http://127.0.0.1:{port}/login")
+        assert r.status_code == 200 and 'name="username"' in r.text and 'name="password"' in r.text
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert httpx.get(f"http://127.0.0.1:{port}/api/leads").status_code == 401
+    finally:
+        p.terminate()
+        p.wait(10)

@@ -89,11 +89,15 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
             raise Refused(403, "forbidden")
         return m
 
-    def schedule_rematch(bg: BackgroundTasks, c, target_id: str, kind: str) -> None:
-        if kind == "logo":
-            c.audit("rematch", target_id, detail=json.dumps({"pending": "next pass"}))
+    def schedule_rematch(bg: BackgroundTasks, c, target_id: str | list[str], kind: str) -> None:
+        ids = [target_id] if isinstance(target_id, str) else list(target_id)
+        if not ids:
             return
-        c.audit("rematch", target_id, detail=json.dumps({"running": True}))
+        if kind == "logo":
+            c.audit("rematch", ids[0], detail=json.dumps({"pending": "next pass"}))
+            return
+        for i in ids:
+            c.audit("rematch", i, detail=json.dumps({"running": True}))
 
         def job():
             from store.db import session_scope
@@ -101,12 +105,16 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
             from . import auth
             from .rematch import rematch_target
             try:
-                res = rematch_target(app.state.engine, st, target_id)
+                res = rematch_target(app.state.engine, st, ids)
                 outcome = "ok"
             except Exception as e:  # recorded where the holder sees it, never silent
                 res, outcome = {"error": f"{type(e).__name__}: {e}"}, "error"
             with session_scope(app.state.engine) as s:
-                auth.audit(s, "system", "rematch", target_id, outcome, json.dumps(res, ensure_ascii=False))
+                for i in ids:
+                    one = {k: v for k, v in res.items() if k != "per_target"}
+                    if "per_target" in res:
+                        one["leads_new"] = res["per_target"].get(i, 0)
+                    auth.audit(s, "system", "rematch", i, outcome, json.dumps(one, ensure_ascii=False))
         bg.add_task(job)
 
     def rematch_state(c, ids: list[str]) -> dict[str, dict]:
@@ -380,8 +388,7 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         except ValueError as e:
             raise Refused(422, "done", str(e)) from None
         report = import_rows(c, rows, name, ent)
-        for mid in report["imported"]:
-            schedule_rematch(bg, c, mid, "word")
+        schedule_rematch(bg, c, report["imported"], "word")  # one pass for all imported marks
         c.audit("marks.import", name, "ok" if not report["problems"] else "error",
                 json.dumps({"imported": len(report["imported"]), "problems": len(report["problems"])}))
         c.s.commit()

@@ -537,3 +537,58 @@ def test_markwatch_serve_starts_the_console(world):
     finally:
         p.terminate()
         p.wait(10)
+
+
+def test_dismiss_with_suppression_then_remove_rule_restores(app):
+    """Dismiss from the lead page with a suppression phrase, as `markwatch leads dismiss
+    --suppress-phrase`; removing the rule on /suppressions restores the suppressed leads."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from store.models import Lead, Listing, Suppression
+
+    from collections import defaultdict
+    with Session(app.state.engine) as s:  # a phrase in two open leads' titles on the same mark
+        by = defaultdict(list)
+        for lid, tid, title in s.execute(select(Lead.id, Lead.target_id, Listing.title)
+                                         .join(Listing, Lead.listing_pk == Listing.id)
+                                         .where(Lead.status == "new").order_by(Lead.id)):
+            for w in set(title.split()):
+                if len(w) >= 4:
+                    by[(tid, w)].append(lid)
+        (tid, phrase), ids = next((k, v) for k, v in sorted(by.items()) if len(v) >= 2)
+        a, b = ids[:2]
+    c = client(app, "officer")
+    r = c.post(f"/leads/{a}/dismiss", data={"csrf_token": c.csrf, "reason": "商标本义", "suppress_phrase": phrase},
+               follow_redirects=False)
+    assert r.status_code == 303
+    assert c.get(f"/api/leads/{b}").json()["status"] == "suppressed"
+    r = c.post(f"/api/leads/{b}/dismiss", headers={"X-CSRF-Token": c.csrf},
+               json={"reason": "x", "suppress_phrase": "a"})
+    assert r.status_code == 409 and "two characters" in r.json()["error"]
+    page = c.get("/suppressions").text
+    rule = re.search(r'action="/suppressions/(\d+)/remove"', page).group(1)
+    assert phrase in page and "商标本义" in page
+    assert c.post(f"/suppressions/{rule}/remove", data={"csrf_token": c.csrf}, follow_redirects=False).status_code == 303
+    assert c.get(f"/api/leads/{b}").json()["status"] == "new"
+    with Session(app.state.engine) as s:
+        assert s.get(Suppression, int(rule)).removed_by == "officer"
+
+
+def test_admin_adds_user_and_edit_mark(app):
+    a = client(app, "admin")
+    r = a.post("/admin/users", data={"csrf_token": a.csrf, "username": "wang", "role": "officer",
+                                     "password": "wang-pass-12345"}, follow_redirects=False)
+    assert r.status_code == 303 and "wang" in a.get("/admin").text
+    r = a.post("/admin/users", data={"csrf_token": a.csrf, "username": "x", "role": "officer", "password": "short"})
+    assert r.status_code == 422 and "10" in r.text
+    PASSWORDS["wang"] = "wang-pass-12345"
+    assert client(app, "wang").get("/queue").status_code == 200
+    h = client(app, "holder-a")
+    r = h.post("/marks/tm-nike/edit", data={"csrf_token": h.csrf, "text": "耐克", "aliases": "NIKE, 奈克",
+                                            "classes": "25,28", "reference_price": "999"}, follow_redirects=False)
+    assert r.status_code == 303
+    page = h.get("/marks").text
+    assert "奈克" in page and "25, 28" in page and "999" in page
+    assert client(app, "officer").post("/marks/tm-nike/edit", data={"csrf_token": client(app, "officer").csrf,
+                                                                     "text": "x"}).status_code in (403,)

@@ -18,10 +18,25 @@ UNDOABLE = ("review", "confirm", "dismiss", "refer", "close", "reopen")
 
 
 def act(s: Session, lead: Lead, action: str, actor: str, reason: str | None = None, to: str | None = None,
-        data_dir: Path | None = None, tz: str = "Asia/Shanghai") -> dict:
-    """Apply one action; returns {"id", "from", "to", "pack"?}. Raises TransitionError."""
+        data_dir: Path | None = None, tz: str = "Asia/Shanghai", suppress_seller: bool = False,
+        suppress_phrase: str | None = None, language: str | None = None) -> dict:
+    """Apply one action; returns {"id", "from", "to", "pack"?, "suppressions"?}. Raises
+    TransitionError (or ValueError for a bad suppression, as `markwatch leads dismiss`)."""
     if action == "undo":
         return undo(s, lead, actor)
+    if action == "dismiss" and (suppress_seller or suppress_phrase):
+        from alerts.suppress import add_rule
+
+        ev = transition(s, lead, "dismiss", actor, reason=reason)
+        rules = []
+        if suppress_seller:
+            rules.append(add_rule(s, lead, "seller", actor, reason or "", language=language))
+        if suppress_phrase:
+            if len(suppress_phrase.strip()) < 2:
+                raise ValueError("a suppression phrase needs at least two characters")
+            rules.append(add_rule(s, lead, "phrase", actor, reason or "", phrase=suppress_phrase, language=language))
+        return {"id": lead.id, "from": ev.from_status, "to": ev.to_status,
+                "suppressions": [{"rule": r.id, "suppressed": n} for r, n in rules]}
     if action == "refer":
         from alerts.referral import build_pack
 

@@ -452,7 +452,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
         lead = _lead_for(c, lead_id)
         return lead_json(lead, lead.listing, TargetView(c.s, [lead.target_id]), c.lang)
 
-    async def _do(c: Ctx, lead_id: int, action: str, reason: str | None, to: str | None) -> dict:
+    async def _do(c: Ctx, lead_id: int, action: str, reason: str | None, to: str | None,
+                  suppress_seller: bool = False, suppress_phrase: str | None = None) -> dict:
         from alerts.lifecycle import TransitionError
 
         from .actions import act
@@ -465,7 +466,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
             c.s.commit()
             raise Refused(403, "forbidden")
         try:
-            res = act(c.s, lead, action, c.user.username, reason=reason, to=to, data_dir=_data_dir(c))
+            res = act(c.s, lead, action, c.user.username, reason=reason, to=to, data_dir=_data_dir(c),
+                      suppress_seller=suppress_seller, suppress_phrase=suppress_phrase, language=c.lang)
         except (TransitionError, ValueError) as e:
             c.s.rollback()
             c.audit(f"lead.{action}", lead_id, "error", str(e))
@@ -488,7 +490,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
                 raise Refused(400, "filter", "body is not JSON") from None
         else:
             body = dict(await request.form())
-        return await _do(c, lead_id, action, body.get("reason"), body.get("to"))
+        return await _do(c, lead_id, action, body.get("reason"), body.get("to"),
+                         body.get("suppress_seller") in (True, "on", "true"), body.get("suppress_phrase") or None)
 
     @app.post("/leads/bulk")
     async def bulk(request: Request, c: Ctx = any_user):
@@ -511,7 +514,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
     @app.post("/leads/{lead_id}/{action}")
     async def lead_act(lead_id: int, action: str, request: Request, c: Ctx = any_user):
         form = await request.form()
-        res = await _do(c, lead_id, action, form.get("reason") or None, form.get("to") or None)
+        res = await _do(c, lead_id, action, form.get("reason") or None, form.get("to") or None,
+                        form.get("suppress_seller") == "on", (form.get("suppress_phrase") or "").strip() or None)
         if request.headers.get("x-requested-with") == "fetch":
             return res
         return RedirectResponse(f"/leads/{lead_id}", status_code=303)

@@ -62,7 +62,9 @@ S: dict[str, tuple[str, str]] = {  # key: (zh-CN, en)
     "forbidden": ("无权访问", "Forbidden"), "not_found": ("未找到", "Not found"), "csrf": ("请求缺少或带有错误的 CSRF 令牌", "Missing or wrong CSRF token"),
     "done": ("已完成", "Done"), "select": ("选择", "Select"), "delete": ("停用", "Deactivate"), "edit": ("编辑", "Edit"),
     "rematch_now": ("保存后立即在后台与已存的 {n} 条商品比对", "Matched in the background against the {n} stored listings right after saving"),
-    "live": ("直播", "live"), "saved": ("已保存", "Saved"),
+    "live": ("直播", "live"), "reopen_reason": ("重新核查理由", "Why reopen"),
+    "suppress_seller": ("以后不再提示该卖家（本商标）", "suppress this seller's future leads (this mark)"),
+    "suppress_phrase": ("以后含此用语的不再提示（可选）", "suppress future leads with this phrase (optional)"), "saved": ("已保存", "Saved"),
     "rematch_running": ("正在后台与已存商品比对（刷新查看结果）", "Being matched against the stored listings (reload for the result)"), "listing_kind": ("商品", "listing"),
     "matched_label": ("命中", "matched"), "none": ("无", "none"), "confirmed_pct": ("已确认 / 已处理", "confirmed / decided"),
 }

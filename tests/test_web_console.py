@@ -592,3 +592,22 @@ def test_admin_adds_user_and_edit_mark(app):
     assert "奈克" in page and "25, 28" in page and "999" in page
     assert client(app, "officer").post("/marks/tm-nike/edit", data={"csrf_token": client(app, "officer").csrf,
                                                                      "text": "x"}).status_code in (403,)
+
+
+def test_listing_text_is_escaped(app):
+    """Titles and shop names come from crawled pages: never rendered as markup."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from store.models import Lead
+
+    c = client(app, "officer")
+    lead_id = c.get("/api/leads?per_page=1").json()["items"][0]["id"]
+    with Session(app.state.engine) as s:
+        li = s.get(Lead, lead_id).listing
+        li.title = '<img src=x onerror="alert(1)">' + li.title
+        li.seller_name = "<script>alert(2)</script>"
+        s.commit()
+    for page in (c.get("/queue").text, c.get(f"/leads/{lead_id}").text):
+        assert "<img src=x" not in page and "<script>alert" not in page
+        assert "&lt;img src=x onerror=" in page and "&lt;script&gt;alert(2)" in page

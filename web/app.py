@@ -214,7 +214,8 @@ def highlight(title: str, ev: dict) -> list[tuple[str, bool]]:
     start = end = None
     if ev.get("field") in (None, "title") and isinstance(ev.get("span"), list) and len(ev["span"]) == 2:
         a, b = ev["span"]
-        if isinstance(a, int) and isinstance(b, int) and 0 <= a < b <= len(title):
+        if isinstance(a, int) and isinstance(b, int) and 0 <= a < b <= len(title) and \
+                title[a:b] == (ev.get("matched_text") or title[a:b]):  # the title may have changed since
             start, end = a, b
     if start is None:
         for key in ("matched_text", "matched"):

@@ -56,9 +56,8 @@ def list_():
 
     with session_scope(db_engine()) as s:
         for u in s.scalars(select(WebUser).order_by(WebUser.username)):
-            typer.echo(f"{u.username}\t{u.role}\t{u.enterprise_id or '-'}\t{'active' if u.active else 'disabled'}\t"
-                       f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else
-                       f"{u.username}\t{u.role}\t{u.enterprise_id or '-'}\t{'active' if u.active else 'disabled'}\tnever")
+            last = f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else "never"
+            typer.echo(f"{u.username}\t{u.role}\t{u.enterprise_id or '-'}\t{'active' if u.active else 'disabled'}\t{last}")
 
 
 @app.command()

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import (FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response)
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -33,13 +33,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings, get_settings
-from store.models import (AuthorizedSeller, Enterprise, EvidenceRecord, GeographicalIndication, HolderGI, Image,
-                          KeyMarket, Lead, LeadEvent, Listing, ListingImage, ListingSnapshot, Mark, Run,
-                          RunFailure, Source, Suppression, WebAudit, WebSession, WebUser, utcnow)
+from store.models import (Enterprise, EvidenceRecord, GeographicalIndication, Image, KeyMarket, Lead, Listing,
+                          ListingImage, ListingSnapshot, Mark, Run, RunFailure, Source, Suppression, WebAudit,
+                          WebSession, WebUser, utcnow)
 
 from . import auth
 from .i18n import lang_of, status_name, t
-from .queries import QueueFilter, filter_options, holder_gis, queue_page, visible_targets
+from .queries import QueueFilter, filter_options, queue_page, visible_targets
 
 log = logging.getLogger("markwatch.web")
 HERE = Path(__file__).resolve().parent

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from store.models import (AuthorizedSeller, Enterprise, GeographicalIndication, HolderGI, Lead, Listing, Mark,
-                          WebAudit, utcnow)
+                          WebAudit)
 
 MAX_LOGO = 5 * 1024 * 1024
 MAX_IMPORT = 2 * 1024 * 1024
@@ -429,7 +429,6 @@ def import_rows(c, rows: list[list[str]], name: str, holder_ent: str | None) -> 
     """Import word marks row by row with watchlist/loader.py's CSV rules; a bad row is reported
     (file, line, field, message) and the other rows are still imported. Holders' rows must name
     their own enterprise (or leave enterprise_id empty)."""
-    from store.repo import upsert_watchlist
     from watchlist.errors import WatchlistError
     from watchlist.loader import parse_watchlist_csv
 

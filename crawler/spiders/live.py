@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import scrapy
 from scrapy_playwright.page import PageMethod
 
-from ..parse import all_text, first, number, select
+from ..parse import all_text, first, number, parse_price, select
 from .base import BaseSpider
 
 
@@ -130,7 +130,7 @@ class LiveSpider(BaseSpider):
                 "record": {
                     "platform": self.src["platform"], "listing_id": lid, "url": room_url, "kind": "live",
                     "title": ctitle, "description": title, "caption": caption,
-                    "price": number(first(card, live.get("card_price"))), "currency": self.src.get("currency", "CNY"),
+                    "price": parse_price(first(card, live.get("card_price"))).value, "currency": self.src.get("currency", "CNY"),
                     "seller_id": host_id, "seller_name": host_name,
                     "seller_location": first(response, live.get("host_location")),
                     "category": first(card, live.get("card_category")),

@@ -233,12 +233,20 @@ def read_source_file(p: Path | str) -> Source:
 
 
 def _name_in(p: Path) -> str:
+    """The name a broken source file gives itself (a top-level ``name:`` line), else its stem."""
+    import re
+
     try:
         d = yaml.safe_load(p.read_text(encoding="utf-8"))
         if isinstance(d, dict) and isinstance(d.get("name"), str) and d["name"]:
             return d["name"][:64]
-    except Exception:  # unreadable: the file's stem names it
-        pass
+    except Exception:  # not YAML: look for the name line itself
+        try:
+            m = re.search(r"^name:\s*['\"]?([A-Za-z0-9_.-]+)", p.read_text(encoding="utf-8", errors="replace"), re.M)
+            if m:
+                return m.group(1)[:64]
+        except OSError:
+            pass
     return p.stem[:64]
 
 

@@ -62,7 +62,7 @@ _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _CUR_BEFORE = re.compile(r"(?:[¥￥]|RMB|CNY|人民币|HK\$|US\$|USD|\$)\s*$", re.I)
 _CUR_AFTER = re.compile(r"^\s*(?:元|块|圆|RMB|CNY)", re.I)
 # "1 299" thin/normal-space thousands right after a currency mark
-_SPACED_THOUSANDS = re.compile(r"((?:[¥￥]|RMB|CNY)\s*)(\d{1,3}(?:[ \u2009\u202f\u00a0]\d{3})+)(?![\d.])", re.I)
+_SPACED_THOUSANDS = re.compile(r"((?:[¥￥]|RMB|CNY)\s*)(\d{1,3}(?:[ \u2009\u202f\u00a0]\d{3})+)(?!\d)(?!\.\d{3})", re.I)
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 # what follows a number that is a count, a discount, instalments or a quantity, not a price
 _NOT_PRICE_AFTER = re.compile(r"^\s*(?:件|折|期|个|人|份|盒|瓶|支|只|条|包|套|台|次|天|日|年|月|周|小时|分钟|秒|%|％|"
@@ -71,11 +71,12 @@ _NOT_PRICE_AFTER = re.compile(r"^\s*(?:件|折|期|个|人|份|盒|瓶|支|只|�
 _RANGE_SEP = re.compile(r"^\s*(?:-|~|～|—|–|至|到)\s*[¥￥]?\s*$")
 # labels of the price the buyer pays, strongest first; and labels of a struck-out original price
 _FINAL = ("到手价", "到手", "券后价", "券后", "折后价", "折后", "补贴后", "预估到手", "实付")
-_SALE = ("秒杀价", "促销价", "活动价", "优惠价", "折扣价", "拼团价", "团购价", "特价", "现价", "售价", "销售价", "价格", "京东价",
-         "淘宝价", "抢购价", "直播价", "会员价", "价")
+_PROMO = ("秒杀价", "促销价", "活动价", "优惠价", "折扣价", "拼团价", "团购价", "特价", "抢购价", "直播价", "会员价", "限时价",
+          "新人价", "专享价")
+_SALE = ("现价", "在售价", "售价", "销售价", "价格", "京东价", "淘宝价", "天猫价", "单价", "价")
 _ORIGINAL = ("原价", "市场价", "吊牌价", "划线价", "专柜价", "参考价", "指导价", "建议零售价", "零售价", "官方价", "门店价", "定价")
 # words right before a number that make it a threshold, a reduction or a coupon, not a price
-_NOT_PRICE_BEFORE = re.compile(r"(?:满|减|立减|直降|省|优惠|返|券|红包|补贴|送|赠|每满|前|限|第|共|已售|月销|销量|库存|剩|"
+_NOT_PRICE_BEFORE = re.compile(r"(?:每期|月供|分期|首付|定金|订金|运费|邮费|满|减|立减|直降|省|优惠|返|券|红包|补贴|送|赠|每满|前|限|第|共|已售|月销|销量|库存|剩|"
                                r"评价|累计|付款|仅剩|起购|买|拍)\s*[¥￥]?\s*$")
 
 
@@ -107,7 +108,7 @@ class _Cand:
     value: float
     start: int
     end: int
-    rank: int  # 0 final, 1 sale, 2 currency-marked, 3 bare, 4 original
+    rank: int  # 0 final, 1 promotion, 2 sale, 3 currency-marked, 4 bare, 5 original
     label: str = ""
     high: float | None = None
     currency: str | None = None
@@ -135,7 +136,7 @@ def _currency(before: str, after: str) -> str | None:
 def _label(before: str) -> tuple[int | None, str]:
     """The price label right before a number (within a few characters): (rank, label)."""
     near = re.sub(r"[\s:：¥$()（）\[\]【】]|RMB|CNY|HK|US", "", before[-12:], flags=re.I)
-    for rank, words in ((4, _ORIGINAL), (0, _FINAL), (1, _SALE)):
+    for rank, words in ((5, _ORIGINAL), (0, _FINAL), (1, _PROMO), (2, _SALE)):
         for w in words:
             if near.endswith(w):
                 return rank, w
@@ -149,9 +150,10 @@ def parse_price(text: str | None, pick: str = "auto") -> Price:
     (``1,299``, ``1，299``, ``¥ 1 299`` with thin or normal spaces), ``万`` (``1.2万`` → 12000),
     ranges (``1299-1599`` → 1299 with ``low``/``high`` kept) and promotion text: numbers that
     are counts, discounts, instalments or thresholds (``2件8折``, ``3期免息``, ``满300减50``, ``券10``)
-    are never the price; a labelled selling price (到手价/券后 first, then 促销价/现价/售价/价格…)
-    wins over an unlabelled one, and an original price (原价/市场价/吊牌价/划线价) is taken only when
-    nothing else is there. ``pick`` (``first|last|min|max``) overrides the choice among the price
+    are never the price; a labelled selling price wins over an unlabelled one - the price paid
+    (到手价/券后价/折后价) first, then a promotion price (促销价/秒杀价/拼团价…), then a plain
+    sale price (现价/售价/价格/京东价…) - and an original price (原价/市场价/吊牌价/划线价) is taken
+    only when nothing else is there. ``pick`` (``first|last|min|max``) overrides the choice among the price
     candidates for a source whose layout needs it. 价格面议 and similar give ``value=None`` with
     ``warning='price_on_request'``; no number gives ``price_unreadable``; empty text
     ``price_missing``. Never raises.
@@ -185,7 +187,7 @@ def parse_price(text: str | None, pick: str = "auto") -> Price:
             continue
         rank, lab = _label(before)
         if rank is None:
-            rank = 2 if cur else 3
+            rank = 3 if cur else 4
         cands.append(_Cand(v, s, e, rank, lab, currency=cur))
     # ranges: "1299-1599", "¥29.80 - 32.80", "100至200元"
     merged: list[_Cand] = []

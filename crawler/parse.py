@@ -430,7 +430,17 @@ def extract_detail(response, source: dict, listing_id: str | None = None) -> Ext
         raise ValueError(f"no title found (selector {d.get('title')!r}"
                          + (", no schema.org Product name" if _wants_structured(source, "title") else "")
                          + "); the page may be broken or its layout changed")
-    lid = (pick("listing_id") or listing_id or "").strip()
+    lid = ""
+    if d.get("listing_id"):
+        lid = first(response, d["listing_id"])
+        trace["listing_id"] = {"from": d["listing_id"], "matches": all_text(response, d["listing_id"])[:10]}
+    if not lid and listing_id:  # the platform's id in the URL beats a seller's sku
+        lid = listing_id
+        trace["listing_id"] = {"from": "url (listing_id_from_url)", "matches": [listing_id]}
+    if not lid and _wants_structured(source, "listing_id") and structured().get("listing_id"):
+        lid = structured()["listing_id"]
+        trace["listing_id"] = {"from": f"structured:{structured().get('syntax')}", "matches": [lid]}
+    lid = (lid or "").strip()
     if not lid:
         raise ValueError("no listing id found in the page or the URL")
     pick_rule = d.get("price_pick") or "auto"
@@ -482,4 +492,5 @@ def extract_detail(response, source: dict, listing_id: str | None = None) -> Ext
     }
     if not fields["seller_id"] and fields["seller_name"]:
         fields["seller_id"] = fields["seller_name"]
+        trace.setdefault("seller_id", {"from": "seller_name (no seller_id)", "matches": [fields["seller_name"]]})
     return Extracted(fields, price, warnings, trace)

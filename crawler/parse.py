@@ -59,8 +59,8 @@ ON_REQUEST = re.compile(r"面议|议价|询价|电议|来电|咨询客服|价格
 
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 # a currency mark right before the number (after optional spaces)
-_CUR_BEFORE = re.compile(r"(?:[¥￥]|RMB|CNY|人民币|HK\$|US\$|USD|\$)\s*$", re.I)
-_CUR_AFTER = re.compile(r"^\s*(?:元|块|圆|RMB|CNY)", re.I)
+_CUR_BEFORE = re.compile(r"(?:[¥￥£€]|RMB|CNY|人民币|HK\$|US\$|USD|EUR|GBP|\$)\s*$", re.I)
+_CUR_AFTER = re.compile(r"^\s*(?:元|块|圆|RMB|CNY|€|EUR)", re.I)
 # "1 299" thin/normal-space thousands right after a currency mark
 _SPACED_THOUSANDS = re.compile(r"((?:[¥￥]|RMB|CNY)\s*)(\d{1,3}(?:[ \u2009\u202f\u00a0]\d{3})+)(?!\d)(?!\.\d{3})", re.I)
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
@@ -68,7 +68,7 @@ _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _NOT_PRICE_AFTER = re.compile(r"^\s*(?:件|折|期|个|人|份|盒|瓶|支|只|条|包|套|台|次|天|日|年|月|周|小时|分钟|秒|%|％|"
                               r"g\b|kg|克|千克|斤|公斤|ml|毫升|l\b|升|cm|mm|寸|英寸|GB|TB|mAh|W\b|V\b|号|码|色|款|人付款|"
                               r"人已购|人收货|笔|单|评价|条评论|\+|w\+|万\+|万人)", re.I)
-_RANGE_SEP = re.compile(r"^\s*(?:-|~|～|—|–|至|到)\s*[¥￥]?\s*$")
+_RANGE_SEP = re.compile(r"^\s*(?:-|~|～|—|–|至|到)\s*(?:[¥￥£€$]|RMB|CNY)?\s*$", re.I)
 # labels of the price the buyer pays, strongest first; and labels of a struck-out original price
 _FINAL = ("到手价", "到手", "券后价", "券后", "折后价", "折后", "补贴后", "预估到手", "实付")
 _PROMO = ("秒杀价", "促销价", "活动价", "优惠价", "折扣价", "拼团价", "团购价", "特价", "抢购价", "直播价", "会员价", "限时价",
@@ -118,7 +118,7 @@ def _normalise(text: str) -> str:
     t = unicodedata.normalize("NFKC", text)  # full-width digits, ￥ -> ¥, ， -> ,
     t = t.replace("，", ",").replace("﹐", ",")
     t = _SPACED_THOUSANDS.sub(lambda m: m.group(1) + re.sub(r"\D", "", m.group(2)), t)
-    t = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", ",", t)
+    t = re.sub(r"(?<=\d),(?=\d{1,2}(?!\d))", ".", t)  # a decimal comma (22,50 €); thousands groups have 3 digits
     return _SPACES.sub(" ", t).strip()
 
 
@@ -128,6 +128,10 @@ def _currency(before: str, after: str) -> str | None:
         return "HKD"
     if b.endswith(("US$", "USD")) or (b.endswith("$") and not b.endswith("HK$")):
         return "USD"
+    if b.endswith(("£", "GBP")):
+        return "GBP"
+    if b.endswith(("€", "EUR")) or re.match(r"^\s*(?:€|EUR)", after, re.I):
+        return "EUR"
     if b.endswith(("¥", "RMB", "CNY", "人民币")) or _CUR_AFTER.match(after):
         return "CNY"
     return None

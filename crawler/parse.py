@@ -246,6 +246,11 @@ def _types(node: dict) -> list[str]:
     return [str(x).rsplit("/", 1)[-1] for x in t]
 
 
+def _is_product(node) -> bool:
+    return isinstance(node, dict) and any(t in ("Product", "IndividualProduct", "ProductModel", "Car")
+                                          for t in _types(node))
+
+
 def _walk(obj):
     if isinstance(obj, dict):
         yield obj
@@ -302,6 +307,9 @@ def _rdfa_to_dicts(items: list) -> list[dict]:
 def structured_product(html: str | bytes, url: str = "") -> dict:
     """schema.org Product data of a page (JSON-LD, microdata, RDFa, via ``extruct``).
 
+    JSON-LD first, then microdata; RDFa (~100x slower, rdflib) only when the page has ``typeof``
+    attributes and neither of the others describes a product.
+
     Returns ``{}`` when the page has none, else a dict with any of ``title``, ``price`` (a
     :class:`Price`), ``currency``, ``brand``, ``images`` (list of URLs as written), ``seller_name``,
     ``description``, ``listing_id`` (sku / productID), ``category`` and ``syntax`` (which markup
@@ -310,19 +318,29 @@ def structured_product(html: str | bytes, url: str = "") -> dict:
     """
     import extruct
 
+    raw = html.encode("utf-8", "replace") if isinstance(html, str) else html
+    low = raw.lower()
+    # JSON-LD and microdata are cheap; RDFa (rdflib) costs ~100x more, so it is read only when
+    # the page has RDFa attributes and nothing cheaper described a product.
+    first_pass = [x for x, mark in (("json-ld", b"ld+json"), ("microdata", b"itemscope")) if mark in low]
+    data: dict = {}
     try:
-        data = extruct.extract(html, base_url=url or None, syntaxes=["json-ld", "microdata", "rdfa"],
-                               uniform=False, errors="ignore")
-    except Exception:  # extruct raises on some broken documents: the page simply has no data
-        return {}
+        if first_pass:
+            data = extruct.extract(raw, base_url=url or None, syntaxes=first_pass, uniform=False, errors="ignore")
+    except Exception:  # extruct raises on some broken documents: the page simply has no such data
+        data = {}
     pools = [("json-ld", list(_walk(data.get("json-ld") or []))),
              ("microdata", [_flat_microdata(x) for x in _walk(data.get("microdata") or [])
-                            if isinstance(x, dict) and "properties" in x]),
-             ("rdfa", _rdfa_to_dicts(data.get("rdfa") or []))]
+                            if isinstance(x, dict) and "properties" in x])]
+    if b"typeof=" in low and not any(_is_product(n) for _, nodes in pools for n in nodes):
+        try:
+            rd = extruct.extract(raw, base_url=url or None, syntaxes=["rdfa"], uniform=False, errors="ignore")
+        except Exception:  # broken RDFa: no data
+            rd = {}
+        pools.append(("rdfa", _rdfa_to_dicts(rd.get("rdfa") or [])))
     for syntax, nodes in pools:
         for node in nodes:
-            if not isinstance(node, dict) or not any(t in ("Product", "IndividualProduct", "ProductModel", "Car")
-                                                     for t in _types(node)):
+            if not _is_product(node):
                 continue
             out: dict = {"syntax": syntax}
             if _text(node.get("name")):

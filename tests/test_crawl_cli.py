@@ -113,3 +113,22 @@ def test_sources_list_names_broken_files_and_keeps_the_others(tmp_path, monkeypa
     assert r.exit_code == 1
     assert r.stdout.startswith("shop-ok\tp\tmarketplace\tenabled\thttps://shop.example\tstructured_data")
     assert "shop-bad\tconfig_error" in r.stderr and "bad.yaml" in r.stderr and "kind" in r.stderr
+
+
+def test_sources_check_url_fetches_only_from_the_source_hosts(tmp_path):
+    import yaml
+
+    from .pageserver import PageServer
+    from .test_crawl_shops import shop_pages, source
+
+    with PageServer(shop_pages()) as srv:
+        f = tmp_path / "shop.yaml"
+        f.write_text(yaml.safe_dump(source(srv.base_url), allow_unicode=True), encoding="utf-8")
+        r = run("sources", "check", str(f), "--url", srv.base_url + "/item/p3.html")
+        assert r.exit_code == 0, r.output
+        assert "price: text '满300减50 ¥1299' -> 1299.0" in r.stdout
+        r = run("sources", "check", str(f), "--url", srv.base_url + "/list.html")
+        assert r.exit_code == 0 and "results.item_links: 12 links" in r.stdout
+        r = run("sources", "check", str(f), "--url", "http://other.example/item/p1.html")
+        assert r.exit_code == 2 and "not one of the source's hosts" in r.stderr
+        assert not any(q["host"] == "other.example" for q in srv.requests)

@@ -246,6 +246,17 @@ fetch('/api/price/js1').then(r => r.json()).then(d => {
         src["detail"]["wait_for"] = ".buy[data-ready]"
         run2, c = crawl_once(settings, db, [src])
         api_calls = [r for r in srv.requests if r["path"] == "/api/price/js1"]
+        # `markwatch sources check --url` renders the page the same way
+        import yaml
+        from typer.testing import CliRunner
+
+        from pipeline.cli import app
+
+        f = settings.resolved_data_dir / "shop-js.yaml"
+        f.write_text(yaml.safe_dump(src, allow_unicode=True), encoding="utf-8")
+        r = CliRunner().invoke(app, ["sources", "check", str(f), "--url", srv.base_url + "/item/js1.html"])
+        assert r.exit_code == 0, r.output
+        assert "price: text '到手价 ¥1,399 原价 ¥1,599' -> 1399.0" in r.stdout
     assert stored(db, "shop-plain")["js1"].price is None  # without a browser the price is empty ...
     assert [k for k, _, _ in failures(db, run1)] == ["price_missing"]  # ... with a named warning
     row = stored(db, "shop-js")["js1"]

@@ -263,3 +263,28 @@ fetch('/api/price/js1').then(r => r.json()).then(d => {
     assert row.title == "茅台 飞天 53度 500ml 2023年" and row.price == pytest.approx(1399.0)
     assert api_calls, "the browser ran the page's script"
     assert failures(db, run2) == []
+
+
+def test_storage_state_and_proxy_files_with_private_mode_are_used(settings, db, tmp_path):
+    from crawler.testing import crawl_once
+
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"cookies": [{"name": "_tb_token_", "value": "tok-91ab", "domain": "shop-a.invalid",
+                                              "path": "/"}], "origins": []}), encoding="utf-8")
+    os.chmod(state, 0o600)
+    with PageServer(shop_pages()) as srv:
+        pfile = tmp_path / "proxy.txt"
+        pfile.write_text(f"http://u:pw-file-77@127.0.0.1:{srv.httpd.server_address[1]}\n", encoding="utf-8")
+        os.chmod(pfile, 0o600)
+        src = source("http://shop-a.invalid", session={"storage_state": str(state)}, proxy={"url_file": str(pfile)})
+        crawl_once(settings, db, [src])
+        reqs = list(srv.requests)
+    assert len(stored(db, "shop-a")) == len(PRICE_PAGES) + 3
+    assert reqs and all("_tb_token_=tok-91ab" in (r["cookie"] or "") and r["proxy_auth"] for r in reqs)
+
+
+def test_proxy_credentials_in_the_source_file_are_refused():
+    from crawler.sources import SourceError, parse_source
+
+    with pytest.raises(SourceError, match="proxy credentials must not be written in the source file"):
+        parse_source(source("http://x.example", proxy={"url": "http://u:secret@proxy.example:3128"}), "a.yaml")

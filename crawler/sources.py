@@ -176,9 +176,47 @@ class Source(_M):
                 self.structured_data is True or (isinstance(self.structured_data, list)
                                                  and "title" in self.structured_data)):
             raise ValueError("detail.title is required (or structured_data: true to read the schema.org name)")
+        self._check_selectors()
         if self.kind == "live" and self.live is None:
             raise ValueError("a live source needs a 'live' section")
         return self
+
+    def _check_selectors(self) -> None:
+        """Every selector must compile (CSS or XPath) and the id regex must have one group: a typo
+        is a config_error naming the field, not an exception in the middle of a crawl."""
+        import re
+
+        from parsel import Selector
+
+        from .parse import select
+
+        probe = Selector(text="<html><body><p>x</p></body></html>")
+        sections = {"results": self.results, "detail": self.detail, "live": self.live, "detect": self.detect}
+        for sec, obj in sections.items():
+            if obj is None:
+                continue
+            for k, v in obj.model_dump().items():
+                if not isinstance(v, str) or k in ("price_pick", "index_url") or not v:
+                    continue
+                if sec == "detail" and k == "wait_for" or sec == "live" and k == "wait_for":
+                    spec = v[4:] if v.startswith("css:") else v
+                    try:
+                        probe.css(spec)
+                    except Exception as e:
+                        raise ValueError(f"{sec}.{k}: {v!r} is not a CSS selector ({e})") from None
+                    continue
+                try:
+                    select(probe, v)
+                except Exception as e:
+                    raise ValueError(f"{sec}.{k}: {v!r} is not a valid selector ({type(e).__name__}: {e})") from None
+        if self.listing_id_from_url:
+            try:
+                rx = re.compile(self.listing_id_from_url)
+            except re.error as e:
+                raise ValueError(f"listing_id_from_url: {self.listing_id_from_url!r} is not a regular expression ({e})") \
+                    from None
+            if rx.groups < 1:
+                raise ValueError("listing_id_from_url: the regular expression needs one group (...) for the id")
 
     @property
     def sandbox_options(self) -> SandboxOptions | None:

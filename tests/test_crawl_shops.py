@@ -288,3 +288,20 @@ def test_proxy_credentials_in_the_source_file_are_refused():
 
     with pytest.raises(SourceError, match="proxy credentials must not be written in the source file"):
         parse_source(source("http://x.example", proxy={"url": "http://u:secret@proxy.example:3128"}), "a.yaml")
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"detail": {"title": "css:h1[[", "price": "css:.p::text"}}, "detail.title: 'css:h1[[' is not a valid selector"),
+    ({"results": {"item_links": "xpath://a[@"}}, "results.item_links: 'xpath://a[@' is not a valid selector"),
+    ({"listing_id_from_url": "/item/[0-9]+"}, "listing_id_from_url: the regular expression needs one group"),
+    ({"detail": {"price": ".p::text"}}, "detail.title is required"),
+    ({"structured_data": ["title", "colour"]}, "structured_data"),
+])
+def test_source_mistakes_are_named_before_any_crawl(change, message):
+    from crawler.sources import SourceError, parse_source
+
+    d = source("http://x.example")
+    d.update(change)
+    with pytest.raises(SourceError) as e:
+        parse_source(d, "config/sources/x.yaml")
+    assert "config/sources/x.yaml" in str(e.value) and message in str(e.value)

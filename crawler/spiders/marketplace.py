@@ -128,6 +128,9 @@ class MarketplaceSpider(BaseSpider):
         except ValueError as e:
             self.rec.failure("parse_error", response.url, str(e))
             return
+        except Exception as e:  # an unexpected page shape: named, and the crawl goes on
+            self.rec.failure("parse_error", response.url, f"{type(e).__name__}: {e}"[:500])
+            return
         yield item
         shop = first(response, d.get("shop_link"))
         shops = self.src.get("shops") or {}

@@ -294,7 +294,7 @@ def test_proxy_credentials_in_the_source_file_are_refused():
     ({"detail": {"title": "css:h1[[", "price": "css:.p::text"}}, "detail.title: 'css:h1[[' is not a valid selector"),
     ({"results": {"item_links": "xpath://a[@"}}, "results.item_links: 'xpath://a[@' is not a valid selector"),
     ({"listing_id_from_url": "/item/[0-9]+"}, "listing_id_from_url: the regular expression needs one group"),
-    ({"detail": {"price": ".p::text"}}, "detail.title is required"),
+    ({"detail": {"price": ".p::text"}, "structured_data": False}, "detail.title is required"),
     ({"structured_data": ["title", "colour"]}, "structured_data"),
 ])
 def test_source_mistakes_are_named_before_any_crawl(change, message):

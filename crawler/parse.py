@@ -247,8 +247,14 @@ def _types(node: dict) -> list[str]:
 
 
 def _is_product(node) -> bool:
-    return isinstance(node, dict) and any(t in ("Product", "IndividualProduct", "ProductModel", "Car")
-                                          for t in _types(node))
+    """A schema.org Product (or subtype), or any named thing sold with ``offers`` (shops mark up
+    books, wine, tickets … as Book, Drug, Vehicle … with offers)."""
+    if not isinstance(node, dict):
+        return False
+    if any(t in ("Product", "IndividualProduct", "ProductModel", "ProductGroup", "Car", "Vehicle")
+           for t in _types(node)):
+        return True
+    return bool(node.get("name") and (node.get("offers") or node.get("offer")) and "Offer" not in _types(node))
 
 
 def _walk(obj):

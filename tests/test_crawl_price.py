@@ -114,3 +114,12 @@ def test_structured_product_from_json_ld_microdata_and_rdfa():
     assert d.get("title") == "格力 空调"
     assert structured_product("<html><body><p>no data</p></body></html>") == {}
     assert structured_product('<script type="application/ld+json">{broken</script>') == {}
+
+
+def test_anything_sold_with_offers_counts_as_a_product():
+    book = """<script type="application/ld+json">{"@context":"https://schema.org","@type":"Book",
+      "name":"三体","offers":[{"@type":"Offer","price":"93.00","priceCurrency":"CNY"}]}</script>"""
+    d = structured_product(book)
+    assert d["title"] == "三体" and d["price"].value == 93
+    org = """<script type="application/ld+json">{"@type":"Organization","name":"某公司"}</script>"""
+    assert structured_product(org) == {}

@@ -29,6 +29,36 @@ def import_(file: Path = typer.Argument(..., help="Listings JSONL (DESIGN.md for
 
 # -- list | show | export (crawled and imported listings in the store) --------------------------
 
+_L = {  # user-facing labels: zh-CN by default, English with MARKWATCH_LANGUAGE=en
+    "zh-CN": {"leads": "线索 {n} 条", "removed": "（已下架）", "pages": "第 {page}/{pages} 页，共 {total} 条",
+              "no_price": "价格：-（页面未标价）", "status": "状态：{status}  来源：{source}  首次发现 {first}  最近发现 {last}  "
+              "匹配：{match}", "page": "页面 [{source}] 抓取于 {at} HTTP {code}：价格文本 {text}{rng}；原始页面 {raw}",
+              "range": "（价格区间至 {high:g}）", "warning": "提示 {kind}（{name}）：{detail}", "image": "图片：{i}",
+              "history": "历史 {at}：价格 {price} 销量 {sales}", "lead": "线索 {id} {kind}:{target} 分数 {score} [{status}]：",
+              "written": "已导出 {n} 条到 {output}",
+              "fields": {"url": "链接", "price": "价格", "currency": "币种", "sales": "销量", "seller_id": "卖家ID",
+                         "seller_name": "卖家", "seller_location": "卖家所在地", "origin": "产地", "category": "类目",
+                         "description": "描述"},
+              "warnings": {"price_on_request": "价格面议", "price_missing": "未找到价格",
+                           "price_unreadable": "价格无法识别"}},
+    "en": {"leads": "{n} leads", "removed": " (removed)", "pages": "page {page}/{pages}, {total} listings",
+           "no_price": "price: - (none on the page)", "status": "status: {status}  source: {source}  first seen {first}  "
+           "last seen {last}  match: {match}", "page": "page [{source}] fetched {at} HTTP {code}: price text {text}{rng}; "
+           "raw {raw}", "range": " (range up to {high:g})", "warning": "warning {kind} ({name}): {detail}",
+           "image": "image: {i}", "history": "history {at}: price {price} sales {sales}",
+           "lead": "lead {id} {kind}:{target} score {score} [{status}]: ", "written": "{n} listings written to {output}",
+           "fields": {}, "warnings": {"price_on_request": "price on request", "price_missing": "no price found",
+                                      "price_unreadable": "unreadable price"}},
+}
+
+
+def _labels() -> dict:
+    from config.settings import get_settings
+
+    lang = (get_settings().language or "zh-CN")
+    return _L["en"] if lang.lower().startswith("en") else _L["zh-CN"]
+
+
 def _filter(platform, seller, since, until, has_leads, status, text):
     from datetime import date
 
@@ -73,16 +103,17 @@ def list_(platform: str = _PLATFORM, seller: str = _SELLER, since: str = _SINCE,
     from store.listing_query import count_listings, find_listings
 
     f = _filter(platform, seller, since, until, has_leads, status, text)
+    L = _labels()
     with session_scope(db_engine()) as s:
         total = count_listings(s, f)
         rows = find_listings(s, f, page=page, per_page=per_page)
         for r, n in rows:
             price = "-" if r.price is None else f"{r.price:g}"
-            gone = " (removed)" if r.status == "removed" else ""
-            typer.echo(f"{r.platform}:{r.listing_id}\t{price}\t{n} leads\t{r.last_seen:%Y-%m-%d %H:%M}\t"
+            gone = L["removed"] if r.status == "removed" else ""
+            typer.echo(f"{r.platform}:{r.listing_id}\t{price}\t{L['leads'].format(n=n)}\t{r.last_seen:%Y-%m-%d %H:%M}\t"
                        f"{r.seller_name or r.seller_id or '-'}\t{r.title}{gone}")
     pages = max(1, -(-total // per_page))
-    typer.echo(f"page {page}/{pages}, {total} listings", err=True)
+    typer.echo(L["pages"].format(page=page, pages=pages, total=total), err=True)
 
 
 @app.command("show")
@@ -113,28 +144,29 @@ def show(ref: str = typer.Argument(..., help="PLATFORM:LISTING_ID (or a listing 
         typer.echo(json.dumps(d, ensure_ascii=False, indent=1))
         return
     rec = d["listing"]
+    L = _labels()
     typer.echo(f"{rec['platform']}:{rec['listing_id']}  {rec['title']}")
     for k in ("url", "price", "currency", "sales", "seller_id", "seller_name", "seller_location", "origin",
               "category", "description"):
         if rec.get(k) not in (None, ""):
-            typer.echo(f"  {k}: {rec[k]}")
+            typer.echo(f"  {L['fields'].get(k, k)}: {rec[k]}")
     if rec["price"] is None:
-        typer.echo("  price: - (none on the page)")
-    typer.echo(f"  status: {d['status']}  source: {d['source'] or '-'}  first seen {d['first_seen']}  "
-               f"last seen {d['last_seen']}  match: {d['match_state']}")
+        typer.echo("  " + L["no_price"])
+    typer.echo("  " + L["status"].format(status=d["status"], source=d["source"] or "-", first=d["first_seen"],
+                                         last=d["last_seen"], match=d["match_state"]))
     for p in d["pages"]:
-        rng = f" (range up to {p['price_high']:g})" if p.get("price_high") else ""
-        typer.echo(f"  page [{p['source']}] fetched {p['fetched_at']} HTTP {p['status_code']}: "
-                   f"price text {p.get('price_text')!r}{rng}; raw {p['raw_path'] or '-'}")
+        rng = L["range"].format(high=p["price_high"]) if p.get("price_high") else ""
+        typer.echo("  " + L["page"].format(source=p["source"], at=p["fetched_at"], code=p["status_code"],
+                                           text=repr(p.get("price_text")), rng=rng, raw=p["raw_path"] or "-"))
         for w in p.get("warnings") or []:
-            typer.echo(f"    warning {w[0]}: {w[1]}")
+            typer.echo("    " + L["warning"].format(kind=w[0], name=L["warnings"].get(w[0], w[0]), detail=w[1]))
     for i in rec["images"]:
-        typer.echo(f"  image: {i}")
+        typer.echo("  " + L["image"].format(i=i))
     for h in d["history"]:
-        typer.echo(f"  history {h['seen_at']}: price {h['price']} sales {h['sales']}")
+        typer.echo("  " + L["history"].format(at=h["seen_at"], price=h["price"], sales=h["sales"]))
     for ld in d["leads"]:
-        typer.echo(f"  lead {ld['id']} {ld['target_kind']}:{ld['target_id']} score {ld['score']} [{ld['status']}]: "
-                   + "; ".join(ld["reasons"] or []))
+        typer.echo("  " + L["lead"].format(id=ld["id"], kind=ld["target_kind"], target=ld["target_id"],
+                                           score=ld["score"], status=ld["status"]) + "; ".join(ld["reasons"] or []))
 
 
 @app.command("export")
@@ -176,4 +208,4 @@ def export(output: Path = typer.Option(..., "--output", "-o", help="File to writ
     finally:
         if not to_stdout:
             out.close()
-    typer.echo(f"{n} listings written to {output}", err=True)
+    typer.echo(_labels()["written"].format(n=n, output=output), err=True)

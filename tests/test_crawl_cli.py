@@ -50,7 +50,7 @@ def test_listings_list_filters_and_pages(stored):
     r = run("listings", "list")
     assert r.exit_code == 0, r.output
     lines = [x for x in r.stdout.splitlines() if x.strip()]
-    assert len(lines) == 5 and "page 1/1, 5 listings" in r.stderr
+    assert len(lines) == 5 and "第 1/1 页，共 5 条" in r.stderr
     assert lines[-1].startswith("mall-a:a3")  # least recently seen last
     r = run("listings", "list", "--platform", "mall-a", "--has-leads")
     assert [x.split("\t")[0] for x in r.stdout.splitlines()] == ["mall-a:a1"]
@@ -62,7 +62,7 @@ def test_listings_list_filters_and_pages(stored):
     assert [x.split("\t")[0] for x in r.stdout.splitlines()] == ["mall-a:a3"]
     p1 = run("listings", "list", "--per-page", "2", "--page", "1").stdout.splitlines()
     p3 = run("listings", "list", "--per-page", "2", "--page", "3")
-    assert len(p1) == 2 and len(p3.stdout.splitlines()) == 1 and "page 3/3" in p3.stderr
+    assert len(p1) == 2 and len(p3.stdout.splitlines()) == 1 and "第 3/3 页" in p3.stderr
     r = run("listings", "list", "--since", "yesterday")
     assert r.exit_code == 1 and "--since 'yesterday' is not a date" in r.stderr
 
@@ -70,7 +70,7 @@ def test_listings_list_filters_and_pages(stored):
 def test_listings_show_gives_everything_about_one_listing(stored):
     r = run("listings", "show", "mall-a:a2")
     assert r.exit_code == 0, r.output
-    assert "耐克 Air Max 90" in r.stdout and "price: - (none on the page)" in r.stdout
+    assert "耐克 Air Max 90" in r.stdout and "价格：-（页面未标价）" in r.stdout
     r = run("listings", "show", "b1", "--json")
     d = json.loads(r.stdout)
     assert d["listing"]["title"] == "五常大米 10kg" and d["leads"][0]["score"] == 88
@@ -132,3 +132,14 @@ def test_sources_check_url_fetches_only_from_the_source_hosts(tmp_path):
         r = run("sources", "check", str(f), "--url", "http://other.example/item/p1.html")
         assert r.exit_code == 2 and "not one of the source's hosts" in r.stderr
         assert not any(q["host"] == "other.example" for q in srv.requests)
+
+
+def test_listings_output_in_english_on_request(stored, monkeypatch):
+    from config.settings import reset_settings_cache
+
+    monkeypatch.setenv("MARKWATCH_LANGUAGE", "en")
+    reset_settings_cache()
+    r = run("listings", "show", "mall-a:a2")
+    assert "price: - (none on the page)" in r.stdout
+    r = run("listings", "list", "--platform", "mall-b")
+    assert "page 1/1, 2 listings" in r.stderr and "1 leads" in r.stdout

@@ -136,6 +136,9 @@ def check(file: Path = typer.Argument(..., help="Source YAML file"),
         fail("give --page or --url, not both", 2)
     if not page and not url:
         return
+    if src.kind != "marketplace":
+        fail("--page/--url check marketplace sources; a live source is checked with "
+             f"`markwatch run --source {src.name}` and `markwatch runs show`", 2)
     if page:
         if not page.is_file():
             fail(f"{page}: file not found", 2)

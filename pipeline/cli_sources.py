@@ -151,6 +151,8 @@ def check(file: Path = typer.Argument(..., help="Source YAML file"),
         except Exception as e:  # network errors, browser errors: named, not a traceback
             fail(f"{url}: {type(e).__name__}: {e}", 2)
     rep = check_page(src, body, where, headers)
+    if rep.error and "listing id" in rep.error and page and not page_url:
+        rep.error += " (give --page-url, the URL the page was saved from, for listing_id_from_url)"
     _show(rep, as_json)
     if rep.error and not rep.links:
         raise typer.Exit(2)

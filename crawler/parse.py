@@ -1,7 +1,10 @@
 """Reading a page: selector specs, Chinese shop price texts, schema.org structured data.
 
 * Selector specs from source configuration: ``css:...`` or ``xpath:...`` (bare = CSS).
-* :func:`parse_price` reads the selling price out of a shop's price text (pure function).
+* :func:`parse_price` reads the selling price out of a shop's price text (pure function). Its
+  rules come from the price blocks of Taobao/Tmall/JD/Pinduoduo item pages, live-room carts and
+  taobaoke share messages (促销价/到手价/券后价/原价 labels, 满减/分期/件折 promotions); the cases
+  are in ``tests/test_crawl_price.py``.
 * :func:`structured_product` reads schema.org ``Product`` data (JSON-LD, microdata, RDFa) with
   ``extruct``.
 * :func:`extract_detail` applies a source's ``detail`` selectors (and structured data) to a page;

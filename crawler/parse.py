@@ -90,7 +90,8 @@ class Price:
     ``value``: the selling price (CNY unless ``currency`` says otherwise), ``None`` when the text
     has none; ``low``/``high``: a range's ends (``value == low``); ``warning``: why there is no
     value (``price_missing``, ``price_on_request``, ``price_unreadable``), else ``None``;
-    ``label``: the label the number carried (到手价, 原价 ...), ``text``: the text as read."""
+    ``label``: the label the number carried (到手价, 原价 ...), ``text``: the text as read;
+    ``notes``: one line per number in the text saying why it was or was not taken."""
     value: float | None
     low: float | None = None
     high: float | None = None
@@ -98,6 +99,7 @@ class Price:
     warning: str | None = None
     label: str = ""
     text: str = ""
+    notes: list[str] = field(default_factory=list)  # why each number was taken or not (sources check)
 
     @property
     def range_text(self) -> str | None:
@@ -163,7 +165,7 @@ def parse_price(text: str | None, pick: str = "auto") -> Price:
     only when nothing else is there. ``pick`` (``first|last|min|max``) overrides the choice among the price
     candidates for a source whose layout needs it. 价格面议 and similar give ``value=None`` with
     ``warning='price_on_request'``; no number gives ``price_unreadable``; empty text
-    ``price_missing``. Never raises.
+    ``price_missing``. Raises ValueError only for an unknown `pick`.
     """
     raw = text or ""
     if pick not in PRICE_PICKS:
@@ -172,6 +174,7 @@ def parse_price(text: str | None, pick: str = "auto") -> Price:
     if not t:
         return Price(None, warning="price_missing", text=raw)
     cands: list[_Cand] = []
+    notes: list[str] = []
     for m in _NUMBER.finditer(t):
         s, e = m.start(), m.end()
         if s > 0 and (t[s - 1].isdigit() or t[s - 1] == "."):
@@ -184,13 +187,19 @@ def parse_price(text: str | None, pick: str = "auto") -> Price:
             after = after[wan.end():]
             e += wan.end()
         elif re.match(r"^[A-Za-z]", after) and not re.match(r"^(?:RMB|CNY)", after, re.I):
-            continue  # a model or size: iPhone15, 128GB, 200W
+            notes.append(f"{m.group(0)}: a model or size ({re.match(r'[A-Za-z]+', after).group(0)})")  # 128GB, 200W
+            continue
         if re.search(r"[A-Za-z]$", before) and not _CUR_BEFORE.search(before):
+            notes.append(f"{m.group(0)}: part of a model name")
             continue
         cur = _currency(before, after)
-        if _NOT_PRICE_AFTER.match(after) and not _CUR_AFTER.match(after):
+        na = _NOT_PRICE_AFTER.match(after)
+        if na and not _CUR_AFTER.match(after):
+            notes.append(f"{m.group(0)}: a count, discount or quantity ({na.group(0).strip()})")
             continue
-        if _NOT_PRICE_BEFORE.search(before):
+        nb = _NOT_PRICE_BEFORE.search(before)
+        if nb:
+            notes.append(f"{m.group(0)}: a threshold, reduction or instalment ({nb.group(0).strip()})")
             continue
         rank, lab = _label(before)
         if rank is None:
@@ -208,8 +217,8 @@ def parse_price(text: str | None, pick: str = "auto") -> Price:
         merged.append(c)
     if not merged:
         if ON_REQUEST.search(t):
-            return Price(None, warning="price_on_request", text=raw)
-        return Price(None, warning="price_unreadable", text=raw)
+            return Price(None, warning="price_on_request", text=raw, notes=notes)
+        return Price(None, warning="price_unreadable", text=raw, notes=notes)
     if pick == "first":
         best = merged[0]
     elif pick == "last":
@@ -220,8 +229,14 @@ def parse_price(text: str | None, pick: str = "auto") -> Price:
         best = max(merged, key=lambda c: c.high or c.value)
     else:
         best = min(merged, key=lambda c: (c.rank, c.start))
+    rank_names = ("price paid", "promotion price", "sale price", "with currency mark", "bare number",
+                  "original price")
+    for c in merged:
+        what = f"{c.value:g}" + (f"-{c.high:g}" if c.high is not None else "")
+        notes.append(f"{what}: {c.label + ' ' if c.label else ''}({rank_names[c.rank]})"
+                     + (" <- taken" if c is best else ""))
     return Price(best.value, low=best.value if best.high is not None else None, high=best.high,
-                 currency=best.currency, label=best.label, text=raw)
+                 currency=best.currency, label=best.label, text=raw, notes=notes)
 
 
 def number(text: str) -> float | None:

@@ -65,7 +65,7 @@ def _show(rep, as_json: bool) -> None:
         def conv(o):
             if isinstance(o, Price):
                 return {"value": o.value, "low": o.low, "high": o.high, "currency": o.currency,
-                        "warning": o.warning, "label": o.label, "text": o.text}
+                        "warning": o.warning, "label": o.label, "text": o.text, "notes": o.notes}
             return str(o)
 
         typer.echo(json.dumps(rep.__dict__, ensure_ascii=False, indent=1, default=conv))
@@ -94,6 +94,8 @@ def _show(rep, as_json: bool) -> None:
         rng = f", range {p.low:g}-{p.high:g}" if p.high is not None else ""
         lab = f", label {p.label}" if p.label else ""
         typer.echo(f"price: text {p.text!r} -> {p.value}{rng}{lab}" + (f" ({p.currency})" if p.currency else ""))
+        for note in p.notes:
+            typer.echo(f"  number {note}")
     for kind, detail in rep.warnings:
         typer.echo(f"warning {kind}: {detail}")
 

@@ -127,6 +127,7 @@ def test_sources_check_url_fetches_only_from_the_source_hosts(tmp_path):
         r = run("sources", "check", str(f), "--url", srv.base_url + "/item/p3.html")
         assert r.exit_code == 0, r.output
         assert "price: text '满300减50 ¥1299' -> 1299.0" in r.stdout
+        assert "number 300: a threshold, reduction or instalment (满)" in r.stdout  # why each number
         r = run("sources", "check", str(f), "--url", srv.base_url + "/list.html")
         assert r.exit_code == 0 and "results.item_links: 12 links" in r.stdout
         r = run("sources", "check", str(f), "--url", "http://other.example/item/p1.html")

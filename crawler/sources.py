@@ -104,6 +104,8 @@ class Proxy(_M):
 class Detect(_M):
     captcha: str | None = None
     blocked: str | None = None
+    removed: str | None = Field(default=None, description="selector present when the item is taken down but "
+                                                           "the page still answers 200 (此宝贝已下架, 商品已下柜)")
 
 
 class Shops(_M):

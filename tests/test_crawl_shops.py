@@ -305,3 +305,21 @@ def test_source_mistakes_are_named_before_any_crawl(change, message):
     with pytest.raises(SourceError) as e:
         parse_source(d, "config/sources/x.yaml")
     assert "config/sources/x.yaml" in str(e.value) and message in str(e.value)
+
+
+def test_a_taken_down_item_page_marks_the_listing_removed(settings, db):
+    from crawler.testing import crawl_once
+    from store.db import session_scope
+
+    pages = {"/list.html": (b'<a class="go" href="/item/t1.html">t1</a>', HTML),
+             "/item/t1.html": (item_page("t1", "茅台 飞天 500ml", '<span class="price">¥1499</span>').encode(), HTML)}
+    with PageServer(pages) as srv:
+        src = source(srv.base_url, detect={"removed": "css:.sold-out"}, revisit_known=True)
+        crawl_once(settings, db, [src])
+        assert stored(db, "shop-a")["t1"].status == "active"
+        srv.pages["/item/t1.html"] = ('<html><body><div class="sold-out">此宝贝已下架</div></body></html>'.encode(), HTML)
+        run_id, c = crawl_once(settings, db, [src])
+    assert stored(db, "shop-a")["t1"].status == "removed" and c["removed"] == 1
+    with session_scope(db) as s:
+        assert [(f.kind, f.url.endswith("/item/t1.html")) for f in
+                s.scalars(select(m.RunFailure).where(m.RunFailure.run_id == run_id))] == [("removed", True)]

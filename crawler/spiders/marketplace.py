@@ -117,6 +117,12 @@ class MarketplaceSpider(BaseSpider):
         if det.get("blocked") and self._has(response, det["blocked"]):
             self.rec.failure("blocked", response.url, "the site answered with an access-denied page")
             return
+        if det.get("removed") and self._has(response, det["removed"]):
+            if lid:
+                self.rec.removed(lid, response.url, "the page says the item was taken down (detect.removed)")
+            else:
+                self.rec.failure("removed", response.url, "the page says the item was taken down (detect.removed)")
+            return
         body_sha = hashlib.sha256(response.body).hexdigest()
         k = self.known.get(lid) if lid else None
         if k is not None and k.active and k.body_sha256 == body_sha:

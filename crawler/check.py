@@ -97,7 +97,9 @@ def fetch_page(src: Source, url: str, data_dir: Path, timeout: float | None = No
 
         from .browser import detail_page_meta, launch_options
 
-        meta = detail_page_meta((d.get("detail") or {}).get("wait_for"), timeout, reach=reach, user_agent=ua)
+        wait = (d.get("detail") or {}).get("wait_for")
+        wait = wait[4:] if wait and wait.startswith("css:") else wait
+        meta = detail_page_meta(wait, timeout, reach=reach, user_agent=ua)
         with sync_playwright() as pw:
             b = pw.chromium.launch(**launch_options(data_dir))
             try:

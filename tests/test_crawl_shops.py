@@ -243,7 +243,7 @@ fetch('/api/price/js1').then(r => r.json()).then(d => {
         plain = source(srv.base_url, name="shop-plain", structured_data=False)
         run1, _ = crawl_once(settings, db, [plain])
         src = source(srv.base_url, name="shop-js", browser=True, structured_data=False)
-        src["detail"]["wait_for"] = ".buy[data-ready]"
+        src["detail"]["wait_for"] = "css:.buy[data-ready]"  # as written in docs/crawling.md
         run2, c = crawl_once(settings, db, [src])
         api_calls = [r for r in srv.requests if r["path"] == "/api/price/js1"]
         # `markwatch sources check --url` renders the page the same way

@@ -36,7 +36,10 @@ class MarketplaceSpider(BaseSpider):
         from ..browser import detail_page_meta
 
         d = self.src.get("detail") or {}
-        return detail_page_meta(d.get("wait_for") if detail else None, float(d.get("wait_timeout") or 15),
+        wait = d.get("wait_for") if detail else None
+        if wait and wait.startswith("css:"):  # Playwright wants a bare CSS selector
+            wait = wait[4:]
+        return detail_page_meta(wait, float(d.get("wait_timeout") or 15),
                                 reach=self.reach, user_agent=self.src["politeness"].get("user_agent"))
 
     # -- requests ---------------------------------------------------------------------------

@@ -118,7 +118,8 @@ def _fmt_progress(d: dict) -> str:
     parts = []
     for name, c in d.get("sources", {}).items():
         parts.append(f"{name}: {c.get('pages', 0)} pages, {c.get('new', 0)} new, {c.get('changed', 0)} changed, "
-                     f"{c.get('unchanged', 0)} unchanged, {c.get('failures', 0)} failures")
+                     f"{c.get('unchanged', 0)} unchanged, {c.get('failures', 0)} failures"
+                     + (f", {c['warnings']} warnings" if c.get("warnings") else ""))
     return f"[crawl {d.get('elapsed', 0):.0f}s] " + "; ".join(parts)
 
 
@@ -253,5 +254,6 @@ def crawl(settings: Settings, run_id: int | None = None, only: list[str] | None 
         say(f"crawl process failed (exit {rc}); see {log_file}")
     _record_sources(engine, sources, per_source, run_id)
     say(f"crawl done: {out['pages']} pages, {out['new']} new, {out['changed']} changed, {out['unchanged']} unchanged, "
-        f"{out['removed']} removed, {out['failures']} failures")
+        f"{out['removed']} removed, {out['failures']} failures"
+        + (f", {out['warnings']} warnings (stored without a price)" if out.get("warnings") else ""))
     return out

@@ -54,16 +54,125 @@ def match_pending(engine: Engine, settings: Settings, run_id: int | None = None,
     with session_scope(engine) as s:
         wl = repo.load_watchlist_from_db(s)
         qctx = QueueContext.load(s, settings)
-    opts = EngineOptions(threshold=settings.queue_threshold, ocr=settings.ocr_enabled, logos=settings.logo_enabled,
-                         cache_dir=settings.resolved_data_dir / "cache", ocr_budget=settings.ocr_budget)
+    opts = _engine_options(settings)
+    # new or changed marks / GIs first: matched against the listings matched before (issue 16.5)
+    rc = rematch(engine, settings, run_id, wl=wl, qctx=qctx, batch=batch, progress=progress)
     me = MatchEngine(wl, opts)
     if workers <= 1:
         try:
-            return _match_loop(engine, me, qctx, run_id, batch, progress)
+            return merge_counts(rc, _match_loop(engine, me, qctx, run_id, batch, progress))
         finally:
             if me.image_text is not None:
                 me.image_text.close()
-    return _forked(engine, me, qctx, run_id, batch, progress, workers)
+    return merge_counts(rc, _forked(engine, me, qctx, run_id, batch, progress, workers))
+
+
+def _engine_options(settings: Settings) -> EngineOptions:
+    return EngineOptions(threshold=settings.queue_threshold, ocr=settings.ocr_enabled, logos=settings.logo_enabled,
+                         cache_dir=settings.resolved_data_dir / "cache", ocr_budget=settings.ocr_budget)
+
+
+def rematch(engine: Engine, settings: Settings, run_id: int | None = None, targets: list[str] | None = None,
+            wl=None, qctx=None, batch: int = 1000, progress: Callable[[int], None] | None = None) -> dict:
+    """Match the listings already matched (match_state 'done') against the marks and GIs that
+    are new or changed since (content hash, :func:`store.repo.target_hashes`, compared with
+    ``target_match_state``), or against `targets` when given (``markwatch rematch``).
+
+    Only those targets are compiled, so each stored listing is read once for all of them and
+    no unchanged (listing, target) pair is matched again. Progress is committed per batch (the
+    cursor), so a killed re-match resumes where it stopped. Returns counts {rematch_targets,
+    rematch_listings, rematch_leads_new, rematch_leads_updated, ...}; {} when nothing changed.
+    Raises KeyError for an unknown id in `targets`.
+    """
+    from sqlalchemy import func, select
+
+    from alerts.queue import QueueContext
+    from store.models import TargetMatchState
+
+    with session_scope(engine) as s:
+        wl = wl if wl is not None else repo.load_watchlist_from_db(s)
+        qctx = qctx if qctx is not None else QueueContext.load(s, settings)
+        hashes = repo.target_hashes(wl)
+        state = {r.target_id: r for r in s.scalars(select(TargetMatchState))}
+        if targets:
+            unknown = [t for t in targets if t not in hashes]
+            if unknown:
+                raise KeyError(f"no active mark or GI with id {', '.join(unknown)}")
+            for t in targets:
+                if t in state:
+                    state[t].matched_hash = None
+        todo: dict[str, int] = {}  # target id -> cursor (last listing id done)
+        for tid, (kind, h) in hashes.items():
+            st = state.get(tid)
+            if st is None:
+                st = TargetMatchState(target_id=tid, kind=kind)
+                s.add(st)
+            if st.matched_hash == h:
+                continue
+            if st.pending_hash != h:
+                st.pending_hash, st.cursor = h, 0
+            st.kind = kind
+            todo[tid] = st.cursor or 0
+        if not todo:
+            return {}
+        any_done = s.scalar(select(func.count()).select_from(Listing).where(Listing.match_state == "done")) or 0
+        if not any_done:  # nothing stored was matched before: only record the hashes
+            for tid in todo:
+                state_row = s.get(TargetMatchState, tid)
+                state_row.matched_hash, state_row.pending_hash, state_row.cursor = hashes[tid][1], None, None
+            return {}
+    from sqlalchemy import update
+
+    me = MatchEngine(repo.subset_watchlist(wl, set(todo)), _engine_options(settings))
+    counts = {"rematch_targets": len(todo), "rematch_listings": 0, "rematch_leads_new": 0,
+              "rematch_leads_updated": 0, "rematch_leads_suppressed": 0, "rematch_leads_relisted": 0,
+              "rematch_errors": 0}
+    from alerts.queue import record_batch
+
+    t = Listing.__table__
+    T = TargetMatchState.__table__
+    last_id = min(todo.values())
+    try:
+        while True:
+            with session_scope(engine) as s:
+                rows = s.execute(select(*(t.c[c] for c in _MATCH_COLS))
+                                 .where(t.c.match_state == "done", t.c.id > last_id)
+                                 .order_by(t.c.id).limit(batch)).all()
+                if not rows:
+                    break
+                last_id = rows[-1].id
+                hits = []
+                for r in rows:
+                    try:
+                        ms = [m for m in me.match(_record_of(r)) if todo[m.target_id] < r.id]
+                    except Exception as e:  # one bad listing never stops the re-match
+                        counts["rematch_errors"] += 1
+                        if run_id:
+                            add_failure(s, run_id, "match_error", f"re-match: {type(e).__name__}: {e}",
+                                        source=r.source, url=r.url)
+                        continue
+                    if ms:
+                        hits.append((r, ms))
+                counts["rematch_listings"] += len(rows)
+                if s.get_bind().dialect.name == "sqlite":
+                    s.commit()
+                if hits:
+                    orm = {li.id: li for li in s.scalars(select(Listing).where(Listing.id.in_([r.id for r, _ in hits])))}
+                    c = record_batch(s, [(orm[r.id], ms) for r, ms in hits if r.id in orm], run_id, qctx.refresh(s))
+                    for k in ("new", "updated", "suppressed", "relisted"):
+                        counts[f"rematch_leads_{k}"] += c[k]
+                s.execute(update(T).where(T.c.target_id.in_(list(todo)), T.c.cursor < last_id).values(cursor=last_id))
+            if progress:
+                progress(counts["rematch_listings"])
+        with session_scope(engine) as s:
+            for tid in todo:
+                row = s.get(TargetMatchState, tid)
+                if row.pending_hash == hashes[tid][1]:
+                    row.matched_hash, row.pending_hash, row.cursor = row.pending_hash, None, None
+    finally:
+        if me.image_text is not None:
+            me.image_text.close()
+    return counts
 
 
 def _match_loop(engine: Engine, me: MatchEngine, qctx, run_id: int | None, batch: int,

@@ -304,3 +304,34 @@ def count_leads(s: Session) -> int:
 
 def iter_listing_records(s: Session, ids: Iterable[int]) -> list[ListingRecord]:
     return [to_record(r) for r in s.scalars(select(m.Listing).where(m.Listing.id.in_(list(ids))))]
+
+
+# -- re-match of new or changed targets -------------------------------------------------------
+
+def target_hashes(wl: Watchlist) -> dict[str, tuple[str, str]]:
+    """target id -> (kind, content hash) of every mark and GI of `wl`.
+
+    The hash (SHA-256 of canonical JSON) covers everything matching reads: the mark or GI
+    itself and the authorised sellers / users, so an edit by any writer (CLI import, console,
+    SQL) changes it and the next pass re-matches that target against the stored listings.
+    """
+    def h(d) -> str:
+        return hashlib.sha256(json.dumps(d, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+
+    out: dict[str, tuple[str, str]] = {}
+    for ent in wl.enterprises:
+        sellers = [a.model_dump(mode="json") for a in ent.authorized_sellers]
+        for mk in ent.marks:
+            out[mk.id] = (mk.kind, h({"mark": mk.model_dump(mode="json"), "holder": ent.id, "sellers": sellers}))
+    for gi in wl.geographical_indications:
+        out[gi.id] = ("gi", h(gi.model_dump(mode="json")))
+    return out
+
+
+def subset_watchlist(wl: Watchlist, target_ids: set[str]) -> Watchlist:
+    """The part of `wl` with only the marks and GIs in `target_ids` (holders and authorised
+    sellers kept), for matching stored listings against new or changed targets only."""
+    ents = [e.model_copy(update={"marks": [k for k in e.marks if k.id in target_ids]})
+            for e in wl.enterprises if any(k.id in target_ids for k in e.marks)]
+    gis = [g for g in wl.geographical_indications if g.id in target_ids]
+    return wl.model_copy(update={"enterprises": ents, "geographical_indications": gis})

@@ -31,17 +31,21 @@ def write_dataset(out: Path, marks: int, listings: int, seed: int = 7) -> tuple[
             bt._HOMO[c] = READINGS[c][0]
     wl = bt.synth_watchlist(marks, rng, chars)
     forms = [(m.text, list(m.aliases)) for _, m in wl.word_marks()]
-    ls = bt.synth_listings(listings, rng, words, forms)
     wl_path.write_text(dump_watchlist_yaml(wl), encoding="utf-8")
     tmp = li_path.with_suffix(".tmp")
     with tmp.open("w", encoding="utf-8") as f:
-        for i, l in enumerate(ls):
-            d = {"platform": l.platform, "listing_id": l.listing_id, "title": l.title, "url":
-                 f"https://bench.example/item/{l.listing_id}", "category": l.category, "price": l.price,
-                 "seller_id": f"s{rng.randrange(max(1, listings // 20))}", "seller_name": "",
-                 "seller_location": rng.choice(("浙江省杭州市", "广东省广州市", "福建省莆田市", "")),
-                 "sales": rng.choice((None, 3, 40, 500)), "captured_at": "2026-11-01T00:00:00Z"}
-            f.write(json.dumps(d, ensure_ascii=False) + "\n")
+        done = 0
+        while done < listings:  # streamed in chunks: 1,000,000 listings never sit in memory
+            n = min(20_000, listings - done)
+            for l in bt.synth_listings(n, rng, words, forms):
+                lid = f"L{done}"
+                done += 1
+                d = {"platform": l.platform, "listing_id": lid, "title": l.title,
+                     "url": f"https://bench.invalid/item/{lid}", "category": l.category, "price": l.price,
+                     "seller_id": f"s{rng.randrange(max(1, listings // 20))}", "seller_name": "",
+                     "seller_location": rng.choice(("浙江省杭州市", "广东省广州市", "福建省莆田市", "")),
+                     "sales": rng.choice((None, 3, 40, 500)), "captured_at": "2026-11-01T00:00:00Z"}
+                f.write(json.dumps(d, ensure_ascii=False) + "\n")
     tmp.replace(li_path)
     return wl_path, li_path
 

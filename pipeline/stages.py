@@ -10,7 +10,7 @@ from config.settings import Settings
 from matcher.engine import EngineOptions, MatchEngine
 from store import repo
 from store.db import session_scope
-from store.models import Listing
+from store.models import Listing, utcnow
 
 from .runs import add_failure
 
@@ -84,6 +84,25 @@ def rematch(engine: Engine, settings: Settings, run_id: int | None = None, targe
     rematch_listings, rematch_leads_new, rematch_leads_updated, ...}; {} when nothing changed.
     Raises KeyError for an unknown id in `targets`.
     """
+    from sqlalchemy import text
+
+    if engine.dialect.name != "postgresql":  # SQLite: passes are serialised by the run lock
+        return _rematch(engine, settings, run_id, targets, wl, qctx, batch, progress)
+    # PostgreSQL: matcher workers on several hosts; one of them re-matches, the others go on
+    with engine.connect() as conn:
+        if not conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": REMATCH_LOCK_KEY}):
+            return {}
+        try:
+            return _rematch(engine, settings, run_id, targets, wl, qctx, batch, progress)
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": REMATCH_LOCK_KEY})
+            conn.commit()
+
+
+REMATCH_LOCK_KEY = 0x6D77_7265  # PostgreSQL advisory lock id of the re-match ('mwre')
+
+
+def _rematch(engine, settings, run_id, targets, wl, qctx, batch, progress) -> dict:
     from sqlalchemy import func, select
 
     from alerts.queue import QueueContext
@@ -102,11 +121,17 @@ def rematch(engine: Engine, settings: Settings, run_id: int | None = None, targe
                 if t in state:
                     state[t].matched_hash = None
         todo: dict[str, int] = {}  # target id -> cursor (last listing id done)
+        missing = [{"target_id": tid, "kind": kind, "updated_at": utcnow()}
+                   for tid, (kind, _) in hashes.items() if tid not in state]
+        if missing:  # ON CONFLICT DO NOTHING: another process may add the same rows meanwhile
+            if s.get_bind().dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as dinsert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as dinsert
+            s.execute(dinsert(TargetMatchState.__table__).on_conflict_do_nothing(index_elements=["target_id"]), missing)
+            state = {r.target_id: r for r in s.scalars(select(TargetMatchState))}
         for tid, (kind, h) in hashes.items():
-            st = state.get(tid)
-            if st is None:
-                st = TargetMatchState(target_id=tid, kind=kind)
-                s.add(st)
+            st = state[tid]
             if st.matched_hash == h:
                 continue
             if st.pending_hash != h:

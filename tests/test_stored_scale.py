@@ -179,3 +179,30 @@ def test_rematch_cli_unknown_target_is_named(db, text_only):
 
     r = CliRunner().invoke(app, ["rematch", "--target", "no-such-mark"])
     assert r.exit_code == 2 and "no-such-mark" in r.output
+
+
+def test_schema_check_reads_the_revision_without_alembic(db):
+    from alembic.script import ScriptDirectory
+
+    from store.db import alembic_config, head_revision
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config(str(db.url))).get_current_head()
+
+
+def test_officer_commands_start_light(db, tmp_path):
+    """`leads list` on an upgraded store imports neither Alembic nor the matcher's heavy parts."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    code = ("import sys; sys.argv=['markwatch','leads','list']\n"
+            "from pipeline.cli import app\n"
+            "try: app()\nexcept SystemExit: pass\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'alembic','openpyxl','jieba','scrapy','numpy','rapidfuzz','ahocorasick','PIL'}), file=sys.stderr)")
+    p = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.strip().splitlines()[-1] == "[]"

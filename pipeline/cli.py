@@ -96,7 +96,7 @@ def _register_subcommands() -> None:
             raise
         app.add_typer(getattr(m, attr or "app"), name=name)
     for mod in ("pipeline.cli_run", "pipeline.cli_demo", "pipeline.cli_schedule", "pipeline.cli_digest",
-                "pipeline.cli_rematch"):
+                "pipeline.cli_rematch", "pipeline.cli_scale"):
         try:
             m = importlib.import_module(mod)
         except ModuleNotFoundError as e:

@@ -35,7 +35,7 @@ def _record_of(r) -> "ListingRecord":
 
 
 def match_pending(engine: Engine, settings: Settings, run_id: int | None = None, batch: int = 1000,
-                  progress: Callable[[int], None] | None = None, workers: int = 1) -> dict:
+                  progress: Callable[[int], None] | None = None, workers: int | None = None) -> dict:
     """Match every listing whose current content was not matched yet; queue leads.
 
     The watchlist, the matchers and the queue's ranking context are loaded once per pass; each
@@ -43,7 +43,8 @@ def match_pending(engine: Engine, settings: Settings, run_id: int | None = None,
     statements (listings without a match cost one row in an executemany UPDATE). Commits per
     batch, so a killed pass keeps what it finished and the next pass does the rest.
 
-    `workers` > 1 forks that many matcher processes after the loading (they share it
+    `workers` (default: ``settings.match_workers``, MARKWATCH_MATCH_WORKERS) > 1 forks that
+    many matcher processes after the loading (they share it
     copy-on-write); worker k takes listings with ``id % workers == k``, and on PostgreSQL rows
     are also claimed ``FOR UPDATE SKIP LOCKED`` so matcher processes on other hosts never
     take the same batch. Returns counts {listings_matched, leads_new, leads_updated,
@@ -58,6 +59,7 @@ def match_pending(engine: Engine, settings: Settings, run_id: int | None = None,
     # new or changed marks / GIs first: matched against the listings matched before (issue 16.5)
     rc = rematch(engine, settings, run_id, wl=wl, qctx=qctx, batch=batch, progress=progress)
     me = MatchEngine(wl, opts)
+    workers = workers or getattr(settings, "match_workers", 1) or 1
     if workers <= 1:
         try:
             return merge_counts(rc, _match_loop(engine, me, qctx, run_id, batch, progress))

@@ -132,6 +132,9 @@ def _rematch(engine, settings, run_id, targets, wl, qctx, batch, progress) -> di
                 from sqlalchemy.dialects.sqlite import insert as dinsert
             s.execute(dinsert(TargetMatchState.__table__).on_conflict_do_nothing(index_elements=["target_id"]), missing)
             state = {r.target_id: r for r in s.scalars(select(TargetMatchState))}
+        for tid, st in state.items():  # deactivated: listings stored meanwhile are not matched
+            if tid not in hashes and (st.matched_hash or st.pending_hash):  # against it, so a later
+                st.matched_hash, st.pending_hash, st.cursor = None, None, None  # reactivation re-matches
         for tid, (kind, h) in hashes.items():
             st = state[tid]
             if st.matched_hash == h:

@@ -206,3 +206,28 @@ def test_officer_commands_start_light(db, tmp_path):
                        env={**os.environ, "PYTHONPATH": str(REPO)})
     assert p.returncode == 0, p.stderr
     assert p.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_reactivated_mark_is_matched_against_listings_stored_while_inactive(db, text_only, tmp_path):
+    from pipeline.stages import import_listings_file, match_pending
+    from watchlist import load_watchlist
+
+    full = load_watchlist(DEVSET / "watchlist.yaml")
+    want = as_pairs(stateless_leads(DEVSET / "watchlist.yaml", DEVSET / "listings.jsonl"))
+    with session_scope(db) as s:
+        repo.upsert_watchlist(s, full)
+    match_pending(db, text_only)  # no listings yet: the marks' hashes are recorded
+    with session_scope(db) as s:  # every mark switched off, then listings arrive and are matched
+        from sqlalchemy import update
+
+        from store.models import GeographicalIndication, Mark
+        s.execute(update(Mark).values(active=False))
+        s.execute(update(GeographicalIndication).values(active=False))
+    import_listings_file(db, DEVSET / "listings.jsonl")
+    match_pending(db, text_only)
+    assert stored_pairs(db) == set()
+    with session_scope(db) as s:  # switched on again (same content): matched against what came meanwhile
+        repo.upsert_watchlist(s, full)
+    c = match_pending(db, text_only)
+    assert c["rematch_targets"] > 0
+    assert stored_pairs(db) == want

@@ -34,7 +34,7 @@ def _record_of(r) -> "ListingRecord":
                          base_dir=Path(r.local_dir) if r.local_dir else None)
 
 
-def match_pending(engine: Engine, settings: Settings, run_id: int | None = None, batch: int = 1000,
+def match_pending(engine: Engine, settings: Settings, run_id: int | None = None, batch: int | None = None,
                   progress: Callable[[int], None] | None = None, workers: int | None = None) -> dict:
     """Match every listing whose current content was not matched yet; queue leads.
 
@@ -57,8 +57,10 @@ def match_pending(engine: Engine, settings: Settings, run_id: int | None = None,
         qctx = QueueContext.load(s, settings)
     opts = _engine_options(settings)
     # new or changed marks / GIs first: matched against the listings matched before (issue 16.5)
-    rc = rematch(engine, settings, run_id, wl=wl, qctx=qctx, batch=batch, progress=progress)
+    rc = rematch(engine, settings, run_id, wl=wl, qctx=qctx, batch=batch or 1000, progress=progress)
     me = MatchEngine(wl, opts)
+    # image work (OCR, logos) makes a listing ~100x slower: smaller batches keep progress visible
+    batch = batch or (100 if (opts.ocr or opts.logos) else 1000)
     workers = workers or getattr(settings, "match_workers", 1) or 1
     if workers <= 1:
         try:

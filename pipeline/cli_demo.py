@@ -32,12 +32,12 @@ def register(app: typer.Typer) -> None:
     def demo(watchlist: Optional[Path] = typer.Option(None, help="Watchlist to use (default: the bundled sample)"),
              top: int = typer.Option(5, help="How many top leads to show"),
              full: bool = typer.Option(False, "--full", help="The sandbox at full size (2,000 listings, 40 live "
-                                        "rooms; several minutes) instead of the quick default (400, 10)")):
+                                        "rooms; several minutes) instead of the quick default (250, 6)")):
         """Start the bundled sandbox marketplace and live-commerce site on a free port, import a
         sample watchlist, run one full pass (crawl, store, match, queue, evidence) and print a summary.
         Afterwards `markwatch run` (as cron would call it) works against the same sandbox sources.
 
-        The default sandbox (400 listings, 10 live rooms) finishes in about a minute after
+        The default sandbox (250 listings, 6 live rooms) finishes in about a minute after
         install on a quiet 2-core machine; --full crawls 2,000 listings and 40 rooms. Progress is
         printed for every stage (crawl pages, OCR, matching, evidence).
 

@@ -37,8 +37,8 @@ def register(app: typer.Typer) -> None:
         sample watchlist, run one full pass (crawl, store, match, queue, evidence) and print a summary.
         Afterwards `markwatch run` (as cron would call it) works against the same sandbox sources.
 
-        The default sandbox (250 listings, 6 live rooms) finishes in about a minute after
-        install on a quiet 2-core machine; --full crawls 2,000 listings and 40 rooms. Progress is
+        The default sandbox (250 listings, 6 live rooms) is an eighth of --full (2,000 listings,
+        40 rooms, today's original size), sized for about a minute on a quiet 2-core machine. Progress is
         printed for every stage (crawl pages, OCR, matching, evidence).
 
         Example: MARKWATCH_DATA_DIR=/tmp/mw markwatch demo

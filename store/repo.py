@@ -30,6 +30,14 @@ def content_hash(rec: ListingRecord) -> str:
 def upsert_watchlist(s: Session, wl: Watchlist, deactivate_missing: bool = False) -> dict:
     """Insert or update enterprises, marks, authorised sellers and GIs by their stable ids."""
     counts = {"enterprises": 0, "marks": 0, "gis": 0, "created": 0, "updated": 0}
+    # Load every stored row once (3 queries + their sellers), so each s.get below is answered
+    # from the identity map instead of a SELECT per enterprise, mark and GI.
+    from sqlalchemy.orm import selectinload
+
+    _held = (s.scalars(select(m.Enterprise).options(selectinload(m.Enterprise.authorized_sellers))).all(),
+             s.scalars(select(m.Mark)).all(),
+             s.scalars(select(m.GeographicalIndication)
+                       .options(selectinload(m.GeographicalIndication.authorized_users))).all())
     seen_marks: set[str] = set()
     seen_gis: set[str] = set()
     for ent in wl.enterprises:

@@ -32,12 +32,12 @@ def register(app: typer.Typer) -> None:
     def demo(watchlist: Optional[Path] = typer.Option(None, help="Watchlist to use (default: the bundled sample)"),
              top: int = typer.Option(5, help="How many top leads to show"),
              full: bool = typer.Option(False, "--full", help="The sandbox at full size (2,000 listings, 40 live "
-                                        "rooms; several minutes) instead of the quick default (250, 6)")):
+                                        "rooms; several minutes) instead of the quick default (150, 4)")):
         """Start the bundled sandbox marketplace and live-commerce site on a free port, import a
         sample watchlist, run one full pass (crawl, store, match, queue, evidence) and print a summary.
         Afterwards `markwatch run` (as cron would call it) works against the same sandbox sources.
 
-        The default sandbox (250 listings, 6 live rooms) is an eighth of --full (2,000 listings,
+        The default sandbox (150 listings, 4 live rooms) is a thirteenth of --full (2,000 listings,
         40 rooms, today's original size), sized for about a minute on a quiet 2-core machine. Progress is
         printed for every stage (crawl pages, OCR, matching, evidence).
 

@@ -92,6 +92,17 @@ def _match_items(engine, listings_path, output, s: "BatchSummary", progress, err
             progress(s.listings)
 
 
+def die_with_parent() -> None:
+    """Ask Linux to SIGTERM this process when its parent dies (prctl PR_SET_PDEATHSIG), so a
+    SIGKILLed pass never leaves matcher workers behind. A no-op elsewhere."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+
+
 BLOCK = 2000  # listings per block handed to one forked worker
 
 
@@ -103,8 +114,6 @@ def _share(listings_path, k: int, n: int):
 
 
 def _worker(engine, listings_path, k: int, n: int, out_path: str, err, q) -> None:
-    from pipeline.stages import die_with_parent
-
     die_with_parent()
     s = BatchSummary()
     sizes: list[int] = []  # bytes written per block, in this worker's block order

@@ -7,6 +7,7 @@ from typing import Callable
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
+from matcher.batch import die_with_parent
 from matcher.engine import EngineOptions, MatchEngine
 from store import repo
 from store.db import session_scope
@@ -294,17 +295,6 @@ def merge_counts(a: dict, b: dict) -> dict:
         else:
             out[k] = v
     return out
-
-
-def die_with_parent() -> None:
-    """Ask Linux to SIGTERM this process when its parent dies (prctl PR_SET_PDEATHSIG), so a
-    SIGKILLed pass never leaves matcher workers behind. A no-op elsewhere."""
-    import ctypes
-    import signal
-    import sys
-
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
 
 
 def _worker_main(engine, me, qctx, run_id, batch, k, n, q) -> None:

@@ -231,3 +231,42 @@ def test_reactivated_mark_is_matched_against_listings_stored_while_inactive(db, 
     c = match_pending(db, text_only)
     assert c["rematch_targets"] > 0
     assert stored_pairs(db) == want
+
+
+def test_forked_workers_die_with_their_parent(tmp_path):
+    """A SIGKILLed pass leaves no matcher worker behind (prctl death signal)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import REPO
+
+    pidfile = tmp_path / "child.pid"
+    code = ("import os, sys, time\n"
+            "from matcher.batch import die_with_parent\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    die_with_parent()\n"
+            f"    open({str(pidfile)!r}, 'w').write(str(os.getpid()))\n"
+            "    while True: time.sleep(1)\n"
+            "os.waitpid(pid, 0)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    deadline = time.monotonic() + 60
+    while not (pidfile.exists() and pidfile.read_text()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    child = int(pidfile.read_text())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().split(")")[-1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+    while alive(child):
+        assert time.monotonic() < deadline, "the worker outlived its killed parent"
+        time.sleep(0.05)

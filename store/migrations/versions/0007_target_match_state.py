@@ -1,13 +1,13 @@
 """re-match: which version of each mark / GI the stored listings were matched against
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0007'
-down_revision = '0003'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

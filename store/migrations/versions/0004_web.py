@@ -2,13 +2,13 @@
 holder-registered GIs; indexes for the paged lead queue
 
 Revision ID: 0004
-Revises: 0010 (re-chained after merging main; was 0003)
+Revises: 0007 (re-chained after merging main; was 0003)
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0004'
-down_revision = '0010'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -76,7 +76,8 @@ def match(
 
 
 def _register_subcommands() -> None:
-    """Each stage's commands live in their own module; a missing optional module is skipped."""
+    """Each stage's commands live in their own module (a module that cannot be imported is an
+    error, never a silently missing command)."""
     import importlib
 
     for mod, name in [("pipeline.cli_watchlist", "watchlist"), ("pipeline.cli_db", "db"),
@@ -86,20 +87,10 @@ def _register_subcommands() -> None:
                       ("pipeline.cli_ocr", "ocr"), ("pipeline.cli_sellers", "sellers"),
                       ("pipeline.cli_sellers:suppressions_app", "suppressions")]:
         mod, _, attr = mod.partition(":")
-        try:
-            m = importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name == mod:
-                continue
-            raise
+        m = importlib.import_module(mod)
         app.add_typer(getattr(m, attr or "app"), name=name)
     for mod in ("pipeline.cli_run", "pipeline.cli_demo", "pipeline.cli_schedule", "pipeline.cli_digest"):
-        try:
-            m = importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name == mod:
-                continue
-            raise
+        m = importlib.import_module(mod)
         m.register(app)
 
 
@@ -107,7 +98,18 @@ _register_subcommands()
 
 
 def main() -> None:
-    app()
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        app()
+    except OperationalError as e:  # a read-only data directory or full disk: say so, no traceback
+        msg = str(e.orig if e.orig is not None else e)
+        if "readonly" in msg or "read-only" in msg or "disk" in msg:
+            typer.echo(f"error: cannot write the database ({msg}); this command changes data and the data "
+                       "directory is read-only or full. Read-only commands (leads list, evidence verify, "
+                       "runs list) still work.", err=True)
+            raise SystemExit(1) from None
+        raise
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from config.redact import mask_url
+
 log = logging.getLogger("markwatch.notify")
 
 
@@ -38,30 +40,6 @@ def split_urls(urls: str | list[str]) -> list[str]:
     for u in items:
         out += apprise.utils.parse.parse_urls(u)
     return [u for u in out if u.strip()]
-
-
-def mask_url(url: str) -> str:
-    """The URL with everything that may be a secret replaced: user info, host-as-token
-    (dingtalk://TOKEN), path segments and query values. Keeps the scheme and a recognisable
-    hostname so an operator knows which URL is meant."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url.split("://", 1)[0] + "://***"
-    host = parts.hostname or ""
-    if host and not ("." in host or host == "localhost" or re.fullmatch(r"[\d.:]+", host)):
-        host = host[:2] + "***"  # a token used as the host part
-    netloc = ("***@" if parts.username or parts.password else "") + host + (f":{parts.port}" if _port(parts) else "")
-    path = "/***" if parts.path.strip("/") else ""
-    query = ("?" + "&".join(f"{k.split('=')[0]}=***" for k in parts.query.split("&") if k)) if parts.query else ""
-    return f"{parts.scheme}://{netloc}{path}{query}"
-
-
-def _port(parts) -> int | None:
-    try:
-        return parts.port
-    except ValueError:
-        return None
 
 
 def _scrub(text: str, url: str) -> str:

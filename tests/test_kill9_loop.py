@@ -87,7 +87,7 @@ def check_store(data: Path, env: dict) -> dict:
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, f"evidence ledger after kill: {r.stdout}{r.stderr}"
     return {"listings": {(p, i) for p, i in q(data, "SELECT platform, listing_id FROM listings")},
-            "leads": {k: lid for *k, lid in q(data, "SELECT l.platform, l.listing_id, d.target_id, d.id "
+            "leads": {tuple(k): lid for *k, lid in q(data, "SELECT l.platform, l.listing_id, d.target_id, d.id "
                                                    "FROM leads d JOIN listings l ON l.id = d.listing_pk")},
             "ledger": q(data, "SELECT count(*) FROM evidence_ledger")[0][0]}
 

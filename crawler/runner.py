@@ -43,7 +43,9 @@ def sandbox_image_cache(data: Path) -> Path:
     """Where the sandbox keeps drawn product photos: shared by every data directory (the images
     depend only on their names), MARKWATCH_SANDBOX_CACHE or ~/.cache/markwatch-sandbox, else
     inside the data directory when the home directory is not writable."""
-    env = os.environ.get("MARKWATCH_SANDBOX_CACHE")
+    from config.settings import get_settings
+
+    env = get_settings().crawl.sandbox_cache
     for d in ([Path(env)] if env else []) + [Path.home() / ".cache" / "markwatch-sandbox"]:
         try:
             d.mkdir(parents=True, exist_ok=True)

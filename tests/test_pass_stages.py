@@ -89,3 +89,16 @@ def test_one_settings_with_sections_env_and_flat_access(monkeypatch):
     assert get_alert_settings() is st and get_settings() is st  # built once
     t = Settings(timezone="Asia/Urumqi", notify_urls="", data_dir="/tmp/x")
     assert t.schedule.timezone == "Asia/Urumqi" and t.notify.notify_urls == "" and t.alerts.key_market_min_shop == 5
+
+
+def test_no_module_reads_markwatch_environment_variables_itself():
+    """Settings come from one place: only config/settings.py knows MARKWATCH_* names."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    pat = re.compile(r"""environ(\.get)?\s*[\[(]\s*["']MARKWATCH_""")
+    offenders = [str(p.relative_to(root)) for d in ("config", "watchlist", "crawler", "store", "matcher", "alerts",
+                                                     "web", "pipeline") for p in (root / d).rglob("*.py")
+                 if pat.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []

@@ -100,3 +100,21 @@ def test_undecodable_line_is_an_error_not_garbage(tmp_path):
     items = list(read_listings(p))
     assert [type(x).__name__ for x in items] == ["Listing", "ListingError", "Listing"]
     assert "not valid UTF-8" in str(items[1])
+
+
+def test_match_command_survives_hostile_lines(tmp_path):
+    from pipeline.cli import app
+
+    wl = tmp_path / "wl.yaml"
+    wl.write_text("version: 1\nenterprises:\n  - id: ent-moutai\n    name: 贵州茅台酒股份有限公司\n    marks:\n"
+                  "      - {id: tm-moutai, kind: word, text: 茅台, nice_classes: [33], well_known: true}\n", encoding="utf-8")
+    p = tmp_path / "l.jsonl"
+    fake = {**GOOD, "title": "高仿 贵州茅台 飞天 53度", "category": "食品饮料/酒类/白酒"}
+    lines = [json.dumps({**fake, "listing_id": "a"}, ensure_ascii=False)] + [line for line, _ in hostile_lines()] + \
+            [json.dumps({**fake, "listing_id": "z"}, ensure_ascii=False)]
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8", errors="surrogatepass")
+    out = tmp_path / "leads.jsonl"
+    r = CliRunner().invoke(app, ["match", "-w", str(wl), "-l", str(p), "-o", str(out), "--no-ocr", "--no-logos"])
+    assert r.exit_code == 0, r.output
+    got = sorted(json.loads(x)["listing_id"] for x in out.read_text(encoding="utf-8").splitlines())
+    assert got == ["a", "z"]

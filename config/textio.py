@@ -37,6 +37,30 @@ def _valid(data: bytes, enc: str, partial: bool) -> bool:
         return False
 
 
+def _is_cjk(c: str) -> bool:
+    return "\u3000" <= c <= "\u303f" or "\u3400" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef"
+
+
+def _looks_like_gbk(data: bytes) -> bool:
+    """Bytes valid in both UTF-8 and GBK: GBK when, read as UTF-8, they hold no CJK at all but
+    some character real text does not have (a combining mark, a control, an unassigned or
+    private-use code point, a letter outside Latin/Greek/Cyrillic), while read as GBK they give
+    at least two CJK characters. 'café' stays UTF-8; 茅台 written by a GBK tool is GBK."""
+    import unicodedata
+
+    as_utf8 = data.decode("utf-8", "ignore")
+    as_gbk = data.decode("gbk", "ignore")
+    if any(_is_cjk(c) for c in as_utf8) or sum(_is_cjk(c) for c in as_gbk) < 2:
+        return False
+    for c in as_utf8:
+        if ord(c) < 0x80:
+            continue
+        if unicodedata.category(c) in ("Mn", "Mc", "Me", "Cc", "Co", "Cn", "Cs") or not (
+                "\u00a0" <= c <= "\u04ff" or "\u2000" <= c <= "\u206f" or "\u20a0" <= c <= "\u20cf"):
+            return True
+    return False
+
+
 def sniff_encoding(sample: bytes, partial: bool = False) -> str | None:
     """The encoding of `sample`: 'utf-8-sig', 'utf-16', 'utf-8', 'gbk', 'gb18030', or None when
     the bytes fit none of them. Pure ASCII is 'utf-8'. `partial`: sample is the start of a file."""
@@ -44,6 +68,8 @@ def sniff_encoding(sample: bytes, partial: bool = False) -> str | None:
         if sample.startswith(bom):
             return enc
     if _valid(sample, "utf-8", partial):
+        if not sample.isascii() and _valid(sample, "gbk", partial) and _looks_like_gbk(sample):
+            return "gbk"  # short GBK text can also be valid UTF-8 (茅台 = C3A9 CCA8 = "ę́")
         return "utf-8"
     if _valid(sample, "gbk", partial):
         return "gbk"

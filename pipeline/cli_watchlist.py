@@ -64,11 +64,14 @@ def check(file: Path = typer.Argument(..., help="Watchlist file to validate")):
 
     Example: markwatch watchlist check my-marks.yaml
     """
+    from config.textio import label
     from watchlist import WatchlistError, load_watchlist
 
+    meta: dict = {}
     try:
-        wl = load_watchlist(file)
+        wl = load_watchlist(file, meta=meta)
     except WatchlistError as e:
         fail(str(e), 2)
     n = sum(len(e.marks) for e in wl.enterprises)
-    typer.echo(f"{file}: ok ({len(wl.enterprises)} enterprises, {n} marks, {len(wl.geographical_indications)} GIs)")
+    enc = f", {label(meta['encoding'])}" if meta.get("encoding", "utf-8") != "utf-8" else ""
+    typer.echo(f"{file}: ok{enc} ({len(wl.enterprises)} enterprises, {n} marks, {len(wl.geographical_indications)} GIs)")

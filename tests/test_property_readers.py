@@ -148,3 +148,21 @@ def test_location_noise_around_a_full_name_does_not_change_it(place, before, aft
     assert base.status == "resolved" and base.code == code
     r = resolve_location(f"{before} {name} {after}")
     assert r.status == "resolved" and r.code == code, (r.status, r.code, r.reason)
+
+
+# -- encoding detection -------------------------------------------------------------------------
+HANZI = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
+CHINESE_LINE = st.lists(st.one_of(HANZI, HANZI, st.sampled_from(" ,.:0123456789ABCxyz，。：（）")), min_size=8, max_size=40) \
+    .map("".join).filter(lambda s: sum("\u4e00" <= c <= "\u9fa5" for c in s) >= 6)
+
+
+@given(st.lists(CHINESE_LINE, min_size=1, max_size=5), st.sampled_from(["utf-8", "utf-8-sig", "gbk", "gb18030"]))
+def test_chinese_text_in_any_supported_encoding_decodes_unchanged(lines, enc):
+    """A record of Chinese text (≥ 6 hanzi) written by any supported tool reads back unchanged.
+    (Two or three hanzi alone can be valid UTF-8 and GBK at once; see config/textio.py.)"""
+    from config.textio import decode_text
+
+    text = "\n".join(lines)
+    got, found = decode_text(text.encode(enc), "<t>")
+    assert got == text
+    assert found == {"gb18030": "gbk"}.get(enc, enc) or (enc == "gb18030" and found == "gb18030")

@@ -3,10 +3,10 @@ list, and links only http(s) URLs."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from tests.test_alerts_support import cli, listing, no_browser_screenshots, seed  # noqa: F401
+from tests.test_alerts_support import listing, no_browser_screenshots, seed  # noqa: F401
 
 FAKE = "复刻 贵州茅台 飞天53度 酱香型白酒 500ml"
 

@@ -6,8 +6,8 @@ import socket
 
 from sqlalchemy import select
 
-from tests.test_alerts_digest import _today, four_leads, receiver  # noqa: F401
-from tests.test_alerts_support import cli
+from tests.test_alerts_digest import four_leads, receiver  # noqa: F401
+from tests.test_alerts_support import cli, no_browser_screenshots  # noqa: F401
 
 SECRET = "S3cretPassw0rd"
 TOKEN = "0123456789abcdef0123456789abcdef0123"

@@ -22,7 +22,6 @@ def words(alphabet, lo=1, hi=10):
 def watchlists(alphabet):
     text = words(alphabet)
     item = text.filter(lambda s: not any(c in s for c in SEPS))
-    ids = st.integers(0, 10**6).map(str)
     price = st.one_of(st.none(), st.floats(min_value=0.01, max_value=1e8, allow_nan=False, allow_infinity=False))
     classes = st.lists(st.integers(1, 45), max_size=4)
     seller = st.one_of(

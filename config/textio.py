@@ -43,21 +43,25 @@ def _is_cjk(c: str) -> bool:
 
 def _looks_like_gbk(data: bytes) -> bool:
     """Bytes valid in both UTF-8 and GBK: GBK when, read as UTF-8, they hold no CJK at all but
-    some character real text does not have (a combining mark, a control, an unassigned or
-    private-use code point, a letter outside Latin/Greek/Cyrillic), while read as GBK they give
-    at least two CJK characters. 'café' stays UTF-8; 茅台 written by a GBK tool is GBK."""
+    a character real text does not have — a C1 control, an unassigned or private-use code point,
+    or a combining mark after a non-ASCII character (茅台 in GBK reads as UTF-8 "é" + U+0328) —
+    while read as GBK they give at least two CJK characters. 'café', 'naïve', Oriya or Thai text
+    stay UTF-8."""
     import unicodedata
 
     as_utf8 = data.decode("utf-8", "ignore")
     as_gbk = data.decode("gbk", "ignore")
     if any(_is_cjk(c) for c in as_utf8) or sum(_is_cjk(c) for c in as_gbk) < 2:
         return False
+    prev = "a"
     for c in as_utf8:
-        if ord(c) < 0x80:
-            continue
-        if unicodedata.category(c) in ("Mn", "Mc", "Me", "Cc", "Co", "Cn", "Cs") or not (
-                "\u00a0" <= c <= "\u04ff" or "\u2000" <= c <= "\u206f" or "\u20a0" <= c <= "\u20cf"):
+        cat = unicodedata.category(c)
+        if cat in ("Cc", "Co", "Cn") and ord(c) >= 0x80:
             return True
+        if cat in ("Mn", "Mc", "Me") and ord(prev) >= 0x80 and unicodedata.category(prev)[0] != "M" \
+                and unicodedata.decomposition(prev):
+            return True
+        prev = c
     return False
 
 

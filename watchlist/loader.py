@@ -595,5 +595,7 @@ def save_watchlist(wl: Watchlist, path: str | Path) -> None:
     if suf == ".xlsx":
         dump_watchlist_xlsx(wl, p)
         return
-    text = dump_watchlist_csv(wl) if suf == ".csv" else dump_watchlist_yaml(wl)
-    p.write_text(text, encoding="utf-8")
+    if suf == ".csv":  # with a BOM: Excel (zh-CN) opens it as UTF-8, and no reader has to guess
+        p.write_text(dump_watchlist_csv(wl), encoding="utf-8-sig")
+        return
+    p.write_text(dump_watchlist_yaml(wl), encoding="utf-8")

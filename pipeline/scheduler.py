@@ -63,10 +63,10 @@ def _hhmm(v: str, where: str) -> tuple[int, int]:
 
 
 def enabled_sources(sources_dir: Path) -> list[str]:
-    """Names of enabled sources in the sources folder."""
-    from crawler.sources import load_sources
+    """Names of enabled sources in the sources folder (broken files: config_error at crawl)."""
+    from crawler.sources import load_sources_checked
 
-    return [s.name for s in load_sources(sources_dir) if s.enabled]
+    return [s.name for s in load_sources_checked(sources_dir)[0] if s.enabled]
 
 
 def load_schedule(settings, ast) -> ScheduleConfig:

@@ -111,6 +111,9 @@ def schema_head() -> str | None:
     return heads.pop() if len(heads) == 1 else None
 
 
+head_revision = schema_head  # the name other modules and tests use
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision stored in ``alembic_version`` (None for an empty database)."""
     from sqlalchemy import inspect

@@ -1,13 +1,13 @@
 """watchlist ids - which enterprise (or GI) and which file each id belongs to (issue 16 item 3)
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0007
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0006'
-down_revision = '0003'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

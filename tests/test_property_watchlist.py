@@ -36,8 +36,8 @@ def watchlists(alphabet):
                     authorized_sellers=st.lists(seller, max_size=3), marks=st.lists(st.one_of(word, logo), max_size=3))
     gi = st.builds(GeographicalIndication, id=st.just("x"), name=text, aliases=st.lists(item, max_size=2), product=text,
                    category=st.one_of(st.none(), text),
-                   region=st.builds(Region, admin_codes=st.lists(st.from_regex(r"[1-6][0-9]{5}", fullmatch=True), min_size=1, max_size=2),
-                                    places=st.lists(item, max_size=2)),
+                   region=st.builds(Region, admin_codes=st.lists(st.sampled_from(["230184", "330106", "370600", "520382", "110101", "440300"]), min_size=1, max_size=2, unique=True),
+                                    places=st.lists(st.sampled_from(["黑龙江省哈尔滨市五常市", "浙江省杭州市西湖区", "山东省烟台市", "贵州省遵义市仁怀市", "五常市"]), max_size=2, unique=True)),
                    authorized_users=st.lists(seller, max_size=2), nice_classes=classes)
 
     def number(ents, gis):

@@ -130,7 +130,7 @@ def test_location_resolution_is_total(text):
     from matcher.geo import resolve_location
 
     r = resolve_location(text)
-    assert r.status in ("resolved", "ambiguous", "unresolved", "empty")
+    assert r.status in ("resolved", "ambiguous", "unresolved", "empty", "foreign")
     assert (r.code is not None) == (r.status == "resolved")
 
 

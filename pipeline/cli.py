@@ -78,7 +78,8 @@ def match(
 
 
 def _register_subcommands() -> None:
-    """Each stage's commands live in their own module; a missing optional module is skipped."""
+    """Each stage's commands live in their own module (a module that cannot be imported is an
+    error, never a silently missing command)."""
     import importlib
 
     for mod, name in [("pipeline.cli_watchlist", "watchlist"), ("pipeline.cli_db", "db"),
@@ -90,21 +91,11 @@ def _register_subcommands() -> None:
                       ("pipeline.cli_sources", "sources"),
                       ("pipeline.cli_users", "users")]:
         mod, _, attr = mod.partition(":")
-        try:
-            m = importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name == mod:
-                continue
-            raise
+        m = importlib.import_module(mod)
         app.add_typer(getattr(m, attr or "app"), name=name)
     for mod in ("pipeline.cli_run", "pipeline.cli_demo", "pipeline.cli_schedule", "pipeline.cli_digest",
                 "pipeline.cli_rematch", "pipeline.cli_scale", "pipeline.cli_serve"):
-        try:
-            m = importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name == mod:
-                continue
-            raise
+        m = importlib.import_module(mod)
         m.register(app)
 
 
@@ -112,7 +103,18 @@ _register_subcommands()
 
 
 def main() -> None:
-    app()
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        app()
+    except OperationalError as e:  # a read-only data directory or full disk: say so, no traceback
+        msg = str(e.orig if e.orig is not None else e)
+        if "readonly" in msg or "read-only" in msg or "disk" in msg:
+            typer.echo(f"error: cannot write the database ({msg}); this command changes data and the data "
+                       "directory is read-only or full. Read-only commands (leads list, evidence verify, "
+                       "runs list) still work.", err=True)
+            raise SystemExit(1) from None
+        raise
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ from watchlist.model import Watchlist
 
 from .images import ImageRejected, open_image_with_hash
 from .logo_cache import FeatureCache, LogoProblem, load_template
-from .logo_features import (MIN_SIMILARITY, PAD, Detection, LogoIndex, LogoTemplate, env_threads, find_logos,
-                            photo_features)
+from .logo_features import (MIN_SIMILARITY, Detection, LogoIndex, LogoTemplate, env_threads, find_logos,
+                            logo_corners, photo_features, project)
 from .types import Match, MatchContext
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,5 @@ class LogoMatcher:
 
 def quad_of(d: Detection, t: LogoTemplate) -> list[list[int]]:
     """The logo's (rotated) outline in original photo pixels: four corners, clockwise from top-left."""
-    c = np.array([[PAD, PAD], [t.width - PAD, PAD], [t.width - PAD, t.height - PAD], [PAD, t.height - PAD]],
-                 np.float64)
-    pc = c @ d.matrix[:, :2].T + d.matrix[:, 2]
+    pc = project(d.matrix, logo_corners(t))
     return [[int(round(px)), int(round(py))] for px, py in pc]

@@ -270,15 +270,17 @@ class Detection:
     score: float          # dense similarity (0-1)
     inliers: int
     votes: int
-    matrix: np.ndarray    # 2x3, canonical logo -> original photo pixels
+    matrix: np.ndarray    # 3x3, canonical logo canvas -> original photo pixels (projective)
     bbox: list[int]       # x, y, w, h in original photo pixels
     angle: float          # degrees, counter-clockwise as seen in the photo
     rel_width: float      # logo width / photo width
     parts: dict = field(default_factory=dict)  # the dense similarity's components
+    transform: str = "similarity"  # which fit verified it: similarity, affine or homography
 
     def to_evidence(self) -> dict:
         return {"bbox": self.bbox, "inliers": self.inliers, "similarity": round(self.score, 3),
-                "angle": round(self.angle, 1), "rel_width": round(self.rel_width, 3)}
+                "angle": round(self.angle, 1), "rel_width": round(self.rel_width, 3),
+                "transform": self.transform}
 
 
 MIN_INLIERS = 5
@@ -304,24 +306,72 @@ def _bf_matches(photo: PhotoFeatures, t: LogoTemplate, max_dist: float = 330.0):
     return np.array(src, np.float32), np.array(dst, np.float32)
 
 
-def _plausible(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, max_angle: float) -> tuple[bool, float, float]:
-    a, b = M[0, 0], M[1, 0]
-    s = math.hypot(a, b)
-    angle = math.degrees(math.atan2(b, a))
+def logo_corners(t: LogoTemplate) -> np.ndarray:
+    """The logo's canvas corners without padding (4, 2), clockwise from top-left."""
+    return np.array([[PAD, PAD], [t.width - PAD, PAD], [t.width - PAD, t.height - PAD], [PAD, t.height - PAD]],
+                    np.float32)
+
+
+def project(H: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Apply a 3x3 (or 2x3) transform to points (n, 2); raises nothing, returns (n, 2) float64."""
+    H = as3x3(H)
+    p = np.c_[np.asarray(pts, np.float64), np.ones(len(pts))] @ H.T
+    w = p[:, 2:3]
+    w = np.where(np.abs(w) < 1e-9, 1e-9, w)
+    return p[:, :2] / w
+
+
+def as3x3(M: np.ndarray) -> np.ndarray:
+    M = np.asarray(M, np.float64)
+    return M if M.shape == (3, 3) else np.vstack([M, [0.0, 0.0, 1.0]])
+
+
+# Sanity limits of a fitted transform (logo canvas -> photo). A sign seen at an angle or a label on a
+# curved bottle is foreshortened (one side shorter than the other) and sheared a little; a fit that
+# folds, mirrors or squashes the logo beyond these is a chance alignment of unrelated points.
+MAX_ASPECT_CHANGE = 2.5      # width/height of the projected logo vs the logo's own, either way
+MAX_SIDE_RATIO = 2.2         # opposite sides of the projected outline
+MIN_CORNER_ANGLE = 40.0      # degrees, each corner of the projected outline (90 for no distortion)
+
+
+def _plausible(H: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, max_angle: float) -> tuple[bool, float, float]:
+    """(plausible, rotation in degrees (image axes), logo width / photo's longer side)."""
+    H = as3x3(H)
+    c = logo_corners(t)
+    den = np.c_[c, np.ones(4)] @ H[2]
+    if (den <= 1e-6).any():  # the logo would be projected through the horizon
+        return False, 0.0, 0.0
+    pc = project(H, c)
+    top, bottom = pc[1] - pc[0], pc[2] - pc[3]
+    left, right = pc[3] - pc[0], pc[2] - pc[1]
+    angle = math.degrees(math.atan2(top[1] + bottom[1], top[0] + bottom[0]))
     h, w = photo.gray.shape
-    logo_w = s * (t.width - 2 * PAD)
-    rel = logo_w / max(w, h)
-    if not (0.05 <= rel <= 1.2) or abs(angle) > max_angle:
+    lw = (np.hypot(*top) + np.hypot(*bottom)) / 2
+    lh = (np.hypot(*left) + np.hypot(*right)) / 2
+    rel = float(lw / max(w, h))
+    if not (0.05 <= rel <= 1.2) or abs(angle) > max_angle or lh < 1:
         return False, angle, rel
+    aspect = (lw / lh) / ((t.width - 2 * PAD) / max(1, t.height - 2 * PAD))
+    if not (1 / MAX_ASPECT_CHANGE <= aspect <= MAX_ASPECT_CHANGE):
+        return False, angle, rel
+    sides = [np.hypot(*v) for v in (top, bottom, left, right)]
+    if min(sides) < 1 or max(sides[0], sides[1]) / min(sides[0], sides[1]) > MAX_SIDE_RATIO or \
+            max(sides[2], sides[3]) / min(sides[2], sides[3]) > MAX_SIDE_RATIO:
+        return False, angle, rel
+    x, y = pc[:, 0], pc[:, 1]
+    area = 0.5 * float((x * np.roll(y, -1) - np.roll(x, -1) * y).sum())  # > 0: corners keep their order
+    if area <= 0 or not cv2.isContourConvex(pc.astype(np.float32)):  # mirrored or folded
+        return False, angle, rel
+    for i in range(4):
+        u, v = pc[i - 1] - pc[i], pc[(i + 1) % 4] - pc[i]
+        cosang = float(np.dot(u, v) / (np.hypot(*u) * np.hypot(*v)))
+        if math.degrees(math.acos(max(-1.0, min(1.0, cosang)))) < MIN_CORNER_ANGLE:
+            return False, angle, rel
     # most of the logo must lie inside the photo
-    corners = np.array([[PAD, PAD], [t.width - PAD, PAD], [t.width - PAD, t.height - PAD], [PAD, t.height - PAD]],
-                       np.float32)
-    pc = corners @ M[:, :2].T + M[:, 2]
     cx = pc[:, 0].clip(0, w)
     cy = pc[:, 1].clip(0, h)
-    area = cv2.contourArea(pc.astype(np.float32))
     inside = cv2.contourArea(np.stack([cx, cy], 1).astype(np.float32))
-    if area <= 0 or inside / area < 0.7:
+    if inside / abs(area) < 0.7:
         return False, angle, rel
     return True, angle, rel
 
@@ -347,7 +397,9 @@ def _regions(t: LogoTemplate) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]
         return cached
     region = cv2.dilate(t.mask, np.ones((7, 7), np.uint8)) > 0
     # silhouette: the outer contours filled (rings and letters' counters included)
-    cs, _ = cv2.findContours(t.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    # (closed first, so a logo made of pieces separated by thin gaps, like a globe, is one silhouette)
+    closed = cv2.morphologyEx(t.mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
+    cs, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     sil = np.zeros_like(t.mask)
     cv2.drawContours(sil, cs, -1, 255, thickness=cv2.FILLED)
     k = max(3, int(round(0.07 * CANON)) | 1)
@@ -356,11 +408,18 @@ def _regions(t: LogoTemplate) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]
         interior = sil > 0
     # transparent holes (a ring's inside) show whatever is behind the logo: compare only near strokes
     interior &= region
+    struct = t.structure.astype(np.float32)
+    band = region & ~interior
+    b = float(struct[band].mean()) if band.any() else 0.0
+    detail = float(struct[interior].mean()) / b if b > 1e-6 and interior.any() else 0.0
+    if detail < SOLID_DETAIL:
+        # a solid silhouette (swoosh, trefoil, globe): its outline is the design, so the whole
+        # region (outline band included) is compared, and the grid cells are cells of the outline
+        interior = region.copy()
     ys, xs = np.nonzero(interior)
     cells = []
     if len(xs):
         x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-        struct = t.structure.astype(np.float32)
         energy = struct[interior].mean()
         if energy <= 1e-6:
             xs = xs[:0]
@@ -377,19 +436,33 @@ def _regions(t: LogoTemplate) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]
                     continue  # flat part of the logo: nothing to compare
                 cells.append((slice(cy0, cy1), slice(cx0, cx1)))
     t._regions_cache = (region, interior, cells)
+    t._detail = detail
     return t._regions_cache
 
 
 GRID = (3, 3)
+SOLID_DETAIL = 0.03  # inner edge energy / outline edge energy below which a logo is a solid silhouette
 
 
 def inner_detail(t: LogoTemplate) -> float:
-    """Edge energy inside the outline relative to the outline's own: ~0 for a plain shape."""
-    region, interior, _ = _regions(t)
-    band = region & ~interior
-    st = t.structure.astype(np.float32)
-    b = float(st[band].mean()) if band.any() else 0.0
-    return float(st[interior].mean()) / b if b > 1e-6 and interior.any() else 0.0
+    """Edge energy inside the outline relative to the outline's own: ~0 for a solid silhouette."""
+    _regions(t)
+    return t._detail
+
+
+def is_solid(t: LogoTemplate) -> bool:
+    """A silhouette with nothing inside its outline (matched on its outline alone)."""
+    return inner_detail(t) < SOLID_DETAIL
+
+
+def silhouette_solidity(t: LogoTemplate) -> float:
+    """Area of the logo's visible pixels / area of their convex hull (1.0 for a disc or a square;
+    well below 1 for a swoosh, a star or a logo of separate pieces)."""
+    pts = cv2.findNonZero(t.mask)
+    if pts is None:
+        return 1.0
+    hull = cv2.contourArea(cv2.convexHull(pts))
+    return float((t.mask > 0).sum() / hull) if hull > 0 else 1.0
 
 
 def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
@@ -401,11 +474,12 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     other letter matches); outline: the band along the logo's silhouette (a logo of another shape
     with the same letters fails there).
     """
-    inv = cv2.invertAffineTransform(M)
-    warped = cv2.warpAffine(photo.gray, inv, (t.width, t.height), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REPLICATE)
-    valid = cv2.warpAffine(np.full(photo.gray.shape, 255, np.uint8), inv, (t.width, t.height),
-                           flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    H = as3x3(M)
+    warped = cv2.warpPerspective(photo.gray, H, (t.width, t.height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                 borderMode=cv2.BORDER_REPLICATE)
+    valid = cv2.warpPerspective(np.full(photo.gray.shape, 255, np.uint8), H, (t.width, t.height),
+                                flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT,
+                                borderValue=0)
     so = _orient(warped, sigma=1.2)
     region, interior, cells = _regions(t)
     ok = cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0
@@ -416,12 +490,16 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     tor = t.orient.astype(np.float32)
     out["interior"] = _zncc(tor[i], so[i])
     band = region & ok & ~interior
-    out["outline"] = _zncc(tor[band], so[band]) if band.sum() >= 50 else 0.0
+    if band.sum() >= 50:
+        out["outline"] = _zncc(tor[band], so[band])
+    elif is_solid(t):  # a silhouette: its compared region already is its outline
+        out["outline"] = out["interior"]
     cm = [(tor[c], so[c], i[c]) for c in cells]  # cell crops and what is comparable in them
     cz = sorted(_zncc(a[m], b[m]) if m.sum() >= 20 else 0.0 for a, b, m in cm)
     if cz:
         out["cell_min"] = cz[0]
         out["cell_2nd"] = cz[1] if len(cz) > 1 else cz[0]
+        out["cell_3rd"] = cz[2] if len(cz) > 2 else out["cell_2nd"]
     # contrast-blind agreement: photo orientations as unit vectors, weighted by the logo's edges
     mag = np.sqrt((so * so).sum(axis=2))
     eps = 0.15 * float(np.percentile(mag[i], 90)) + 1e-3
@@ -435,6 +513,7 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     az = sorted(agree(tor[c], sn[c], i[c]) for c in cells if i[c].sum() >= 20)
     out["a_cell_min"] = az[0] if az else 0.0
     out["a_cell_2nd"] = (az[1] if len(az) > 1 else az[0]) if az else 0.0
+    out["a_cell_3rd"] = (az[2] if len(az) > 2 else out["a_cell_2nd"]) if az else 0.0
     return out
 
 
@@ -443,79 +522,130 @@ def dense_similarity(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> fl
     return combine(s)
 
 
-def combine(s: dict) -> float:
+def combine(s: dict, inliers: int = 0) -> float:
     """One similarity: the letters/inner design must match as a whole and in its worst parts, and
     the outline must be there too (else a logo of other shape with the same letters would pass).
 
     Two readings of "match" are computed and the better one kept: correlation of the orientation
     fields (robust to clutter behind transparent parts) and contrast-blind agreement of edge
-    directions (robust to low-contrast recolouring)."""
-    corr = min(s["interior"], (s["cell_min"] + s["cell_2nd"]) / 2)
-    agree = min(s.get("a_interior", 0.0), (s.get("a_cell_min", 0.0) + s.get("a_cell_2nd", 0.0)) / 2)
+    directions (robust to low-contrast recolouring).
+
+    Partial occlusion (a sticker, a box in front): with strong geometric evidence (at least
+    ``OCCLUSION_INLIERS`` keypoints agree) and a well-matching interior, the single worst grid cell
+    is taken as covered and ignored. Another logo of the same outline differs in at least two cells
+    (its letters), so it still fails."""
+    c1, c2 = "cell_min", "cell_2nd"
+    a1, a2 = "a_cell_min", "a_cell_2nd"
+    if inliers >= OCCLUSION_INLIERS and s["interior"] >= OCCLUSION_INTERIOR:
+        c1, c2, a1, a2 = "cell_2nd", "cell_3rd", "a_cell_2nd", "a_cell_3rd"
+    corr = min(s["interior"], (s.get(c1, 0.0) + s.get(c2, 0.0)) / 2)
+    agree = min(s.get("a_interior", 0.0), (s.get(a1, 0.0) + s.get(a2, 0.0)) / 2)
     sim = max(corr, agree)
     if s["outline"] < MIN_OUTLINE:
         sim = min(sim, s["outline"])
     return sim
 
 
+OCCLUSION_INLIERS = 40
+OCCLUSION_INTERIOR = 0.75
+
+
 def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40) -> np.ndarray:
-    """Sharpen a RANSAC similarity with ECC on edge structure (keeps M if ECC fails)."""
-    inv = cv2.invertAffineTransform(M).astype(np.float32)
+    """Sharpen a fitted transform (3x3, canvas -> photo) with ECC on edge structure.
+
+    Returns the refined 3x3 transform, or ``M`` itself when ECC fails or wanders off (its centre
+    moving by more than a quarter of the logo's width)."""
+    H = as3x3(M)
+    homog = abs(H[2, 0]) > 1e-9 or abs(H[2, 1]) > 1e-9
+    motion = cv2.MOTION_HOMOGRAPHY if homog else cv2.MOTION_AFFINE
+    warp = (H / H[2, 2] if homog else H[:2]).astype(np.float32)
     try:
         st = _photo_structure(photo)
-        _, warp = cv2.findTransformECC(t.structure.astype(np.float32), st, inv, cv2.MOTION_AFFINE,
-                                       (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-4),
-                                       None, 3)
-        newM = cv2.invertAffineTransform(warp)
-        # reject refinements that wander off (more than a quarter of the logo)
-        c = np.array([t.width / 2, t.height / 2, 1.0])
-        if np.linalg.norm(newM @ c - M @ c) > 0.25 * math.hypot(M[0, 0], M[1, 0]) * t.width:
-            return M
-        return newM
+        _, warp = cv2.findTransformECC(t.structure.astype(np.float32), st, warp, motion,
+                                       (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-4), None, 3)
     except cv2.error:
         return M
+    newH = as3x3(warp)
+    c = np.array([[t.width / 2, t.height / 2]])
+    lw = float(np.hypot(*(project(H, logo_corners(t)[1:2]) - project(H, logo_corners(t)[:1]))[0]))
+    if np.linalg.norm(project(newH, c) - project(H, c)) > 0.25 * max(lw, 1.0):
+        return M
+    return newH
+
+
+# The transforms tried for each shortlisted logo, simplest first: (name, minimum inliers).
+# A similarity (rotation + uniform scale) covers flat, frontal logos; an affine fit adds shear and
+# unequal scale (a logo seen at a moderate angle, a label on a curved bottle); a homography adds
+# foreshortening (a sign or box seen at a steep angle). Each is RANSAC-fitted on the same
+# correspondences, checked for plausibility, and scored densely; the best verified one is kept.
+FITS = (("similarity", MIN_INLIERS), ("affine", MIN_INLIERS + 2), ("homography", MIN_INLIERS + 5))
+CLEAR_HIT = 0.85   # a fit this similar needs no further (more flexible) fits
+
+
+def _fit(kind: str, src: np.ndarray, dst: np.ndarray, thr: float):
+    if kind == "similarity":
+        M, inl = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=thr,
+                                             maxIters=3000, confidence=0.995, refineIters=10)
+    elif kind == "affine":
+        M, inl = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=thr,
+                                      maxIters=3000, confidence=0.995, refineIters=10)
+    else:
+        M, inl = cv2.findHomography(src, dst, cv2.RANSAC, thr, maxIters=3000, confidence=0.995)
+    if M is None or inl is None:
+        return None, 0
+    return as3x3(M), int(inl.sum())
 
 
 def verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, votes: int, *, max_angle: float = 40.0,
-           min_inliers: int = MIN_INLIERS, use_ecc: bool = True) -> Detection | None:
+           min_inliers: int = MIN_INLIERS, use_ecc: bool = True, fits=FITS) -> Detection | None:
+    """The best verified placement of logo ``t`` in the photo, or None.
+
+    Each transform of ``fits`` is fitted (RANSAC on photo/logo descriptor matches), dropped when
+    implausible (see :func:`_plausible`), optionally refined with ECC when its similarity is
+    borderline, and scored with :func:`dense_scores`/:func:`combine`; the most similar wins."""
     src, dst = _bf_matches(photo, t)
     if len(src) < min_inliers:
         return None
     h, w = photo.gray.shape
     thr = max(3.0, 0.008 * max(h, w))
-    M, inl = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=thr,
-                                         maxIters=3000, confidence=0.995, refineIters=10)
-    if M is None or inl is None:
+    best = None  # (sim, H, n_in, angle, rel, parts, kind)
+    for kind, need in fits:
+        if best is not None and best[0] >= CLEAR_HIT:
+            break
+        need = max(need, min_inliers)
+        if len(src) < need:
+            continue
+        H, n_in = _fit(kind, src, dst, thr)
+        if H is None or n_in < need:
+            continue
+        ok, angle, rel = _plausible(H, t, photo, max_angle)
+        if not ok:
+            continue
+        parts = dense_scores(H, t, photo)
+        sim = combine(parts, n_in)
+        if use_ecc and ECC_RANGE[0] <= sim < ECC_RANGE[1]:  # clear rejects and clear hits need no refinement
+            H2 = refine(H, t, photo)
+            if H2 is not H:
+                ok2, angle2, rel2 = _plausible(H2, t, photo, max_angle)
+                parts2 = dense_scores(H2, t, photo) if ok2 else None
+                if parts2 is not None and combine(parts2, n_in) > sim:
+                    H, sim, angle, rel, parts = H2, combine(parts2, n_in), angle2, rel2, parts2
+        if best is None or sim > best[0]:
+            best = (sim, H, n_in, angle, rel, parts, kind)
+    if best is None:
         return None
-    n_in = int(inl.sum())
-    if n_in < min_inliers:
-        return None
-    ok, angle, rel = _plausible(M, t, photo, max_angle)
-    if not ok:
-        return None
-    parts = dense_scores(M, t, photo)
-    sim = combine(parts)
-    if use_ecc and ECC_RANGE[0] <= sim < ECC_RANGE[1]:  # clear rejects and clear hits need no refinement
-        M2 = refine(M, t, photo)
-        if M2 is not M:
-            ok2, angle2, rel2 = _plausible(M2, t, photo, max_angle)
-            parts2 = dense_scores(M2, t, photo) if ok2 else None
-            if parts2 is not None and combine(parts2) > sim:
-                M, sim, angle, rel, parts = M2, combine(parts2), angle2, rel2, parts2
+    sim, H, n_in, angle, rel, parts, kind = best
     # back to original photo pixels
-    Mo = M.copy()
-    Mo /= photo.scale
-    corners = np.array([[PAD, PAD], [t.width - PAD, PAD], [t.width - PAD, t.height - PAD], [PAD, t.height - PAD]],
-                       np.float32)
-    pc = corners @ Mo[:, :2].T + Mo[:, 2]
+    Ho = np.diag([1 / photo.scale, 1 / photo.scale, 1.0]) @ H
+    pc = project(Ho, logo_corners(t))
     x0, y0 = pc.min(0)
     x1, y1 = pc.max(0)
-    H, W = round(h / photo.scale), round(w / photo.scale)
+    Hh, W = round(h / photo.scale), round(w / photo.scale)
     x0, y0 = max(0, int(x0)), max(0, int(y0))
-    x1, y1 = min(W, int(math.ceil(x1))), min(H, int(math.ceil(y1)))
-    return Detection(template=ti, score=sim, inliers=n_in, votes=votes, matrix=Mo,
+    x1, y1 = min(W, int(math.ceil(x1))), min(Hh, int(math.ceil(y1)))
+    return Detection(template=ti, score=sim, inliers=n_in, votes=votes, matrix=Ho,
                      bbox=[x0, y0, x1 - x0, y1 - y0], angle=-angle, rel_width=rel,
-                     parts={k: round(v, 3) for k, v in parts.items()})
+                     parts={k: round(v, 3) for k, v in parts.items()}, transform=kind)
 
 
 def shortlist_size(n_logos: int) -> int:

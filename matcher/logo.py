@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from watchlist.model import Watchlist
 
 from .images import ImageRejected, open_image_with_hash
 from .logo_cache import FeatureCache, LogoProblem, load_template
+from .logo_store import LogoStore
 from .logo_features import (MIN_SIMILARITY, Detection, LogoIndex, LogoTemplate, env_threads, find_logos,
                             logo_corners, photo_features, project)
 from .types import Match, MatchContext
@@ -49,7 +51,9 @@ class SkippedImage:
 
 class LogoMatcher:
     def __init__(self, watchlist: Watchlist, cache_dir=None, *, min_similarity: float = MIN_SIMILARITY,
-                 max_images: int = MAX_IMAGES_PER_LISTING):
+                 max_images: int = MAX_IMAGES_PER_LISTING, store_dir=None):
+        """``cache_dir``: feature cache (``<data_dir>/cache``); ``store_dir``: the data directory whose
+        ``logos/`` keeps copies of registered logos (default: the parent of ``cache_dir``)."""
         env_threads()
         self.min_similarity = min_similarity
         self.max_images = max_images
@@ -60,9 +64,22 @@ class LogoMatcher:
         templates: list[LogoTemplate] = []
         by_sha: dict[str, int] = {}
         self.marks_of: list[list] = []          # template index -> [(enterprise, mark)]
+        self.notes: dict[str, str] = {}         # mark id -> something an officer should know
+        if store_dir is None and cache_dir is not None:
+            store_dir = Path(cache_dir).parent
+        self.store = LogoStore(store_dir) if store_dir is not None else None
         for ent, mark in watchlist.logo_marks():
+            path = watchlist.logo_path(mark)
             try:
-                t = load_template(watchlist.logo_path(mark), self.cache)
+                if self.store is not None and not Path(path).is_file():
+                    copy = self.store.lookup(mark.id)
+                    if copy is not None:
+                        self.notes[mark.id] = f"{path} is missing: using the copy stored at registration ({copy.name})"
+                        log.warning("logo %s: %s", mark.id, self.notes[mark.id])
+                        path = copy
+                t = load_template(path, self.cache)
+                if self.store is not None and path == watchlist.logo_path(mark):
+                    self.store.put(path, mark.id, sha256=t.sha256)
             except LogoProblem as e:
                 self.problems[mark.id] = str(e)
                 log.warning("logo %s not used: %s", mark.id, e)

@@ -240,6 +240,8 @@ class LogoIndex:
         owners = [np.full(len(t.descriptors), i, np.int32) for i, t in enumerate(templates)]
         self.owner = np.concatenate(owners) if owners else np.zeros(0, np.int32)
         self.n = int(len(self.owner))
+        # solid silhouettes (few distinctive keypoints): also searched by shape (shape_verify)
+        self.solid = [i for i, t in enumerate(templates) if is_solid(t)]
         self.flann = None
         if self.n:
             data = np.ascontiguousarray(np.concatenate(descs), dtype=np.float32)
@@ -582,6 +584,14 @@ FITS = (("similarity", MIN_INLIERS), ("affine", MIN_INLIERS + 2), ("homography",
 CLEAR_HIT = 0.85   # a fit this similar needs no further (more flexible) fits
 
 
+def _turn_about_centre(t: LogoTemplate, degrees: int) -> np.ndarray:
+    """3x3 rotation of the logo canvas about its centre (canvas -> canvas)."""
+    a = math.radians(degrees)
+    c, s_ = math.cos(a), math.sin(a)
+    cx, cy = t.width / 2, t.height / 2
+    return np.array([[c, -s_, cx - c * cx + s_ * cy], [s_, c, cy - s_ * cx - c * cy], [0.0, 0.0, 1.0]])
+
+
 def _fit(kind: str, src: np.ndarray, dst: np.ndarray, thr: float):
     if kind == "similarity":
         M, inl = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=thr,
@@ -619,6 +629,15 @@ def verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, votes: int, *, max_an
         if H is None or n_in < need:
             continue
         ok, angle, rel = _plausible(H, t, photo, max_angle)
+        if not ok and abs(angle) > max_angle:
+            # a symmetric logo (a globe, a four-leaf design) fits as well turned by 90/180/270
+            # degrees about its centre: try the upright equivalent
+            for k in (180, 90, 270):
+                H2 = H @ _turn_about_centre(t, k)
+                ok, angle, rel = _plausible(H2, t, photo, max_angle)
+                if ok:
+                    H = H2
+                    break
         if not ok:
             continue
         parts = dense_scores(H, t, photo)
@@ -635,17 +654,7 @@ def verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, votes: int, *, max_an
     if best is None:
         return None
     sim, H, n_in, angle, rel, parts, kind = best
-    # back to original photo pixels
-    Ho = np.diag([1 / photo.scale, 1 / photo.scale, 1.0]) @ H
-    pc = project(Ho, logo_corners(t))
-    x0, y0 = pc.min(0)
-    x1, y1 = pc.max(0)
-    Hh, W = round(h / photo.scale), round(w / photo.scale)
-    x0, y0 = max(0, int(x0)), max(0, int(y0))
-    x1, y1 = min(W, int(math.ceil(x1))), min(Hh, int(math.ceil(y1)))
-    return Detection(template=ti, score=sim, inliers=n_in, votes=votes, matrix=Ho,
-                     bbox=[x0, y0, x1 - x0, y1 - y0], angle=-angle, rel_width=rel,
-                     parts={k: round(v, 3) for k, v in parts.items()}, transform=kind)
+    return _detection(photo, t, ti, sim, H, n_in, votes, angle, rel, parts, kind)
 
 
 def shortlist_size(n_logos: int) -> int:
@@ -665,7 +674,144 @@ def find_logos(index: LogoIndex, photo: PhotoFeatures, *, top: int | None = None
         d = verify(photo, index.templates[ti], ti, votes)
         if d is not None and d.score >= min_similarity:
             out.append(d)
+    done = {d.template for d in out}
+    for ti in getattr(index, "solid", ()):
+        if ti in done or (candidates is not None and ti not in allowed):
+            continue
+        d = shape_verify(photo, index.templates[ti], ti)
+        if d is not None and d.score >= min_similarity:
+            out.append(d)
     return suppress_overlaps(out)
+
+
+# ---------------------------------------------------------------- solid silhouettes by shape
+#
+# A solid logo (a swoosh, a trefoil of separate leaves, a crown) has few distinctive keypoints:
+# its corners look like any corner. It is found instead by the shape of its largest piece: the photo
+# is cut into regions bounded by edges (Canny), each region's Hu moments (invariant to position,
+# scale and rotation) are compared with the piece's, and the best few regions give candidate
+# placements (centroid, scale from the area, rotation from the principal axis, or a sweep when the
+# piece is round) that are verified by the same dense check as keypoint fits, over the whole logo
+# (all its pieces). Cost: a few ms per photo per solid logo.
+
+SHAPE_MAX_REGIONS = 4     # best-matching photo regions tried per solid logo
+SHAPE_MAX_HU_DIST = 0.5   # log-Hu distance above which a region is not this piece's shape
+HU_LOG_CAP = np.array([3.0, 4.0])
+HU_WEIGHTS = np.array([1.0, 0.25])
+SHAPE_SWEEP = tuple(range(-40, 41, 10))  # rotations tried for round pieces (no principal axis)
+
+
+def _hu_from_mask(m: np.ndarray) -> tuple[np.ndarray, tuple[float, float], float, float, float] | None:
+    mo = cv2.moments(m, binaryImage=True)
+    if mo["m00"] <= 0:
+        return None
+    hu = cv2.HuMoments(mo).ravel()[:2]
+    # spread and elongation only; capped, since near-zero invariants of round shapes are noise
+    loghu = np.minimum(-np.log10(np.abs(hu) + 1e-30), HU_LOG_CAP)
+    cx, cy = mo["m10"] / mo["m00"], mo["m01"] / mo["m00"]
+    mu20, mu02, mu11 = mo["mu20"], mo["mu02"], mo["mu11"]
+    theta = 0.5 * math.atan2(2 * mu11, mu20 - mu02)
+    common = math.sqrt(4 * mu11 ** 2 + (mu20 - mu02) ** 2)
+    l1, l2 = (mu20 + mu02 + common) / 2, (mu20 + mu02 - common) / 2
+    anis = math.sqrt(l1 / l2) if l2 > 1e-9 else 99.0
+    return loghu, (cx, cy), float(mo["m00"]), math.degrees(theta), anis
+
+
+def _largest_piece(t: LogoTemplate):
+    cached = getattr(t, "_piece_cache", None)
+    if cached is not None:
+        return cached
+    n, lab, st, _ = cv2.connectedComponentsWithStats((t.mask > 0).astype(np.uint8), connectivity=8)
+    if n <= 1:
+        t._piece_cache = False
+        return False
+    i = 1 + int(np.argmax(st[1:, cv2.CC_STAT_AREA]))
+    t._piece_cache = _hu_from_mask((lab == i).astype(np.uint8))
+    return t._piece_cache
+
+
+def _photo_regions(photo: PhotoFeatures) -> list:
+    cached = getattr(photo, "_regions", None)
+    if cached is not None:
+        return cached
+    g = photo.gray
+    e = cv2.dilate(cv2.Canny(g, 40, 120), np.ones((3, 3), np.uint8))
+    n, lab, st, _ = cv2.connectedComponentsWithStats((e == 0).astype(np.uint8), connectivity=4)
+    h, w = g.shape
+    lo, hi = (0.03 * max(h, w)) ** 2, 0.5 * h * w
+    out = []
+    for i in range(1, n):
+        x, y, bw, bh, area = st[i]
+        if not (lo <= area <= hi):
+            continue
+        r = _hu_from_mask((lab[y:y + bh, x:x + bw] == i).astype(np.uint8))
+        if r is None:
+            continue
+        loghu, (cx, cy), a, th, an = r
+        out.append((loghu, (cx + x, cy + y), a, th, an))
+    photo._regions = out
+    return out
+
+
+def shape_verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, *, max_angle: float = 40.0) -> Detection | None:
+    """Find a solid logo by the shape of its largest piece (see the comment above); None if absent."""
+    piece = _largest_piece(t)
+    if not piece:
+        return None
+    p_hu, (pcx, pcy), p_area, p_th, p_an = piece
+    regions = _photo_regions(photo)
+    scored = sorted(((float(np.abs(r[0] - p_hu) @ HU_WEIGHTS), r) for r in regions), key=lambda x: x[0])
+    best = None
+    for dist, (hu, (cx, cy), area, th, an) in scored[:SHAPE_MAX_REGIONS]:
+        if dist > SHAPE_MAX_HU_DIST:
+            break
+        # the region lost about one pixel all round to the dilated edges: add it back to the area
+        s = math.sqrt((area + 2 * math.sqrt(math.pi * area)) / p_area)
+        if p_an > 1.25 and an > 1.15:
+            d0 = th - p_th
+            angles = [d0, d0 + 180.0, d0 - 180.0]
+        else:
+            angles = list(SHAPE_SWEEP)
+        for ang in angles:
+            if abs(ang) > max_angle:
+                continue
+            a = math.radians(ang)
+            R = np.array([[s * math.cos(a), -s * math.sin(a)], [s * math.sin(a), s * math.cos(a)]])
+            H = np.eye(3)
+            H[:2, :2] = R
+            H[:2, 2] = np.array([cx, cy]) - R @ np.array([pcx, pcy])
+            ok, angle, rel = _plausible(H, t, photo, max_angle)
+            if not ok:
+                continue
+            parts = dense_scores(H, t, photo)
+            sim = combine(parts)
+            if ECC_RANGE[0] <= sim < ECC_RANGE[1]:
+                H2 = refine(H, t, photo)
+                if H2 is not H:
+                    ok2, angle2, rel2 = _plausible(H2, t, photo, max_angle)
+                    parts2 = dense_scores(H2, t, photo) if ok2 else None
+                    if parts2 is not None and combine(parts2) > sim:
+                        H, sim, angle, rel, parts = H2, combine(parts2), angle2, rel2, parts2
+            if best is None or sim > best[0]:
+                best = (sim, H, angle, rel, parts)
+    if best is None:
+        return None
+    sim, H, angle, rel, parts = best
+    return _detection(photo, t, ti, sim, H, 0, 0, angle, rel, parts, "shape")
+
+
+def _detection(photo, t, ti, sim, H, n_in, votes, angle, rel, parts, kind) -> Detection:
+    h, w = photo.gray.shape
+    Ho = np.diag([1 / photo.scale, 1 / photo.scale, 1.0]) @ as3x3(H)
+    pc = project(Ho, logo_corners(t))
+    x0, y0 = pc.min(0)
+    x1, y1 = pc.max(0)
+    Hh, W = round(h / photo.scale), round(w / photo.scale)
+    x0, y0 = max(0, int(x0)), max(0, int(y0))
+    x1, y1 = min(W, int(math.ceil(x1))), min(Hh, int(math.ceil(y1)))
+    return Detection(template=ti, score=sim, inliers=n_in, votes=votes, matrix=Ho,
+                     bbox=[x0, y0, x1 - x0, y1 - y0], angle=-angle, rel_width=rel,
+                     parts={k: round(v, 3) for k, v in parts.items()}, transform=kind)
 
 
 def _iou(a: list[int], b: list[int]) -> float:

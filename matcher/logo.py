@@ -162,11 +162,17 @@ class LogoMatcher:
         rot_zh = f"，旋转约{rot}°" if rot >= 3 else ""
         rot_en = f", rotated about {rot}°" if rot >= 3 else ""
         pct = round(d.rel_width * 100)
+        how_zh = {"affine": "，斜视变形", "homography": "，透视变形"}.get(d.transform, "")
+        how_en = {"affine": ", seen at an angle", "homography": ", in perspective"}.get(d.transform, "")
+        if d.transform == "shape":
+            ev_zh, ev_en = "按外形轮廓定位", "located by its silhouette"
+        else:
+            ev_zh, ev_en = f"{d.inliers}个特征点几何吻合", f"{d.inliers} keypoints geometrically consistent"
         reasons = [f"图{n}中发现图形商标'{mark.id}'（{ent.name}）：位置 x={x}, y={y}, 宽{w}, 高{h}"
-                   f"（约占图宽{pct}%{rot_zh}），轮廓与笔画相似度{d.score:.2f}，{d.inliers}个特征点几何吻合"]
+                   f"（约占图宽{pct}%{rot_zh}{how_zh}），轮廓与笔画相似度{d.score:.2f}，{ev_zh}"]
         reasons_en = [f"registered logo '{mark.id}' ({ent.name}) found in image {n} at x={x}, y={y}, "
-                      f"{w}x{h} px (about {pct}% of the width{rot_en}); edge similarity {d.score:.2f}, "
-                      f"{d.inliers} keypoints geometrically consistent"]
+                      f"{w}x{h} px (about {pct}% of the width{rot_en}{how_en}); edge similarity {d.score:.2f}, "
+                      f"{ev_en}"]
         if mark.well_known:
             reasons.append("驰名商标，跨类保护")
             reasons_en.append("well-known mark: protected across classes")
@@ -177,7 +183,8 @@ class LogoMatcher:
             reasons_en.append(f"goods in Nice class {', '.join(map(str, common))}, as registered for the mark")
         evidence = {"field": "image", "image": ref, "image_sha256": sha, "bbox": [x, y, w, h], "quad": quad,
                     "angle": round(d.angle, 1), "similarity": round(d.score, 3), "inliers": d.inliers,
-                    "rel_width": round(d.rel_width, 3), "logo_sha256": t.sha256, "reasons_en": reasons_en}
+                    "rel_width": round(d.rel_width, 3), "logo_sha256": t.sha256, "transform": d.transform,
+                    "reasons_en": reasons_en}
         return Match(ctx.listing.listing_id, ctx.listing.platform, mark.id, "logo", logo_score(d.score),
                      reasons, evidence)
 

@@ -168,3 +168,15 @@ def test_moved_logo_file_keeps_the_watch_from_the_stored_copy(tmp_path):
     # without a stored copy the mark is reported unusable, not dropped silently
     m3 = LogoMatcher(wl, cache_dir=tmp_path / "other" / "cache")
     assert "qd" in m3.problems
+
+
+def test_real_logo_photos_recall_without_false_leads():
+    """FlickrLogos-27 subset (tests/data/flickrlogos27/README.md): >= 60 % of the photos showing a
+    registered logo are found, and no photo of another brand or of an unrelated scene is a lead."""
+    from bench.bench_logo import run_real
+
+    r = run_real(str(Path(__file__).parent / "data" / "flickrlogos27"))
+    assert not r["refused"], r["refused"]
+    assert r["positives"] >= 30
+    assert r["false_leads"] == []
+    assert r["recall"] >= 0.60, r["missed"]

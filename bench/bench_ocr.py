@@ -32,7 +32,7 @@ HELDOUT_CHARS = ("云川禾岭泉峰瑞丰源泰和嘉润德盛华鑫宏昌兴�
                  "古道茶香山水田园金玉满堂龙凤呈祥松竹梅兰")
 CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc",
              "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-CASES = ("plain", "small", "light_on_busy", "vertical", "covered")
+CASES = ("plain", "small", "light_on_busy", "vertical", "covered", "big_photo")
 
 
 def heldout_image(rng, mark: str, case: str, size: int = 640):
@@ -41,18 +41,20 @@ def heldout_image(rng, mark: str, case: str, size: int = 640):
 
     from matcher.logo_synth import _clutter
 
+    if case == "big_photo":  # a camera-size photo: the text is small relative to it
+        size = 1600
     img = _clutter(rng, size) if case == "light_on_busy" else Image.new(
         "RGB", (size, size), tuple(rng.randrange(200, 250) for _ in range(3)))
     d = ImageDraw.Draw(img)
     if case != "light_on_busy":  # a product: a box with some shading
         d.rectangle([60, 80, size - 60, size - 60], fill=tuple(rng.randrange(150, 235) for _ in range(3)))
     fpath = rng.choice(CJK_FONTS)
-    px = {"small": rng.randrange(15, 20)}.get(case, rng.randrange(26, 52))
+    px = {"small": rng.randrange(15, 20), "big_photo": rng.randrange(22, 30)}.get(case, rng.randrange(26, 52))
     font = ImageFont.truetype(fpath, px)
     dark = tuple(rng.randrange(0, 90) for _ in range(3))
     light = tuple(rng.randrange(225, 256) for _ in range(3))
     fill = light if case == "light_on_busy" else dark
-    x, y = rng.randrange(70, 260), rng.randrange(100, 420)
+    x, y = rng.randrange(70, 260) * size // 640, rng.randrange(100, 420) * size // 640
     if case == "vertical":
         for i, ch in enumerate(mark):
             d.text((x, y - 60 + i * int(px * 1.1)), ch, font=font, fill=fill)
@@ -63,7 +65,7 @@ def heldout_image(rng, mark: str, case: str, size: int = 640):
             d.rectangle([x0 - 4, y1 - (y1 - y0) // 4, x1 + 4, y1 + 10], fill=(235, 235, 235))
     # other printed text: not the mark
     other = "".join(rng.choice(HELDOUT_CHARS) for _ in range(rng.randrange(3, 6)))
-    d.text((rng.randrange(70, 300), rng.randrange(480, 560)), other + "  净含量500g",
+    d.text((rng.randrange(70, 300) * size // 640, rng.randrange(480, 560) * size // 640), other + "  净含量500g",
            font=ImageFont.truetype(CJK_FONTS[0], 20), fill=(40, 40, 40))
     if rng.random() < 0.4:
         img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 1.0)))

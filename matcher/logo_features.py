@@ -490,6 +490,26 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     if i.sum() < 50:
         return out
     tor = t.orient.astype(np.float32)
+    mag = np.sqrt((so * so).sum(axis=2))
+    # Covered cells: flat in the photo where the logo has detail (a sticker, a price tag, a thumb).
+    # They carry no evidence either way and are left out; a wrong letter is not flat (it has its own
+    # edges) and still counts. At most a third of the cells may be covered.
+    covered = set()
+    if len(cells) >= 3:
+        tmag = np.sqrt((tor * tor).sum(axis=2))
+        pe = [float(mag[c][i[c]].mean()) if i[c].sum() >= 20 else 0.0 for c in cells]
+        te = [float(tmag[c][i[c]].mean()) if i[c].sum() >= 20 else 0.0 for c in cells]
+        pmed, tmed = float(np.median(pe)), float(np.median(te))
+        if pmed > 1e-6 and tmed > 1e-6:
+            covered = {k for k in range(len(cells)) if pe[k] < COVERED_FLAT * pmed and te[k] > 0.5 * tmed}
+        if len(covered) > len(cells) // 3:
+            covered = set()
+        if covered:
+            i = i.copy()
+            for k in covered:
+                i[cells[k]] = False
+            cells = [c for k, c in enumerate(cells) if k not in covered]
+            out["covered"] = len(covered)
     out["interior"] = _zncc(tor[i], so[i])
     band = region & ok & ~interior
     if band.sum() >= 50:
@@ -503,7 +523,6 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
         out["cell_2nd"] = cz[1] if len(cz) > 1 else cz[0]
         out["cell_3rd"] = cz[2] if len(cz) > 2 else out["cell_2nd"]
     # contrast-blind agreement: photo orientations as unit vectors, weighted by the logo's edges
-    mag = np.sqrt((so * so).sum(axis=2))
     eps = 0.15 * float(np.percentile(mag[i], 90)) + 1e-3
     sn = so / (mag + eps)[:, :, None]
 
@@ -549,6 +568,7 @@ def combine(s: dict, inliers: int = 0) -> float:
 
 
 OCCLUSION_INLIERS = 40
+COVERED_FLAT = 0.2   # a cell whose photo edge energy is under this share of the median cell's is covered
 OCCLUSION_INTERIOR = 0.75
 
 

@@ -260,6 +260,7 @@ class LogoIndex:
         pairs = np.unique(q.astype(np.int64) * (len(self.templates) + 1) + own.reshape(-1))
         logos = pairs % (len(self.templates) + 1)
         votes = np.bincount(logos, minlength=len(self.templates))
+        self.last_votes = votes  # all logos' votes for this photo (solid logos are picked from them)
         order = np.argsort(-votes)[:top]
         return [(int(i), int(votes[i])) for i in order if votes[i] >= min_votes]
 
@@ -695,9 +696,11 @@ def find_logos(index: LogoIndex, photo: PhotoFeatures, *, top: int | None = None
         if d is not None and d.score >= min_similarity:
             out.append(d)
     done = {d.template for d in out}
-    for ti in getattr(index, "solid", ()):
-        if ti in done or (candidates is not None and ti not in allowed):
-            continue
+    votes = getattr(index, "last_votes", None)
+    solid = [ti for ti in getattr(index, "solid", ()) if ti not in done and (candidates is None or ti in allowed)]
+    if votes is not None and len(solid) > SHAPE_TOP_LOGOS:  # bound the cost: the best-voted silhouettes
+        solid = sorted(solid, key=lambda ti: -int(votes[ti]))[:SHAPE_TOP_LOGOS]
+    for ti in solid:
         d = shape_verify(photo, index.templates[ti], ti)
         if d is not None and d.score >= min_similarity:
             out.append(d)
@@ -714,6 +717,7 @@ def find_logos(index: LogoIndex, photo: PhotoFeatures, *, top: int | None = None
 # piece is round) that are verified by the same dense check as keypoint fits, over the whole logo
 # (all its pieces). Cost: a few ms per photo per solid logo.
 
+SHAPE_TOP_LOGOS = 8       # solid logos tried by shape per photo (the best-voted ones)
 SHAPE_MAX_REGIONS = 4     # best-matching photo regions tried per solid logo
 SHAPE_MAX_HU_DIST = 0.5   # log-Hu distance above which a region is not this piece's shape
 HU_LOG_CAP = np.array([3.0, 4.0])

@@ -79,7 +79,7 @@ class LogoMatcher:
                         path = copy
                 t = load_template(path, self.cache)
                 if self.store is not None and path == watchlist.logo_path(mark):
-                    self.store.put(path, mark.id, sha256=t.sha256)
+                    self.store.put(path, mark.id, sha256=t.sha256, save=False)
             except LogoProblem as e:
                 self.problems[mark.id] = str(e)
                 log.warning("logo %s not used: %s", mark.id, e)
@@ -90,6 +90,8 @@ class LogoMatcher:
                 templates.append(t)
                 self.marks_of.append([])
             self.marks_of[i].append((ent, mark))
+        if self.store is not None:
+            self.store.save()
         self.index = LogoIndex(templates)
         self._results: OrderedDict[str, list[Detection]] = OrderedDict()
 

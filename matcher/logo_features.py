@@ -289,7 +289,7 @@ class Detection:
 MIN_INLIERS = 5
 MIN_SIMILARITY = 0.6    # combined edge similarity a logo must reach to be reported
 MIN_OUTLINE = 0.45      # the logo's outline band must agree at least this well
-ECC_RANGE = (0.2, 0.85)  # refine the alignment only when the first similarity is in between
+ECC_RANGE = (0.3, 0.85)  # refine a fit's alignment only when its similarity is in between
 
 
 def _bf_matches(photo: PhotoFeatures, t: LogoTemplate, max_dist: float = 330.0):
@@ -478,14 +478,27 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     with the same letters fails there).
     """
     H = as3x3(M)
-    warped = cv2.warpPerspective(photo.gray, H, (t.width, t.height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                 borderMode=cv2.BORDER_REPLICATE)
-    valid = cv2.warpPerspective(np.full(photo.gray.shape, 255, np.uint8), H, (t.width, t.height),
-                                flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT,
-                                borderValue=0)
+    size = (t.width, t.height)
+    affine = abs(H[2, 0]) < 1e-12 and abs(H[2, 1]) < 1e-12
+    flags = cv2.WARP_INVERSE_MAP
+    if affine:
+        warped = cv2.warpAffine(photo.gray, H[:2], size, flags=cv2.INTER_LINEAR | flags, borderMode=cv2.BORDER_REPLICATE)
+    else:
+        warped = cv2.warpPerspective(photo.gray, H, size, flags=cv2.INTER_LINEAR | flags,
+                                     borderMode=cv2.BORDER_REPLICATE)
     so = _orient(warped, sigma=1.2)
     region, interior, cells = _regions(t)
-    ok = cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0
+    ph, pw = photo.gray.shape
+    pc = project(H, np.array([[0, 0], [t.width, 0], [t.width, t.height], [0, t.height]], np.float64))
+    if (pc[:, 0] >= 3).all() and (pc[:, 0] <= pw - 4).all() and (pc[:, 1] >= 3).all() and (pc[:, 1] <= ph - 4).all():
+        ok = np.ones(size[::-1], bool)  # the whole canvas lies inside the photo
+    else:
+        ones = np.full(photo.gray.shape, 255, np.uint8)
+        valid = (cv2.warpAffine(ones, H[:2], size, flags=cv2.INTER_NEAREST | flags, borderMode=cv2.BORDER_CONSTANT,
+                                borderValue=0) if affine else
+                 cv2.warpPerspective(ones, H, size, flags=cv2.INTER_NEAREST | flags, borderMode=cv2.BORDER_CONSTANT,
+                                     borderValue=0))
+        ok = cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0
     out = {"interior": 0.0, "cell_min": 0.0, "cell_2nd": 0.0, "outline": 0.0}
     i = interior & ok
     if i.sum() < 50:
@@ -497,9 +510,12 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     # edges) and still counts. At most a third of the cells may be covered.
     covered = set()
     if len(cells) >= 3:
-        tmag = np.sqrt((tor * tor).sum(axis=2))
+        te = getattr(t, "_cell_energy", None)
+        if te is None:
+            tmag = np.sqrt((tor * tor).sum(axis=2))
+            te = t._cell_energy = [float(tmag[c][interior[c]].mean()) if interior[c].sum() >= 20 else 0.0
+                                   for c in cells]
         pe = [float(mag[c][i[c]].mean()) if i[c].sum() >= 20 else 0.0 for c in cells]
-        te = [float(tmag[c][i[c]].mean()) if i[c].sum() >= 20 else 0.0 for c in cells]
         pmed, tmed = float(np.median(pe)), float(np.median(te))
         if pmed > 1e-6 and tmed > 1e-6:
             covered = {k for k in range(len(cells)) if pe[k] < COVERED_FLAT * pmed and te[k] > 0.5 * tmed}
@@ -603,6 +619,8 @@ def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40
 # correspondences, checked for plausibility, and scored densely; the best verified one is kept.
 FITS = (("similarity", MIN_INLIERS), ("affine", MIN_INLIERS + 2), ("homography", MIN_INLIERS + 5))
 CLEAR_HIT = 0.85   # a fit this similar needs no further (more flexible) fits
+FLEX_FIT_INLIERS = 10  # affine/homography are tried only once some fit found this many inliers
+FLEX_TOP = 1           # per photo, logos (most inliers first) that get the affine/homography fits
 
 
 def _turn_about_centre(t: LogoTemplate, degrees: int) -> np.ndarray:
@@ -621,14 +639,15 @@ def _fit(kind: str, src: np.ndarray, dst: np.ndarray, thr: float):
         M, inl = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=thr,
                                       maxIters=3000, confidence=0.995, refineIters=10)
     else:
-        M, inl = cv2.findHomography(src, dst, cv2.RANSAC, thr, maxIters=3000, confidence=0.995)
+        M, inl = cv2.findHomography(src, dst, cv2.RANSAC, thr, maxIters=2000, confidence=0.995)
     if M is None or inl is None:
         return None, 0
     return as3x3(M), int(inl.sum())
 
 
 def verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, votes: int, *, max_angle: float = 40.0,
-           min_inliers: int = MIN_INLIERS, use_ecc: bool = True, fits=FITS) -> Detection | None:
+           min_inliers: int = MIN_INLIERS, use_ecc: bool = True, fits=FITS,
+           stats: dict | None = None, known_inliers: int = 0) -> Detection | None:
     """The best verified placement of logo ``t`` in the photo, or None.
 
     Each transform of ``fits`` is fitted (RANSAC on photo/logo descriptor matches), dropped when
@@ -640,13 +659,17 @@ def verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, votes: int, *, max_an
     h, w = photo.gray.shape
     thr = max(3.0, 0.008 * max(h, w))
     best = None  # (sim, H, n_in, angle, rel, parts, kind)
+    most_inliers = known_inliers  # inliers an earlier (simpler) fit of this logo found
     for kind, need in fits:
         if best is not None and best[0] >= CLEAR_HIT:
             break
         need = max(need, min_inliers)
         if len(src) < need:
             continue
+        if kind != "similarity" and most_inliers < FLEX_FIT_INLIERS:
+            continue  # nothing consistent found so far: a more flexible fit would only fit noise
         H, n_in = _fit(kind, src, dst, thr)
+        most_inliers = max(most_inliers, n_in)
         if H is None or n_in < need:
             continue
         ok, angle, rel = _plausible(H, t, photo, max_angle)
@@ -672,6 +695,8 @@ def verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, votes: int, *, max_an
                     H, sim, angle, rel, parts = H2, combine(parts2, n_in), angle2, rel2, parts2
         if best is None or sim > best[0]:
             best = (sim, H, n_in, angle, rel, parts, kind)
+    if stats is not None:
+        stats["most_inliers"] = most_inliers
     if best is None:
         return None
     sim, H, n_in, angle, rel, parts, kind = best
@@ -691,8 +716,23 @@ def find_logos(index: LogoIndex, photo: PhotoFeatures, *, top: int | None = None
     if candidates is not None:
         allowed = set(candidates)
         short = [(i, v) for i, v in short if i in allowed]
+    # 1) a similarity fit for every shortlisted logo; 2) the more flexible fits (affine, homography)
+    # only for the FLEX_TOP logos with the most consistent keypoints that are not already clear
+    # hits: a photo rarely shows more than one or two logos, and the flexible fits cost the most.
+    first = []
     for ti, votes in short:
-        d = verify(photo, index.templates[ti], ti, votes)
+        st: dict = {}
+        d = verify(photo, index.templates[ti], ti, votes, fits=FITS[:1], stats=st)
+        first.append((st.get("most_inliers", 0), ti, votes, d))
+    flex = sorted((x for x in first if x[0] >= FLEX_FIT_INLIERS and (x[3] is None or x[3].score < CLEAR_HIT)),
+                  key=lambda x: -x[0])[:FLEX_TOP]
+    better = {}
+    for n_in, ti, votes, d in flex:
+        d2 = verify(photo, index.templates[ti], ti, votes, fits=FITS[1:], known_inliers=n_in)
+        if d2 is not None and (d is None or d2.score > d.score):
+            better[ti] = d2
+    for _, ti, votes, d in first:
+        d = better.get(ti, d)
         if d is not None and d.score >= min_similarity:
             out.append(d)
     done = {d.template for d in out}

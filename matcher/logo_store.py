@@ -53,8 +53,10 @@ class LogoStore:
         return self.dir / f"{sha256}.{EXT.get(fmt.upper(), 'img')}"
 
     def put(self, path: str | Path, mark_id: str | None = None, sha256: str | None = None,
-            fmt: str | None = None) -> Path | None:
-        """Copy ``path`` into the store (once per content) and record it for ``mark_id``."""
+            fmt: str | None = None, save: bool = True) -> Path | None:
+        """Copy ``path`` into the store (once per content) and record it for ``mark_id``.
+
+        ``save=False`` defers writing the registry to :meth:`save` (many logos at once)."""
         try:
             sha = sha256 or sha256_file(path)
             if fmt is None:
@@ -73,11 +75,23 @@ class LogoStore:
                 entry = {"sha256": sha, "file": dest.name, "source": str(Path(path).resolve())}
                 if reg.get(mark_id) != entry:
                     reg[mark_id] = entry
-                    self._write(reg)
+                    self._dirty = True
+                    if save:
+                        self.save()
             return dest
         except OSError as e:
             log.warning("cannot store a copy of logo %s: %s", path, e)
             return None
+
+    def save(self) -> None:
+        """Write the registry if it changed (atomic; a failure is logged, never raised)."""
+        if not getattr(self, "_dirty", False):
+            return
+        try:
+            self._write(self.registry())
+            self._dirty = False
+        except OSError as e:
+            log.warning("cannot write %s: %s", self.registry_path, e)
 
     def _write(self, reg: dict) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")

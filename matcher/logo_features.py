@@ -757,6 +757,7 @@ def find_logos(index: LogoIndex, photo: PhotoFeatures, *, top: int | None = None
 # piece is round) that are verified by the same dense check as keypoint fits, over the whole logo
 # (all its pieces). Cost: a few ms per photo per solid logo.
 
+SHAPE_ECC_RANGE = (0.1, 0.85)  # placements from moments are coarse: ECC refines them from lower similarity
 SHAPE_TOP_LOGOS = 8       # solid logos tried by shape per photo (the best-voted ones)
 SHAPE_MAX_REGIONS = 4     # best-matching photo regions tried per solid logo
 SHAPE_MAX_HU_DIST = 0.5   # log-Hu distance above which a region is not this piece's shape
@@ -849,7 +850,7 @@ def shape_verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, *, max_angle: f
                 continue
             parts = dense_scores(H, t, photo)
             sim = combine(parts)
-            if ECC_RANGE[0] <= sim < ECC_RANGE[1]:
+            if SHAPE_ECC_RANGE[0] <= sim < SHAPE_ECC_RANGE[1]:  # a coarse placement: refine more often
                 H2 = refine(H, t, photo)
                 if H2 is not H:
                     ok2, angle2, rel2 = _plausible(H2, t, photo, max_angle)

@@ -294,3 +294,22 @@ class KeyMarket(Base):
     enter_reason: Mapped[str] = mapped_column(Text, default="")
     leave_reason: Mapped[str | None] = mapped_column(Text)
     lead_count: Mapped[int] = mapped_column(Integer, default=0)  # leads in the window at the last check
+
+
+# --- re-match state (issue 16 item 5; owned by pipeline/stages.py rematch) -----------------------
+
+class TargetMatchState(Base):
+    """Which content of a mark or GI the stored listings were matched against.
+
+    ``matched_hash`` is the target's content hash (store.repo.target_hashes) that every stored
+    listing has been matched against; a target whose current hash differs (new, edited by the
+    CLI, the console or a re-import) is re-matched against the stored listings by the next pass.
+    ``pending_hash`` and ``cursor`` (last listing id done) let a killed re-match resume.
+    """
+    __tablename__ = "target_match_state"
+    target_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # word | logo | gi
+    matched_hash: Mapped[str | None] = mapped_column(String(64))
+    pending_hash: Mapped[str | None] = mapped_column(String(64))
+    cursor: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

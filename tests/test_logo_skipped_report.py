@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from PIL import Image
 
 from matcher.logo_synth import make_logo
@@ -28,7 +29,8 @@ def _listing(i, images):
                        "images": images, "captured_at": "2026-11-20T08:00:00+08:00"}, ensure_ascii=False)
 
 
-def test_match_lists_skipped_images_with_reasons(tmp_path):
+@pytest.mark.parametrize("extra", [[], ["--workers", "2"]])
+def test_match_lists_skipped_images_with_reasons(tmp_path, extra):
     make_logo("QD", "disc", (30, 90, 160)).save(tmp_path / "logo.png")
     (tmp_path / "wl.yaml").write_text(WATCHLIST, encoding="utf-8")
     Image.new("RGB", (200, 200), (200, 180, 160)).save(tmp_path / "ok.jpg")
@@ -40,7 +42,7 @@ def test_match_lists_skipped_images_with_reasons(tmp_path):
     report = tmp_path / "report.json"
     env = {**os.environ, "MARKWATCH_DATA_DIR": str(tmp_path / "data")}
     p = subprocess.run([sys.executable, "-m", "pipeline.cli", "match", "-w", str(tmp_path / "wl.yaml"),
-                        "-l", str(tmp_path / "l.jsonl"), "-o", str(tmp_path / "leads.jsonl"), "--no-ocr", "--logos",
+                        "-l", str(tmp_path / "l.jsonl"), "-o", str(tmp_path / "leads.jsonl"), "--no-ocr", "--logos", *extra,
                         "--report", str(report)], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     got = {(x["listing_id"], x["image"]): x for x in json.loads(report.read_text(encoding="utf-8"))["skipped_images"]}

@@ -1,6 +1,7 @@
 """The ``markwatch`` command line: a thin layer over library functions."""
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -48,6 +49,8 @@ def match(
     threshold: Optional[int] = typer.Option(None, help="Lowest score written (default: MARKWATCH_QUEUE_THRESHOLD)"),
     ocr: Optional[bool] = typer.Option(None, "--ocr/--no-ocr", help="Read text in images (default: MARKWATCH_OCR_ENABLED)"),
     logos: Optional[bool] = typer.Option(None, "--logos/--no-logos", help="Look for logos in images"),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write the summary and every skipped image "
+                                          "(listing, image, reason) to this JSON file"),
     workers: int = typer.Option(1, "--workers", min=1, help="Matcher processes, forked after loading (same output)"),
 ):
     """Match listings against a watchlist and write leads (no database needed).
@@ -75,6 +78,10 @@ def match(
         if out is not sys.stdout:
             out.close()
     typer.echo(summary.line(), err=True)
+    for line in summary.skipped_lines():
+        typer.echo(line, err=True)
+    if report is not None:
+        report.write_text(json.dumps(summary.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def _register_subcommands() -> None:

@@ -18,22 +18,29 @@ import json
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher.images import sha256_file
+from config.files import sha256_file
 from store.models import EvidenceRecord, Lead, ListingSnapshot, utcnow
 
 from .export import row_of
 from .targets import load_targets
 
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def env() -> Environment:
+    """The Jinja2 environment of alerts/templates (imported here: officer commands that render
+    nothing do not load Jinja2)."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
 
 

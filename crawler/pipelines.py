@@ -7,7 +7,7 @@ import logging
 
 import scrapy
 
-from matcher.listing import ListingError, listing_from_dict
+from config.listing import ListingError, listing_from_dict
 
 log = logging.getLogger("markwatch.crawler")
 

@@ -22,7 +22,7 @@ from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from matcher.listing import Listing as ListingRecord
+from config.listing import Listing as ListingRecord
 from store import models as m
 from store.models import utcnow
 from store.repo import mark_removed, upsert_listing

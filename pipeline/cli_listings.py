@@ -19,7 +19,7 @@ def import_(file: Path = typer.Argument(..., help="Listings JSONL (DESIGN.md for
     Example: markwatch listings import devset/listings.jsonl
     """
     from config.textio import label
-    from matcher.listing import listings_encoding
+    from config.listing import listings_encoding
 
     from .stages import import_listings_file
 

@@ -91,7 +91,7 @@ def warm(
 
     Example: markwatch ocr warm --listings devset/listings.jsonl
     """
-    from matcher.listing import Listing, read_listings
+    from config.listing import Listing, read_listings
 
     if not listings.is_file():
         typer.echo(f"error: {listings}: file not found", err=True)

@@ -25,7 +25,7 @@ _MATCH_COLS = ("id", "platform", "listing_id", "title", "url", "kind", "descript
 def _record_of(r) -> "ListingRecord":
     from pathlib import Path
 
-    from matcher.listing import Listing as ListingRecord
+    from config.listing import Listing as ListingRecord
 
     return ListingRecord(platform=r.platform, listing_id=r.listing_id, title=r.title, url=r.url, kind=r.kind,
                          description=r.description or "", price=r.price, currency=r.currency,
@@ -378,7 +378,7 @@ def import_listings_file(engine: Engine, path, run_id: int | None = None, source
     one after another, so a killed import keeps every finished chunk and a re-import of the same
     file only moves ``last_seen``. Returns counts {new, changed, unchanged, bad_lines}.
     """
-    from matcher.listing import ListingError, read_listings
+    from config.listing import ListingError, read_listings
 
     counts = {"new": 0, "changed": 0, "unchanged": 0, "bad_lines": 0}
     recs: list = []

@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher.images import sha256_file
+from config.files import sha256_file
 
 from .models import EvidenceRecord, utcnow
 

@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from matcher.listing import Listing as ListingRecord
+from config.listing import Listing as ListingRecord
 from watchlist.model import Watchlist
 
 from . import models as m

@@ -1,0 +1,45 @@
+"""Officer commands start light: what a command's process imports decides how long an officer
+waits for `leads list` (issue 17). Each check runs a fresh interpreter and reads `sys.modules`."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import REPO
+
+# Modules an officer command must not pay for: image stack, Excel, crawler, word segmentation,
+# schema migrations, pinyin tables, the matcher and its automaton, the watchlist YAML parser.
+HEAVY = {"PIL", "numpy", "cv2", "openpyxl", "scrapy", "jieba", "alembic", "pypinyin", "ahocorasick",
+         "rapidfuzz", "playwright", "yaml", "matcher", "crawler"}
+
+
+def loaded_heavy(argv: list[str]) -> set[str]:
+    """Run `markwatch ARGV` in a new interpreter; the HEAVY top-level modules it imported."""
+    code = ("import sys\n"
+            f"sys.argv = ['markwatch', *{argv!r}]\n"
+            "from pipeline.cli import app\n"
+            "try:\n    app()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print('LOADED', sorted({m.split('.')[0] for m in sys.modules}), file=sys.stderr)\n")
+    p = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert p.returncode == 0, p.stderr[-2000:]
+    line = [x for x in p.stderr.splitlines() if x.startswith("LOADED ")][-1]
+    return set(eval(line[len("LOADED "):])) & HEAVY  # a list of str printed by this very code
+
+
+@pytest.mark.parametrize("argv", [["leads", "list", "--help"], ["digest", "--help"], ["runs", "list", "--help"],
+                                  ["sellers", "list", "--help"], ["leads", "show", "--help"]])
+def test_officer_command_help_imports_no_heavy_module(argv):
+    assert loaded_heavy(argv) == set()
+
+
+def test_digest_on_a_store_imports_only_the_excel_writer(db, tmp_path):
+    """`digest` needs openpyxl (and what openpyxl itself pulls in) for its XLSX, nothing else
+    heavy: no matcher tables, no word segmentation, no Alembic on an upgraded store."""
+    got = loaded_heavy(["digest", "--no-send", "--output", str(tmp_path / "dg")])
+    assert "openpyxl" in got
+    assert got - {"openpyxl", "numpy", "PIL"} == set()
+    assert (tmp_path / "dg").is_dir()

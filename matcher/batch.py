@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TextIO
 
+from config.memory import long_lived
 from watchlist import load_watchlist
 
 from .engine import EngineOptions, MatchEngine
@@ -52,7 +53,7 @@ class BatchSummary:
 
 def match_file(watchlist_path: str | Path, listings_path: str | Path, output: TextIO,
                options: EngineOptions | None = None, progress: Callable[[int], None] | None = None,
-               err: TextIO | None = None, workers: int = 1) -> BatchSummary:
+               err: TextIO | None = None, workers: int = 1, freeze: bool = False) -> BatchSummary:
     """Match every listing of `listings_path` (JSONL) against the watchlist file; write one JSON
     lead per line to `output`, in listing order. Bad lines are reported to `err` and counted.
 
@@ -60,10 +61,15 @@ def match_file(watchlist_path: str | Path, listings_path: str | Path, output: Te
     copy-on-write): blocks of :data:`BLOCK` listings go round-robin to the workers, each writes
     its leads to a temporary file, and the parent joins them in block order, so the output is
     the same as with one process. Raises WatchlistError for a bad watchlist.
+
+    The watchlist and matchers are built with the cyclic GC paused (`config.memory.long_lived`);
+    `freeze=True` (for a process that matches one file and exits, as `markwatch match`) also
+    moves them to the GC's permanent generation.
     """
     err = err or sys.stderr
-    wl = load_watchlist(watchlist_path)
-    engine = MatchEngine(wl, options)
+    with long_lived(freeze=freeze):
+        wl = load_watchlist(watchlist_path)
+        engine = MatchEngine(wl, options)
     if workers > 1:
         return _match_forked(engine, listings_path, output, progress, err, workers)
     s = BatchSummary()

@@ -71,7 +71,8 @@ def match(
                          cache_dir=st.resolved_data_dir / "cache", ocr_budget=st.ocr_budget)
     out = sys.stdout if str(output) == "-" else output.open("w", encoding="utf-8")
     try:
-        summary = match_file(watchlist, listings, out, opts, progress=Progress("listings matched"), workers=workers)
+        summary = match_file(watchlist, listings, out, opts, progress=Progress("listings matched"), workers=workers,
+                             freeze=True)
     except WatchlistError as e:
         fail(str(e), 2)
     finally:

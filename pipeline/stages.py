@@ -52,14 +52,16 @@ def match_pending(engine: Engine, settings: Settings, run_id: int | None = None,
     leads_suppressed, leads_relisted, match_errors, ...image counters}.
     """
     from alerts.queue import QueueContext
+    from config.memory import long_lived
 
-    with session_scope(engine) as s:
+    with long_lived(), session_scope(engine) as s:  # no cyclic GC passes while loading (issue 17)
         wl = repo.load_watchlist_from_db(s)
         qctx = QueueContext.load(s, settings)
     opts = _engine_options(settings)
     # new or changed marks / GIs first: matched against the listings matched before (issue 16.5)
     rc = rematch(engine, settings, run_id, wl=wl, qctx=qctx, batch=batch or 1000, progress=progress)
-    me = MatchEngine(wl, opts)
+    with long_lived():
+        me = MatchEngine(wl, opts)
     # image work (OCR, logos) makes a listing ~100x slower: smaller batches keep progress visible
     batch = batch or (100 if (opts.ocr or opts.logos) else 1000)
     workers = workers or getattr(settings, "match_workers", 1) or 1

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlsplit
 

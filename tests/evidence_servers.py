@@ -25,7 +25,6 @@ dir = {d}
 serial = {d}/serial
 crypto_device = builtin
 signer_cert = {d}/tsa.pem
-certs = {d}/ca.pem
 signer_key = {d}/tsa.key
 signer_digest = sha256
 default_policy = 1.2.3.4.1

@@ -61,7 +61,7 @@ def _listings_needing_evidence(s, run_id: int | None, listing_pks: list[int] | N
     return out
 
 
-def _visits(settings: Settings, pages: list[dict], say: Callable[[str], None]) -> dict[str, dict]:
+def _screenshots(settings: Settings, pages: list[dict], say: Callable[[str], None]) -> dict[str, dict]:
     """Run crawler.screenshot (evidence visits) in a subprocess; returns {dir: result}."""
     from .browser import find_chromium
 
@@ -184,7 +184,7 @@ def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say:
             skipped[row.id] = f"no screenshot: no configured source names {urlsplit(row.url).hostname or row.url}"
             continue
         r = src.resolved()
-        visits.append({"url": row.url, "dir": str(d), "allowed_hosts": r["allowed_hosts"], "base_url": r["base_url"]})
+        visits.append({"url": row.url, "dir": str(d), "out": str(d / "screenshot.jpg"), "allowed_hosts": r["allowed_hosts"], "base_url": r["base_url"]})
     results: dict[str, dict] = {}
     if need_sandbox:
         used = list({src.name: src for src, _, _ in need_sandbox}.values())
@@ -194,10 +194,11 @@ def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say:
                 u = urlsplit(row.url)
                 r = src.resolved(urls[src.name])
                 extra.append({"url": urls[src.name] + u.path + (f"?{u.query}" if u.query else ""), "dir": str(d),
+                              "out": str(d / "screenshot.jpg"),
                               "allowed_hosts": r["allowed_hosts"], "base_url": r["base_url"]})
-            results.update(_visits(settings, visits + extra, say))
+            results.update(_screenshots(settings, visits + extra, say))
     else:
-        results.update(_visits(settings, visits, say))
+        results.update(_screenshots(settings, visits, say))
 
     with session_scope(engine) as s:
         for row, cp in plan:
@@ -220,7 +221,7 @@ def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say:
                 put("html", f, row.url, cp.fetched_at, "crawl fetch")
             elif not imported:
                 notes.append("no HTML kept for this page")
-            visit = results.get(str(d))
+            visit = results.get(str(d)) or results.get(str(d / "screenshot.jpg"))
             if cp is not None and cp.screenshot_path and (data / cp.screenshot_path).is_file():
                 ext = Path(cp.screenshot_path).suffix or ".png"
                 shot = d / f"screenshot{ext}"
@@ -261,7 +262,7 @@ def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say:
                         notes.append(f"image {ref} is a URL of an imported listing: not fetched")
                         continue
                     try:
-                        files.append((import_image_path(row.local_dir, ref), None, row.first_seen, "import"))
+                        files.append((import_image_path(row.local_dir, ref), ref, row.first_seen, "import"))
                     except ValueError as e:
                         notes.append(f"refused {e}")
             for n, (src_file, url, at, what) in enumerate(files):

@@ -150,7 +150,8 @@ def _reason_photo(lead: Lead, doc_files: list[dict], evidence_dir: Path, label: 
     photo = next((f for f in doc_files if f["kind"] == "image" and sha and f["sha256"] == sha), None)
     if photo is None:
         photo = next((f for f in doc_files if f["kind"] == "image" and f["url"] == ref), None)
-    out = {"ref": ref, "file": photo["name"] if photo else None, "marked": None,
+    out = {"ref": (photo["url"] if photo and photo["url"] else ref), "file": photo["name"] if photo else None,
+           "marked": None,
            "what": "图片文字识别（OCR）" if ev.get("field") == "image" and not ev.get("bbox") else "图形商标比对",
            "text": ev.get("matched_text") or ev.get("matched") or ev.get("text") or "",
            "confidence": ev.get("confidence")}
@@ -242,7 +243,14 @@ def build_pack(s: Session, leads: list[Lead], output: Path, to: str, actor: str,
         metas = _capture_meta(s, evidence_dir, li.id)
         times = {(d, a.get("file")): a.get("time_is") for d, mt in metas.items() for a in mt.get("artefacts", [])}
         latest = metas[list(metas)[-1]] if metas else {}
-        doc["method"] = latest.get("method") or ("导入" if li.local_dir else "网络在线提取")
+        if latest.get("method"):
+            doc["method"] = latest["method"]
+        else:  # no capture yet: a listing no crawl fetched was imported from a file
+            from crawler.models import CrawlPage
+
+            crawled = s.scalar(select(CrawlPage.id).where(CrawlPage.platform == li.platform,
+                                                          CrawlPage.listing_id == li.listing_id).limit(1))
+            doc["method"] = "网络在线提取" if crawled is not None else "导入"
         doc["capture_status"] = latest.get("_status")
         doc["capture_detail"] = latest.get("_detail")
         visit = latest.get("visit") or {}
@@ -252,7 +260,7 @@ def build_pack(s: Session, leads: list[Lead], output: Path, to: str, actor: str,
                                            for x in visit.get("exchanges") or [] if x.get("url") == visit.get("final_url")
                                            or x.get("url") == visit.get("url")}),
                         "refused": [r.get("url") for r in visit.get("refused") or []],
-                        "started": visit.get("visit_started")} if visit else None
+                        "started": local(_naive(visit.get("visit_started")))} if visit else None
         doc["page_fetched_at"] = local(_naive(latest.get("page_fetched_at")))
         doc["mark"] = _mark_doc(s, lead.target_id, evidence_dir.parent, files)
         recs = s.scalars(select(EvidenceRecord).where(EvidenceRecord.listing_pk == li.id).order_by(EvidenceRecord.seq))
@@ -267,7 +275,8 @@ def build_pack(s: Session, leads: list[Lead], output: Path, to: str, actor: str,
                  "sha256": r.sha256, "actual_sha256": actual, "seq": r.seq, "entry_hash": r.entry_hash,
                  "prev_hash": r.prev_hash, "ok": actual == r.sha256, "missing": missing, "path": r.path,
                  "kind_zh": KIND_ZH.get(r.kind, r.kind),
-                 "time_is": TIME_ZH.get(times.get((str(Path(r.path).parent.as_posix()), Path(r.path).name)) or "", "")}
+                 "time_is": TIME_ZH.get(times.get((str(Path(r.path).parent.as_posix()), Path(r.path).name)) or "",
+                                        {"meta": "记录生成时", "timestamp": "时间戳签发时"}.get(r.kind, ""))}
             doc["files"].append(f)
             ledger_entries.append({"seq": r.seq, "listing_pk": r.listing_pk, "platform": r.platform,
                                    "listing_id": r.listing_id, "kind": r.kind, "path": r.path, "url": r.url,

@@ -1,18 +1,24 @@
-"""Evidence (证据固定) for listings that became leads.
+"""Evidence (证据固定) for listings that became leads (docs/evidence.md).
 
 For each such listing (once per content version) a folder
 ``<data dir>/evidence/<platform>/<listing id>/<UTC capture time>/`` receives:
 
 * ``page.html`` - the detail page (or live room) exactly as fetched at crawl time;
-* ``screenshot.jpg`` / ``screenshot.png`` - a full-page screenshot: live rooms are shot at crawl
-  time (rooms end); marketplace pages are rendered now in Chromium (for sandbox sources the
-  sandbox is re-opened at the epoch just crawled);
-* ``image-<n>.<ext>`` - the listing's images as stored;
-* ``meta.json`` - URL, capture times, the listing as stored, the leads (target, score, reasons)
-  and the SHA-256 of every artefact above.
+* ``visit.html``, ``screenshot.jpg``, ``capture.warc.gz`` - one isolated evidence visit of a
+  marketplace page (crawler.screenshot): every request checked by the one allowed-host rule
+  (crawler.hosts), the screenshot, the document and the WARC 1.1 records of that same visit (for
+  sandbox sources the sandbox is re-opened at the epoch just crawled); a visit that leads outside
+  the allowed hosts makes the capture ``blocked`` and keeps no screenshot;
+* ``screenshot.png`` - live rooms: shot at crawl time in the visit that rendered the room;
+* ``image-<n>.<ext>`` - the listing's images as stored; for imported listings only files in the
+  listing file's own folder (crawler.hosts.import_image_path);
+* ``meta.json`` - URL, method (网络在线提取 / 导入), the listing, the leads, the visit (redirects,
+  refused requests, servers, TLS fingerprints) and each artefact with its SHA-256 and its own
+  capture time (``time_is`` says which event that time is).
 
-Every file is appended to the hash-chained ledger (``store.ledger``) and the chain head anchored,
-so ``markwatch evidence verify`` detects any artefact altered, missing or re-ordered.
+Every file is appended to the hash-chained ledger (``store.ledger``) with its own capture time,
+the chain head anchored and, with ``tsa_url``, time-stamped (RFC 3161), so ``markwatch evidence
+verify`` detects any artefact altered, missing or re-ordered and a chain rewritten after its token.
 """
 from __future__ import annotations
 
@@ -175,7 +181,7 @@ def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say:
             continue
         src = srcs.get(row.source or "")
         if cp is None and src is None:
-            skipped[row.id] = "imported listing: no page visit (导入)"
+            skipped[row.id] = "imported listing (导入): its URL is not visited"
             continue
         if src is not None and src.sandbox_options is not None:
             need_sandbox.append((src, row, d))
@@ -299,7 +305,8 @@ def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say:
             s.add(EvidenceCapture(listing_pk=row.id, platform=row.platform, listing_id=row.listing_id,
                                   content_hash=row.content_hash or "", run_id=run_id,
                                   directory=d.relative_to(ev).as_posix(), captured_at=captured,
-                                  status=status, detail="; ".join(notes)[:4000] or None))
+                                  status=status,
+                                  detail="; ".join(notes)[:4000] or (skipped.get(row.id) if imported else None)))
             counts["listings"] += 1
             counts["artefacts"] += len(artefacts)
             counts["partial"] += status == "partial"

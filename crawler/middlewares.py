@@ -61,6 +61,16 @@ class AllowedHostsMiddleware:
             raise IgnoreRequest(f"refused by the allowed-host rule: {why}")
         return None
 
+    def process_response(self, request, response):
+        """A browser-rendered page (scrapy-playwright) follows redirects inside Chromium, where
+        the abort hook does not see each hop: a page that ended outside the allowed hosts is dropped
+        here, never parsed, stored or shot."""
+        why = self.rule.check(response.url) if response.url != request.url else None
+        if why:
+            log.warning("dropped a page that ended outside the allowed hosts: %s", why)
+            raise IgnoreRequest(f"page ended outside the allowed hosts: {why}")
+        return response
+
 
 class HostConcurrencyMiddleware:
     def __init__(self, limit: int, stats=None):

@@ -75,6 +75,21 @@ def test_middleware_uses_the_rule():
         mw.process_request(Request("http://127.0.0.1:5001/admin"))
 
 
+def test_middleware_drops_a_page_that_ended_outside():
+    from scrapy import Request
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.http import HtmlResponse
+
+    from crawler.middlewares import AllowedHostsMiddleware
+
+    mw = AllowedHostsMiddleware([], "http://127.0.0.1:5000")
+    req = Request("http://127.0.0.1:5000/live/1")
+    ok = HtmlResponse("http://127.0.0.1:5000/live/1?x=1", body=b"<html></html>", request=req)
+    assert mw.process_response(req, ok) is ok
+    with pytest.raises(IgnoreRequest):
+        mw.process_response(req, HtmlResponse("http://127.0.0.1:5001/admin", body=b"secret", request=req))
+
+
 @pytest.mark.parametrize("ref", ["/etc/passwd", "../../x.jpg", "a/../../x.jpg", "C:\\Windows\\win.ini",
                                  "\\\\server\\share\\x.jpg", "~/x.jpg", "file:///etc/passwd", ""])
 def test_import_image_paths_outside_the_folder_are_refused(tmp_path, ref):

@@ -177,21 +177,8 @@ def _getaddrinfo(host: str, port: int) -> list[str]:
 
 def import_image_path(base_dir: str | Path | None, ref: str) -> Path:
     """The file an imported listing's image reference names, only inside the listing file's own
-    folder: no absolute paths, no ``..``, no symlink leading out. Raises ``ValueError`` naming the
-    reference otherwise (URLs are not paths: check them with :class:`HostRule`)."""
-    from pathlib import PurePosixPath, PureWindowsPath
+    folder (matcher.paths.local_image_path: no absolute paths, no ``..``, no symlink leading out).
+    Raises ``ValueError`` naming the reference otherwise (URLs are checked with :class:`HostRule`)."""
+    from matcher.paths import local_image_path
 
-    if not ref or "://" in ref or ref.startswith(("data:", "file:")):
-        raise ValueError(f"image {ref!r}: not a relative path")
-    if base_dir is None:
-        raise ValueError(f"image {ref!r}: the listing has no folder to resolve it against")
-    p, w = PurePosixPath(ref), PureWindowsPath(ref)
-    if p.is_absolute() or w.is_absolute() or w.drive or ref.startswith(("\\", "~")):
-        raise ValueError(f"image {ref!r}: absolute paths are not allowed (use a path relative to the listings file)")
-    if ".." in p.parts or ".." in w.parts:
-        raise ValueError(f"image {ref!r}: '..' is not allowed (images must be in the listings file's folder)")
-    base = Path(base_dir).resolve()
-    f = (base / ref).resolve()
-    if f != base and base not in f.parents:
-        raise ValueError(f"image {ref!r}: leads outside the listings file's folder {base}")
-    return f
+    return local_image_path(base_dir, ref)

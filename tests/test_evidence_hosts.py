@@ -140,3 +140,20 @@ def test_imported_listing_evidence_takes_only_images_in_its_folder(settings, db,
         meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
         assert meta["method"] == "导入"
         assert not any("top secret" in p.read_text(errors="ignore") for p in d.iterdir())
+
+
+def test_matching_never_reads_image_paths_outside_the_listings_folder(tmp_path):
+    """The matcher resolves an imported listing's images through the same rule: /etc/passwd and
+    ../ references are never opened (the OCR/logo readers skip them as missing)."""
+    from matcher.listing import listing_from_dict
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "a.jpg").write_bytes(b"x")
+    li = listing_from_dict({"platform": "p", "listing_id": "1", "title": "t",
+                            "images": ["images/a.jpg", "/etc/passwd", "../x.jpg", "https://cdn.example.com/b.jpg"]},
+                           base_dir=tmp_path)
+    paths = [li.image_path(r) for r in li.images]
+    assert paths[0] == str((tmp_path / "images" / "a.jpg").resolve())
+    assert paths[1].startswith("refused-image-path:") and "absolute" in paths[1]
+    assert paths[2].startswith("refused-image-path:") and ".." in paths[2]
+    assert paths[3] == "https://cdn.example.com/b.jpg"

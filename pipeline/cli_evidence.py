@@ -76,7 +76,8 @@ def timestamp():
 @app.command()
 def show(lead_id: int = typer.Argument(..., help="Lead id (see `markwatch leads list`)"),
          as_json: bool = typer.Option(False, "--json", help="Machine-readable output")):
-    """Show the evidence fixed for a lead: folder, capture time, artefacts with SHA-256.
+    """Show the evidence fixed for a lead: folder, status (ok, partial, blocked), artefacts with
+    their own capture time (UTC) and SHA-256.
 
     Example: markwatch evidence show 42
     """
@@ -100,7 +101,8 @@ def show(lead_id: int = typer.Argument(..., help="Lead id (see `markwatch leads 
             out.append({"directory": str(ev / c.directory), "captured_at": c.captured_at.isoformat() + "Z",
                         "status": c.status, "detail": c.detail,
                         "artefacts": [{"seq": r.seq, "kind": r.kind, "path": r.path, "sha256": r.sha256,
-                                       "size": r.size, "url": r.url} for r in recs]})
+                                       "size": r.size, "url": r.url,
+                                       "captured_at": r.captured_at.isoformat() + "Z"} for r in recs]})
         if as_json:
             typer.echo(json.dumps({"lead_id": lead_id, "captures": out}, ensure_ascii=False, indent=1))
             return
@@ -111,13 +113,15 @@ def show(lead_id: int = typer.Argument(..., help="Lead id (see `markwatch leads 
             typer.echo(f"lead {lead_id}: {c['directory']}  captured {c['captured_at']}  {c['status']}"
                        + (f" ({c['detail']})" if c["detail"] else ""))
             for a in c["artefacts"]:
-                typer.echo(f"  #{a['seq']:<6} {a['kind']:<10} {a['sha256']}  {a['size']:>9}  {a['path']}")
+                typer.echo(f"  #{a['seq']:<6} {a['kind']:<10} {a['captured_at'][:19]}  {a['sha256']}  {a['size']:>9}  "
+                           f"{a['path']}")
 
 
 @app.command()
 def capture(lead_id: int = typer.Argument(..., help="Lead id"),
             no_screenshot: bool = typer.Option(False, "--no-screenshot", help="Skip the browser screenshot")):
-    """Fix evidence for one lead now (HTML as fetched, screenshot, images, metadata).
+    """Fix evidence for one lead now (HTML as fetched; one isolated visit: screenshot, HTML and
+    WARC; images; metadata).
 
     Example: markwatch evidence capture 42
     """

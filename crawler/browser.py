@@ -7,7 +7,8 @@ from pathlib import Path
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync",
-        "--hide-scrollbars", "--mute-audio"]
+        "--hide-scrollbars", "--mute-audio", "--dns-prefetch-disable",
+        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]
 CANDIDATES = ["/usr/lib/chromium/chromium-headless-shell", "/usr/bin/chromium-headless-shell",
               "/usr/lib/chromium/chromium", "/usr/bin/chromium"]
 

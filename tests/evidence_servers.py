@@ -134,7 +134,8 @@ class Site:
 
     ``/item/<id>`` is a product page that embeds an iframe, image, script, fetch() and a websocket
     aimed at the internal server; browsers (User-Agent containing "Mozilla") asking for
-    ``/item/r<id>`` are redirected (302) to the internal server, other clients get the page.
+    ``/item/r<id>`` are redirected (302) to the internal server, other clients get the page;
+    ``/item/j<id>`` navigates there by script (``location.replace``).
     ``/search?q=`` lists both items. ``internal_hits`` lists every path the internal server got.
     """
 
@@ -180,7 +181,7 @@ class Site:
                     return self._send(200, b"User-agent: *\nAllow: /\n", "text/plain")
                 if p.startswith("/search"):
                     body = ('<html><body><a class="item" href="/item/r1">r1</a>'
-                            '<a class="item" href="/item/e2">e2</a></body></html>')
+                            '<a class="item" href="/item/e2">e2</a><a class="item" href="/item/j3">j3</a></body></html>')
                     return self._send(200, body.encode())
                 if p.startswith("/img/"):
                     return self._send(200, _png(), "image/png")
@@ -193,6 +194,7 @@ class Site:
 <span class="seller" data-id="s1">假货小店</span><span class="loc">广东省广州市</span>
 <img class="pic" src="/img/{lid}.png"><img src="{iu}/track.png">
 <iframe src="{iu}/frame"></iframe><script src="{iu}/s.js"></script>
+{'<script>location.replace("' + iu + '/js-nav")</script>' if lid.startswith("j") else ""}
 <script>fetch("{iu}/api").catch(function(){{}}); try {{ new WebSocket("ws://127.0.0.1:{site.internal.port}/ws"); }} catch (e) {{}}</script>
 </body></html>"""
                     return self._send(200, body.encode())

@@ -70,7 +70,8 @@ def test_internal_server_gets_nothing_and_redirected_evidence_is_blocked(pass_se
     ev = pass_settings.resolved_data_dir / "evidence"
     with session_scope(db) as s:
         caps = {s.get(m.Listing, c.listing_pk).listing_id: c for c in s.scalars(select(EvidenceCapture))}
-        assert set(caps) == {"r1", "e2"}, "both listings became leads (高仿茅台) and got evidence"
+        assert set(caps) == {"r1", "e2", "j3"}, "the listings became leads (高仿茅台) and got evidence"
+        assert caps["j3"].status == "blocked" and f"{site.internal.url}/js-nav" in caps["j3"].detail
         blocked, embedded = caps["r1"], caps["e2"]
         assert blocked.status == "blocked"
         assert f"{site.internal.url}/admin" in blocked.detail

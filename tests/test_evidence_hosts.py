@@ -107,7 +107,7 @@ def test_import_image_symlink_out_of_the_folder_is_refused(tmp_path):
 
 
 def test_imported_listing_evidence_takes_only_images_in_its_folder(settings, db, tmp_path):
-    """`listings import` of a file whose images name /etc/passwd and ../ paths: evidence keeps only
+    """`markwatch listings import` of a file whose images name /etc/passwd and ../ paths: evidence keeps only
     the photo beside the file and says which references were refused; the record says 导入."""
     from sqlalchemy import select
 
@@ -120,12 +120,17 @@ def test_imported_listing_evidence_takes_only_images_in_its_folder(settings, db,
     (folder / "pics").mkdir(parents=True)
     (folder / "pics" / "p1.jpg").write_bytes(b"\xff\xd8 real photo")
     (tmp_path / "secret.txt").write_text("top secret")
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    line = {"platform": "p", "listing_id": "L1", "title": "高仿茅台", "url": "https://shop.example.com/item/L1",
+            "images": ["pics/p1.jpg", "/etc/passwd", "../secret.txt", "https://shop.example.com/a.jpg"]}
+    (folder / "listings.jsonl").write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["listings", "import", str(folder / "listings.jsonl")])
+    assert r.exit_code == 0, r.output
     with session_scope(db) as s:
-        li = m.Listing(platform="p", listing_id="L1", title="高仿茅台", url="https://shop.example.com/item/L1",
-                       images=["pics/p1.jpg", "/etc/passwd", "../secret.txt", "https://shop.example.com/a.jpg"],
-                       local_dir=str(folder))
-        s.add(li)
-        s.flush()
+        li = s.scalar(select(m.Listing).where(m.Listing.listing_id == "L1"))
         s.add(m.Lead(listing_pk=li.id, target_id="tm-x", target_kind="word", score=90, reasons=["高仿"]))
         pk = li.id
     c = capture_for_run(settings, db, None, listing_pks=[pk])

@@ -120,7 +120,7 @@ def _mark_doc(s: Session, target_id: str, data_dir: Path, files: dict) -> dict:
     mk = s.get(Mark, target_id)
     if mk is not None:
         ent = s.get(Enterprise, mk.enterprise_id)
-        reg = getattr(mk, "registration_number", None) or getattr(mk, "reg_no", None)
+        reg = mk.registration_number
         doc = {"kind": "logo" if mk.kind == "logo" else "word", "text": mk.text or "", "holder": ent.name if ent else "",
                "registration_number": reg, "nice_classes": list(mk.nice_classes or []),
                "well_known": bool(mk.well_known), "image": None}

@@ -55,6 +55,7 @@ def upsert_watchlist(s: Session, wl: Watchlist, deactivate_missing: bool = False
             mrow.image = str(wl.logo_path(mk)) if mk.kind == "logo" else None
             mrow.nice_classes, mrow.well_known = list(mk.nice_classes), mk.well_known
             mrow.reference_price, mrow.active = mk.reference_price, True
+            mrow.registration_number = mk.registration_number
             counts["marks"] += 1
     for gi in wl.geographical_indications:
         seen_gis.add(gi.id)
@@ -82,7 +83,8 @@ def load_watchlist_from_db(s: Session) -> Watchlist:
     ents = []
     for e in s.scalars(select(m.Enterprise).order_by(m.Enterprise.id)):
         marks = [Mark(id=k.id, kind=k.kind, text=k.text, aliases=k.aliases or [], image=k.image,
-                      nice_classes=k.nice_classes or [], well_known=k.well_known, reference_price=k.reference_price)
+                      nice_classes=k.nice_classes or [], well_known=k.well_known, reference_price=k.reference_price,
+                      registration_number=k.registration_number)
                  for k in e.marks if k.active]
         sellers = [AuthorizedSeller(platform=a.platform, seller_id=a.seller_id, seller_name=a.seller_name)
                    for a in e.authorized_sellers]

@@ -98,6 +98,7 @@ def test_referral_pack_from_the_demo_is_complete(tsa_pass_settings, db, tmp_path
         assert logo is not None and word is not None
         ids = [str(logo.id), str(word.id), str(imp.id)]
         holder = s.get(m.Enterprise, s.get(m.Mark, logo.target_id).enterprise_id).name
+        s.get(m.Mark, logo.target_id).registration_number = "第 12345678 号"  # as the holder registered it
     cli = CliRunner()
     r = cli.invoke(app, ["evidence", "verify"])
     assert r.exit_code == 0 and "signature verified" in r.output, r.output
@@ -114,7 +115,7 @@ def test_referral_pack_from_the_demo_is_complete(tsa_pass_settings, db, tmp_path
     assert any(n.startswith("marks/logo-") for n in names)
     assert f"marked/lead{logo.id}.jpg" in names
     html = z.read("record.html").decode("utf-8")
-    for text in ("电子数据提取笔录", "注册号", "权利人", holder, "网络在线提取", "导入", "capture.warc.gz",
+    for text in ("电子数据提取笔录", "注册号", "第 12345678 号", "权利人", holder, "网络在线提取", "导入", "capture.warc.gz",
                  "可信时间戳", "取证访问时（与截图同一次访问）", "抓取时", "匹配依据所在图片", "服务器", "IP 127.0.0.1"):
         assert text in html, text
     d = tmp_path / "pack"

@@ -91,8 +91,8 @@ def fetch_page(src: Source, url: str, data_dir: Path, timeout: float | None = No
     rule = HostRule.for_source(d)  # the one allowed-host rule (crawler.hosts)
     why = rule.check(url)
     if why:
-        raise CheckError(f"{url}: {why}; the source's hosts are {', '.join(d['allowed_hosts'])} "
-                         "(add it to allowed_hosts)")
+        raise CheckError(f"{url}: host {host} is not one of the source's hosts ({', '.join(d['allowed_hosts'])}): "
+                         f"{why}; add it to allowed_hosts")
     reach = resolve_reach(d, source_base(d))
     timeout = timeout or float(d["politeness"]["timeout"])
     ua = d["politeness"]["user_agent"]

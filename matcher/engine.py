@@ -30,8 +30,8 @@ class EngineOptions:
 def _seller_matches(rule: AuthorizedSeller, listing: Listing) -> bool:
     if rule.platform and rule.platform != listing.platform:
         return False
-    if rule.seller_id and rule.seller_id == listing.seller_id:
-        return True
+    if rule.seller_id:  # an id is proof; the name beside it is only a label (a copycat shop can take it)
+        return rule.seller_id == listing.seller_id
     if rule.seller_name and listing.seller_name and compact(rule.seller_name) == compact(listing.seller_name):
         return True
     return False
@@ -49,16 +49,13 @@ class MatchStats:
 class MatchEngine:
     def __init__(self, watchlist: Watchlist, options: EngineOptions | None = None,
                  goods: GoodsClassifier | None = None):
-        from .gi import GIMatcher
-        from .text import TextMatcher
+        from .registry import build_matchers
 
         self.watchlist = watchlist
         self.options = options or EngineOptions()
         self.goods = goods or load_goods_classifier()
-        self.matchers: list[ListingMatcher] = [TextMatcher(watchlist), GIMatcher(watchlist)]
-        if self.options.logos and watchlist.logo_marks():
-            from .logo import LogoMatcher
-            self.matchers.append(LogoMatcher(watchlist, cache_dir=self.options.cache_dir))
+        # every registered matcher kind (matcher/registry.py), built from the options
+        self.matchers: list[ListingMatcher] = build_matchers(watchlist, self.options, self.goods)
         self.image_text = None
         if self.options.ocr:
             from .ocr import ImageTextReader

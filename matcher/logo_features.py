@@ -25,7 +25,6 @@ import hashlib
 import io
 import json
 import math
-import os
 from dataclasses import dataclass, field
 
 import cv2
@@ -566,6 +565,8 @@ def debug_candidates(index: LogoIndex, photo: PhotoFeatures, top: int = 10) -> l
 
 def env_threads() -> None:
     """Respect MARKWATCH_CV_THREADS (e.g. 1 to leave the other core to OCR)."""
-    n = os.environ.get("MARKWATCH_CV_THREADS")
-    if n and n.isdigit():
-        cv2.setNumThreads(int(n))
+    from config.settings import get_settings
+
+    n = get_settings().crawl.cv_threads
+    if n:
+        cv2.setNumThreads(n)

@@ -48,10 +48,12 @@ def match(
     threshold: Optional[int] = typer.Option(None, help="Lowest score written (default: MARKWATCH_QUEUE_THRESHOLD)"),
     ocr: Optional[bool] = typer.Option(None, "--ocr/--no-ocr", help="Read text in images (default: MARKWATCH_OCR_ENABLED)"),
     logos: Optional[bool] = typer.Option(None, "--logos/--no-logos", help="Look for logos in images"),
+    workers: int = typer.Option(1, "--workers", min=1, help="Matcher processes, forked after loading (same output)"),
 ):
     """Match listings against a watchlist and write leads (no database needed).
 
     Example: markwatch match --watchlist devset/watchlist.yaml --listings devset/listings.jsonl --output leads.jsonl
+    (add --workers 2 on a 2-core machine)
     """
     from matcher.batch import match_file
     from matcher.engine import EngineOptions
@@ -66,7 +68,7 @@ def match(
                          cache_dir=st.resolved_data_dir / "cache", ocr_budget=st.ocr_budget)
     out = sys.stdout if str(output) == "-" else output.open("w", encoding="utf-8")
     try:
-        summary = match_file(watchlist, listings, out, opts, progress=Progress("listings matched"))
+        summary = match_file(watchlist, listings, out, opts, progress=Progress("listings matched"), workers=workers)
     except WatchlistError as e:
         fail(str(e), 2)
     finally:
@@ -76,7 +78,8 @@ def match(
 
 
 def _register_subcommands() -> None:
-    """Each stage's commands live in their own module; a missing optional module is skipped."""
+    """Each stage's commands live in their own module (a module that cannot be imported is an
+    error, never a silently missing command)."""
     import importlib
 
     for mod, name in [("pipeline.cli_watchlist", "watchlist"), ("pipeline.cli_db", "db"),
@@ -85,22 +88,14 @@ def _register_subcommands() -> None:
                       ("pipeline.cli_evidence", "evidence"), ("pipeline.cli_logos", "logos"),
                       ("pipeline.cli_ocr", "ocr"), ("pipeline.cli_sellers", "sellers"),
                       ("pipeline.cli_sellers:suppressions_app", "suppressions"),
-                      ("pipeline.cli_sources", "sources")]:
+                      ("pipeline.cli_sources", "sources"),
+                      ("pipeline.cli_users", "users")]:
         mod, _, attr = mod.partition(":")
-        try:
-            m = importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name == mod:
-                continue
-            raise
+        m = importlib.import_module(mod)
         app.add_typer(getattr(m, attr or "app"), name=name)
-    for mod in ("pipeline.cli_run", "pipeline.cli_demo", "pipeline.cli_schedule", "pipeline.cli_digest"):
-        try:
-            m = importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name == mod:
-                continue
-            raise
+    for mod in ("pipeline.cli_run", "pipeline.cli_demo", "pipeline.cli_schedule", "pipeline.cli_digest",
+                "pipeline.cli_rematch", "pipeline.cli_scale", "pipeline.cli_serve"):
+        m = importlib.import_module(mod)
         m.register(app)
 
 
@@ -108,7 +103,18 @@ _register_subcommands()
 
 
 def main() -> None:
-    app()
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        app()
+    except OperationalError as e:  # a read-only data directory or full disk: say so, no traceback
+        msg = str(e.orig if e.orig is not None else e)
+        if "readonly" in msg or "read-only" in msg or "disk" in msg:
+            typer.echo(f"error: cannot write the database ({msg}); this command changes data and the data "
+                       "directory is read-only or full. Read-only commands (leads list, evidence verify, "
+                       "runs list) still work.", err=True)
+            raise SystemExit(1) from None
+        raise
 
 
 if __name__ == "__main__":

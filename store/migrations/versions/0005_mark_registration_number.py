@@ -1,13 +1,13 @@
 """marks.registration_number: the 注册号 of a registered mark, shown in referral records (issue 14)
 
 Revision ID: 0005
-Revises: 0010 (re-chained after merging main; coordinator: keep it last)
+Revises: 0006 (re-chained after merging main; coordinator: keep it last)
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0005'
-down_revision = '0010'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

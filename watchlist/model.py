@@ -47,6 +47,7 @@ class Mark(_Strict):
     nice_classes: list[int] = Field(default_factory=list)
     well_known: bool = False
     reference_price: float | None = Field(default=None, gt=0, le=1e8)  # CNY
+    registration_number: str | None = Field(default=None, max_length=64)  # 注册号 (shown in referral records)
 
     @field_validator("nice_classes")
     @classmethod

@@ -1,10 +1,30 @@
-"""Goods-class gating: infer Nice classes of a listing from its category and title.
+"""Goods of a listing, judged the way CNIPA judges them: by the 类似商品和服务区分表.
 
-The table lives in ``config/data/goods_classes.yaml`` (with its sources noted there).
+Data (shipped, nothing read at run time from elsewhere):
+
+- ``config/data/similar_goods.json``: the CNIPA 类似商品和服务区分表, NCL 12th edition, built by
+  ``config/data/similar_goods_build.py`` (45 classes, 492 类似群 groups, ~12,000 goods items with
+  codes, and the 注 notes as relations between groups).
+- ``config/data/goods_vocab.yaml``: the marketplace vocabulary layer (Taobao/JD/Tmall category
+  words, English category words and Nice class headings) with its sources in its header.
+
+Inference (:meth:`GoodsClassifier.infer`) reads the category path first (deepest segment that names
+goods wins; a brand/model tail such as ``艾美特FSW52R`` is skipped), then the title when the path
+decides nothing. Words inside a compatibility phrase (适用于华为, 苹果安卓通用, compatible with
+iPhone) never set the goods. The result carries the 类似群 groups, the Nice classes, a confidence
+and the words that decided it; ``unknown`` when nothing matched.
+
+Relation (:meth:`GoodsClassifier.relation`) of a mark's registered goods (``nice_classes`` and/or
+``similar_groups``) to the inferred goods: ``same`` (same group, or same class for a mark
+registered by class), ``similar`` (a group the 注 notes call similar or cross-searched; a score
+signal, not a gate), ``different`` or ``unknown``. Well-known marks (驰名商标) are the caller's
+business: the relation is about goods only.
 """
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,60 +32,354 @@ import yaml
 
 from config.settings import DATA_TABLES_DIR
 
-_SPLIT = re.compile(r"\s*(?:/|>|＞|»|\\|\||,|，)\s*")
+_SPLIT = re.compile(r"\s*(?:/|>|＞|»|\\|\||,|，|›)\s*")
+# A brand/model tail of a category path: optional CJK brand, then a model code with a digit
+# (艾美特FSW52R, 美的 MB-FB40, Air Max 90, iPhone 15 Pro).
+_MODEL = re.compile(r"^[\u4e00-\u9fff]{0,8}\s*[A-Za-z][A-Za-z0-9 .+\-]*\d[A-Za-z0-9 .+\-]*$"
+                    r"|^[\u4e00-\u9fff]{0,8}\s*\d+[A-Za-z][A-Za-z0-9.+\-]*$")
+# Compatibility / indicative phrases: the words they govern name another product, not the goods.
+_COMPAT_ZH = re.compile(
+    r"(?:适用于?|适配于?|兼容于?|专用于|用于|配套于?|支持)\s*[\u4e00-\u9fffA-Za-z0-9+\- ]{1,12}"
+    r"|[\u4e00-\u9fffA-Za-z0-9+\-]{1,10}(?:通用|专用|适用|兼容)")
+_COMPAT_EN = re.compile(
+    r"\b(?:compatible with|for use with|fits|fit for|replacement for|designed for|works with|for)\s+"
+    r"((?:[A-Za-z0-9+\-]+\s*){1,3})", re.I)
+_COMPAT_HINT = re.compile(r"适|兼容|用于|配套|支持|通用|专用|\b(?:for|fits?|compatible|works)\b", re.I)
+_LATIN_WORD = re.compile(r"[a-z][a-z\-']*[a-z]|[a-z]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+# Confidence by where the goods were read.
+CONF_CATEGORY_LEAF = 0.95      # the leaf segment names the goods exactly
+CONF_CATEGORY_SUFFIX = 0.85    # the leaf ends with a goods word (女士连衣裙)
+CONF_CATEGORY_PARENT_STEP = 0.1  # each level above the leaf
+CONF_DEPARTMENT = 0.5          # only a department word (家用电器): class, no group
+CONF_TITLE = 0.6               # read from the title
+CONF_TITLE_CLASS_ONLY = 0.4
+
+
+@dataclass(frozen=True, slots=True)
+class GoodsInference:
+    """Goods of one listing.
+
+    groups: 类似群 codes ('2507'); empty when only the class is known (a department word).
+    classes: Nice classes (1-45); empty means unknown goods.
+    confidence: 0-1 (see CONF_* above).
+    words: the words that decided (a category segment's goods word, or title words).
+    source: 'category' | 'title' | 'none'.
+    items: names of the table's goods items matched (used for item-specific 注 relations).
+    """
+    groups: frozenset[str]
+    classes: frozenset[int]
+    confidence: float
+    words: tuple[str, ...]
+    source: str
+    items: tuple[str, ...] = ()
+
+    @property
+    def unknown(self) -> bool:
+        return not self.classes
+
+
+UNKNOWN = GoodsInference(frozenset(), frozenset(), 0.0, (), "none")
+
+
+def _strip_paren(name: str) -> str:
+    return re.sub(r"[（(][^)）]*[)）]", "", name).strip()
+
+
+def _en_key(word: str) -> str:
+    """Lower-case English word with a plural -s/-es stripped (shoes -> shoe, dresses -> dress)."""
+    w = word.lower()
+    if len(w) > 4 and w.endswith("sses"):
+        return w[:-2]
+    if len(w) > 3 and (w.endswith(("ches", "shes")) or (w.endswith("es") and w[-3] in "sxz")):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        return w[:-1]
+    return w
 
 
 class GoodsClassifier:
-    def __init__(self, table: dict):
-        self.category = {k: frozenset(v or ()) for k, v in (table.get("category") or {}).items()}
-        self.title = {k: frozenset(v or ()) for k, v in (table.get("title") or {}).items()}
-        # Single-character goods nouns (酒, 鞋, 包): only used to read compounds such as 茅台酒.
-        self.head_nouns = {k: frozenset(v or ()) for k, v in (table.get("head_nouns") or {}).items()}
-        # Longest keywords first so that 运动鞋 wins over 鞋.
+    """Infers goods from category paths and titles; relates them to a mark's registered goods.
+
+    ``table``: the marketplace vocabulary (goods_vocab.yaml shape: category/title/english/
+    not_goods/head_nouns); ``similar``: the parsed 区分表 (similar_goods.json shape), or None for a
+    vocabulary-only classifier (tests).
+    """
+
+    def __init__(self, table: dict, similar: dict | None = None):
+        similar = similar or {}
+        self.groups: dict[str, dict] = similar.get("groups") or {}
+        self.class_names: dict[int, str] = {int(k): v for k, v in (similar.get("classes") or {}).items()}
+        self.category = {k: self._targets(v) for k, v in (table.get("category") or {}).items()}
+        self.title = {k: self._targets(v) for k, v in (table.get("title") or {}).items()}
+        self.english = {k.lower(): self._targets(v) for k, v in (table.get("english") or {}).items()}
+        self.head_nouns = {k: frozenset(int(c) for c in (v or ())) for k, v in (table.get("head_nouns") or {}).items()}
+        self.not_goods = set(table.get("not_goods") or ())
+        # Goods items of the table by name (and by name without its parenthesised qualifier).
+        self.items: dict[str, frozenset[str]] = {}
+        for name, _code, group, *_ in similar.get("items") or ():
+            for n in {name, _strip_paren(name)}:
+                if len(n) >= 2 and _CJK.search(n):
+                    self.items[n] = self.items.get(n, frozenset()) | {group}
         self._cat_keys = sorted(self.category, key=len, reverse=True)
-        self._title_keys = sorted(self.title, key=len, reverse=True)
+        self._en_max = max((k.count(" ") + 1 for k in self.english), default=1)
+        # Title words (vocabulary title and category words, item names), probed by their first two
+        # characters and lengths (cheaper than an automaton with thousands of root branches).
+        words: dict[str, tuple[frozenset[str], frozenset[int], bool]] = {}
+        for n, groups in self.items.items():
+            if n not in self.not_goods and len(n) <= 12:
+                words[n] = (groups, self._classes_of(groups), False)
+        for src in (self.category, self.title):
+            for k, (g, c) in src.items():
+                if len(k) >= 2:
+                    words[k] = (g, c, True)
+        self._words = words
+        lens: dict[str, set[int]] = {}
+        for k in words:
+            lens.setdefault(k[:2], set()).add(len(k))
+        self._prefix_lens = {k: tuple(sorted(v)) for k, v in lens.items()}
+        self._first_chars = re.compile("[%s]" % "".join(sorted({re.escape(k[0]) for k in words})) if words else "(?!)")
+        self._similar = self._similar_index(similar)
 
-    def from_category(self, category: str) -> frozenset[int]:
-        """Classes of the deepest recognised segment of a category path (运动户外/运动鞋 -> 25,
-        not 25 and 28): the leaf names the goods, its parents only the department."""
-        for seg in reversed(_SPLIT.split(category or "")):
-            seg = seg.strip()
-            if not seg:
-                continue
-            if seg in self.category:
-                if self.category[seg]:
-                    return self.category[seg]
-                continue
-            for k in self._cat_keys:
-                if k in seg and self.category[k]:
-                    return self.category[k]
-        return frozenset()
+    # --- data ------------------------------------------------------------------------------------
 
-    def from_title(self, title: str) -> frozenset[int]:
-        out: set[int] = set()
-        for k in self._title_keys:
-            if k in title:
-                out |= self.title[k]
-        return frozenset(out)
+    def _targets(self, v) -> tuple[frozenset[str], frozenset[int]]:
+        """A vocabulary value (['2507'] groups or [25] classes) -> (groups, classes)."""
+        groups = frozenset(str(x) for x in (v or ()) if isinstance(x, str))
+        classes = frozenset(int(x) for x in (v or ()) if isinstance(x, int)) | self._classes_of(groups)
+        return groups, classes
+
+    def _classes_of(self, groups) -> frozenset[int]:
+        return frozenset(int(g[:2]) for g in groups)
+
+    @staticmethod
+    def _similar_index(similar: dict) -> dict[str, list[tuple[str, tuple[str, ...], tuple[str, ...]]]]:
+        """group -> [(other group, items on this side, items on the other side)], both directions,
+        from the 注 notes (类似 and 交叉检索 with a current group) and 跨类似群保护 items."""
+        idx: dict[str, list] = {}
+        for r in similar.get("relations") or ():
+            if r["kind"] not in ("similar", "cross_search") or r["from"] == r["to"]:
+                continue
+            a, b = r["from"], r["to"]
+            fa, fb = tuple(r.get("from_items") or ()), tuple(r.get("to_items") or ())
+            idx.setdefault(a, []).append((b, fa, fb))
+            idx.setdefault(b, []).append((a, fb, fa))
+        for name, groups in (similar.get("cross_group_items") or {}).items():
+            for a in groups:
+                for b in groups:
+                    if a != b:
+                        idx.setdefault(a, []).append((b, (name,), (name,)))
+        return idx
+
+    # --- inference -------------------------------------------------------------------------------
+
+    def _segment(self, seg: str) -> tuple[frozenset[str], frozenset[int], str, float, tuple[str, ...]] | None:
+        """Goods named by one category segment: (groups, classes, word, confidence, items)."""
+        if seg in self.category:
+            g, c = self.category[seg]
+            return g, c, seg, CONF_CATEGORY_LEAF if g else CONF_DEPARTMENT, ()
+        if seg in self.items and seg not in self.not_goods:
+            g = self.items[seg]
+            return g, self._classes_of(g), seg, CONF_CATEGORY_LEAF, (seg,)
+        low = seg.lower()
+        if not _CJK.search(seg) and re.search(r"[a-z]", low):
+            hit = self._english(low)
+            if hit:
+                g, c, w = hit
+                return g, c, w, CONF_CATEGORY_LEAF if g else CONF_DEPARTMENT, ()
+            return None
+        # head-final compounds: 女士连衣裙 is 连衣裙, 水果刀 is not 水果
+        best = None
+        for k in self._cat_keys:
+            if seg.endswith(k) and (best is None or len(k) > len(best[2])):
+                g, c = self.category[k]
+                best = (g, c, k, CONF_CATEGORY_SUFFIX if g else CONF_DEPARTMENT, ())
+                break
+        for n in range(len(seg) - 1, 1, -1):
+            tail = seg[-n:]
+            if tail in self.items and tail not in self.not_goods:
+                if best is None or len(tail) > len(best[2]):
+                    g = self.items[tail]
+                    best = (g, self._classes_of(g), tail, CONF_CATEGORY_SUFFIX, (tail,))
+                break
+        return best
+
+    def _english(self, text: str) -> tuple[frozenset[str], frozenset[int], str] | None:
+        """Goods named by English text: the last goods word or phrase (English noun phrases are
+        head-final: 'running shoes', 'shoe bag' is a bag). Longer phrases win at a position."""
+        toks = [_en_key(w) for w in _LATIN_WORD.findall(text.lower())]
+        found = None
+        i = 0
+        while i < len(toks):
+            for n in range(min(self._en_max, len(toks) - i), 0, -1):
+                k = " ".join(toks[i:i + n])
+                if k in self.english:
+                    found = (*self.english[k], k)
+                    i += n - 1
+                    break
+            i += 1
+        return found
+
+    def _from_segments(self, segs: list[str]) -> GoodsInference:
+        depth = 0
+        for seg in reversed(segs):
+            if _MODEL.match(seg):
+                continue  # brand/model tail (艾美特FSW52R) names no goods
+            hit = self._segment(seg)
+            if hit and hit[1]:
+                g, c, word, conf, items = hit
+                conf = max(0.3, conf - CONF_CATEGORY_PARENT_STEP * depth)
+                return GoodsInference(g, c, round(conf, 2), (word,), "category", items)
+            depth += 1
+        return UNKNOWN
+
+    def from_path(self, category: str) -> GoodsInference:
+        """Goods of a category path ('家用电器/生活电器/电风扇/艾美特FSW52R'), cached per path."""
+        return self._path_cached(category or "")
+
+    @lru_cache(maxsize=8192)
+    def _path_cached(self, category: str) -> GoodsInference:
+        segs = [s.strip() for s in _SPLIT.split(category) if s.strip()]
+        return self._from_segments(segs)
+
+    @staticmethod
+    def _compat_spans(title: str) -> list[tuple[int, int]]:
+        if not _COMPAT_HINT.search(title):
+            return []
+        spans = [m.span() for m in _COMPAT_ZH.finditer(title)]
+        spans += [m.span(1) for m in _COMPAT_EN.finditer(title)]
+        return spans
+
+    def from_text(self, title: str) -> GoodsInference:
+        """Goods named in a title (or any product text). Longest goods words win; among equally
+        long ones the last (Chinese and English goods nouns come last: 小米手环 is a 手环).
+        Words in a compatibility phrase are ignored. Vocabulary words win over table items."""
+        if not title:
+            return UNKNOWN
+        spans = self._compat_spans(title)
+
+        def free(a: int, b: int) -> bool:
+            return not any(s <= a and b <= e for s, e in spans) and not any(s < b and a < e for s, e in spans)
+
+        best = None   # (is vocabulary, length, end, word, groups, classes)
+        words, prefix_lens = self._words, self._prefix_lens
+        for m in self._first_chars.finditer(title):
+            a = m.start()
+            for n in prefix_lens.get(title[a:a + 2], ()):
+                hit = words.get(title[a:a + n])
+                if hit and (not spans or free(a, a + n)):
+                    key = (hit[2], n, a + n)
+                    if best is None or key > best[0]:
+                        best = (key, title[a:a + n], *hit)
+        if best is None:
+            # English title words (outside compatibility phrases)
+            text = title
+            for s, e in sorted(spans, reverse=True):
+                text = text[:s] + " " + text[e:]
+            hit = self._english(text)
+            if hit and hit[1]:
+                g, c, w = hit
+                return GoodsInference(g, c, CONF_TITLE if g else CONF_TITLE_CLASS_ONLY, (w,), "title")
+            return UNKNOWN
+        _, w, g, c, vocab = best
+        return GoodsInference(g, c, CONF_TITLE if g else CONF_TITLE_CLASS_ONLY, (w,), "title",
+                              () if vocab else (w,))
+
+    def infer(self, category: str, title: str) -> GoodsInference:
+        """Goods of a listing: the category path's when it names goods, else the title's."""
+        g = self.from_path(category)
+        return g if not g.unknown else self.from_text(title or "")
+
+    # --- compatibility API (Nice classes only) ---------------------------------------------------
 
     def classes(self, category: str, title: str) -> frozenset[int]:
-        """Classes of the goods: the category's when it is known, else the title's."""
-        c = self._category_cached(category or "")
-        return c if c else self.from_title(title)
+        """Nice classes of the goods (empty = unknown): ``infer(category, title).classes``."""
+        return self.infer(category, title).classes
 
-    @lru_cache(maxsize=4096)
-    def _category_cached(self, category: str) -> frozenset[int]:
-        return self.from_category(category)
+    def from_category(self, category: str) -> frozenset[int]:
+        """Nice classes of a category path or segment (empty = unknown)."""
+        return self.from_path(category).classes
+
+    def from_title(self, title: str) -> frozenset[int]:
+        """Nice classes of the goods a title names (empty = unknown)."""
+        return self.from_text(title).classes
 
     def goods_words(self) -> set[str]:
-        """Every goods word the table knows (category and title keywords, head nouns)."""
+        """Marketplace goods words (vocabulary and head nouns), for reading 'mark + goods' compounds."""
         return set(self.category) | set(self.title) | set(self.head_nouns)
+
+    # --- relation --------------------------------------------------------------------------------
+
+    def mark_classes(self, nice_classes=(), similar_groups=()) -> frozenset[int]:
+        """Classes a mark's goods can meet at all: its classes, its groups' classes and the classes
+        of groups the notes call similar (a cheap pre-gate; :meth:`relation` decides)."""
+        out = set(int(c) for c in nice_classes or ())
+        groups = set(similar_groups or ())
+        for c in out:
+            groups.update(g for g in self.groups if int(g[:2]) == c)
+        out |= self._classes_of(groups)
+        for g in groups:
+            out.update(int(o[:2]) for o, _a, _b in self._similar.get(g, ()))
+        return frozenset(out)
+
+    def similar_groups_of(self, group: str, items: tuple[str, ...] = ()) -> set[str]:
+        """Groups the 注 notes call similar to ``group`` (item-specific notes count only when one of
+        ``items`` is named on this side, or when no items are known)."""
+        out = set()
+        for other, mine, _theirs in self._similar.get(group, ()):
+            if not mine or not items or any(i in mine for i in items):
+                out.add(other)
+        return out
+
+    def relation(self, nice_classes, similar_groups, goods: GoodsInference) -> tuple[str, str]:
+        """Relation of a mark's registered goods to a listing's goods, with the deciding detail.
+
+        nice_classes: classes the mark is registered in (may be empty).
+        similar_groups: 类似群 codes the mark is registered in (may be empty).
+        Returns (relation, detail): relation in 'same' | 'similar' | 'different' | 'unknown';
+        detail is the group or class shared ('2507', '25'), or 'A~B' for similar groups.
+        A mark with neither classes nor groups is protected on all goods: 'same' (or 'unknown').
+        Source: CNIPA 类似商品和服务区分表 (same 类似群 = similar goods; 注 notes for cross-group
+        similarity); a mark registered by class covers every group of the class.
+        """
+        if goods.unknown:
+            return "unknown", ""
+        mgroups = set(similar_groups or ())
+        mclasses = set(int(c) for c in nice_classes or ())
+        if not mgroups and not mclasses:
+            return "same", ""
+        shared = sorted(goods.groups & mgroups)
+        if shared:
+            return "same", shared[0]
+        common = sorted(goods.classes & mclasses)
+        if common:
+            return "same", str(common[0])
+        for g in sorted(goods.groups):
+            sim = self.similar_groups_of(g, goods.items)
+            hit = sorted(s for s in sim if s in mgroups or int(s[:2]) in mclasses)
+            if hit:
+                return "similar", f"{g}~{hit[0]}"
+        if not goods.groups:
+            # only the class is known (a department word): a group of the mark in that class may
+            # be the goods or not
+            cls = sorted(c for c in goods.classes if c in self._classes_of(mgroups))
+            if cls:
+                return "similar", str(cls[0])
+        return "different", ""
 
     def __hash__(self) -> int:
         return id(self)
 
 
 @lru_cache(maxsize=4)
-def load_goods_classifier(path: str | None = None) -> GoodsClassifier:
-    p = Path(path) if path else DATA_TABLES_DIR / "goods_classes.yaml"
-    return GoodsClassifier(yaml.safe_load(p.read_text(encoding="utf-8")) or {})
+def load_goods_classifier(path: str | None = None, similar_path: str | None = None) -> GoodsClassifier:
+    """The classifier over the shipped vocabulary and 区分表 (or the given files)."""
+    p = Path(path) if path else DATA_TABLES_DIR / "goods_vocab.yaml"
+    s = Path(similar_path) if similar_path else DATA_TABLES_DIR / "similar_goods.json"
+    table = yaml.load(p.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    similar = json.loads(s.read_text(encoding="utf-8")) if s.exists() else None
+    if similar is None:
+        raise FileNotFoundError(f"{s}: the similar-goods table is missing; build it with "
+                                "config/data/similar_goods_build.py")
+    return GoodsClassifier(table, similar)

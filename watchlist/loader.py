@@ -18,7 +18,7 @@ from .errors import Problem, WatchlistError
 from .model import Enterprise, GeographicalIndication, Mark, Watchlist
 
 CSV_FIELDS = ["enterprise_id", "enterprise_name", "mark_id", "text", "aliases", "nice_classes",
-              "well_known", "reference_price"]
+              "well_known", "reference_price", "similar_groups"]
 
 
 class _LineDict(dict):
@@ -209,7 +209,7 @@ def parse_watchlist_csv(text: str, file: str = "<watchlist.csv>", base_dir: Path
         wk = (row.get("well_known") or "").strip().lower() in ("1", "true", "yes", "y", "是")
         mark = {"id": (row.get("mark_id") or "").strip(), "kind": "word", "text": (row.get("text") or "").strip(),
                 "aliases": _split(row.get("aliases") or ""), "nice_classes": classes, "well_known": wk,
-                "reference_price": price}
+                "reference_price": price, "similar_groups": _split(row.get("similar_groups") or "")}
         try:
             Mark.model_validate(mark)
         except ValidationError as e:
@@ -260,7 +260,8 @@ def dump_watchlist_csv(wl: Watchlist) -> str:
         w.writerow({"enterprise_id": ent.id, "enterprise_name": ent.name, "mark_id": m.id, "text": m.text,
                     "aliases": "|".join(m.aliases), "nice_classes": "|".join(map(str, m.nice_classes)),
                     "well_known": "true" if m.well_known else "false",
-                    "reference_price": "" if m.reference_price is None else f"{m.reference_price:g}"})
+                    "reference_price": "" if m.reference_price is None else f"{m.reference_price:g}",
+                    "similar_groups": "|".join(m.similar_groups)})
     return buf.getvalue()
 
 

@@ -324,11 +324,12 @@ class GoodsClassifier:
         return frozenset(out)
 
     def similar_groups_of(self, group: str, items: tuple[str, ...] = ()) -> set[str]:
-        """Groups the 注 notes call similar to ``group`` (item-specific notes count only when one of
-        ``items`` is named on this side, or when no items are known)."""
+        """Groups the 注 notes call similar to ``group``: group-wide notes always, item-specific
+        notes (内裤 与0506月经内裤类似) only when one of ``items`` (goods items of the listing) is
+        named on this side."""
         out = set()
         for other, mine, _theirs in self._similar.get(group, ()):
-            if not mine or not items or any(i in mine for i in items):
+            if not mine or any(i in mine for i in items):
                 out.add(other)
         return out
 

@@ -119,6 +119,8 @@ class GoodsClassifier:
         # Goods items of the table by name (and by name without its parenthesised qualifier).
         self.items: dict[str, frozenset[str]] = {}
         for name, _code, group, *_ in similar.get("items") or ():
+            if int(group[:2]) >= 35:
+                continue  # services: listings sell goods; 教育, 美容服务 in a path are not the goods
             for n in {name, _strip_paren(name)}:
                 if len(n) >= 2 and _CJK.search(n):
                     self.items[n] = self.items.get(n, frozenset()) | {group}
@@ -192,7 +194,7 @@ class GoodsClassifier:
         # head-final compounds: 女士连衣裙 is 连衣裙, 水果刀 is not 水果
         best = None
         for k in self._cat_keys:
-            if seg.endswith(k) and (best is None or len(k) > len(best[2])):
+            if len(k) >= 2 and seg.endswith(k) and (best is None or len(k) > len(best[2])):
                 g, c = self.category[k]
                 best = (g, c, k, CONF_CATEGORY_SUFFIX if g else CONF_DEPARTMENT, ())
                 break
@@ -223,10 +225,17 @@ class GoodsClassifier:
 
     def _from_segments(self, segs: list[str]) -> GoodsInference:
         depth = 0
+        leaf = True
         for seg in reversed(segs):
             if _MODEL.match(seg):
                 continue  # brand/model tail (艾美特FSW52R) names no goods
             hit = self._segment(seg)
+            if (hit is None or not hit[1]) and leaf and _CJK.search(seg):
+                # the leaf names goods inside it (刀具套装): read it like a title, less sure
+                t = self.from_text(seg)
+                if not t.unknown:
+                    hit = (t.groups, t.classes, t.words[0], CONF_CATEGORY_SUFFIX - 0.1, t.items)
+            leaf = False
             if hit and hit[1]:
                 g, c, word, conf, items = hit
                 conf = max(0.3, conf - CONF_CATEGORY_PARENT_STEP * depth)

@@ -45,6 +45,11 @@ _COMPAT_EN = re.compile(
     r"\b(?:compatible with|for use with|fits|fit for|replacement for|designed for|works with|for)\s+"
     r"((?:[A-Za-z0-9+\-]+\s*){1,3})", re.I)
 _COMPAT_HINT = re.compile(r"适|兼容|用于|配套|支持|通用|专用|\b(?:for|fits?|compatible|works)\b", re.I)
+# One-character goods nouns that make the word before them a qualifier (手机包 is a bag, 茶杯 a
+# cup), except in common words they start (包邮 = free shipping).
+_COMPOUND_HEADS = frozenset("包鞋衣裤帽袜杯锅灯")
+_NOT_HEAD = frozenset({"包邮", "包装", "包括", "包含", "包退", "包换", "包送", "包真", "包正", "包年",
+                       "衣服", "裤子"})
 _LATIN_WORD = re.compile(r"[a-z][a-z\-']*[a-z]|[a-z]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -87,16 +92,21 @@ def _strip_paren(name: str) -> str:
     return re.sub(r"[（(][^)）]*[)）]", "", name).strip()
 
 
-def _en_key(word: str) -> str:
-    """Lower-case English word with a plural -s/-es stripped (shoes -> shoe, dresses -> dress)."""
+def _en_forms(word: str) -> tuple[str, ...]:
+    """Lower-case English word and its possible singulars (batteries -> battery, knives -> knife,
+    dresses -> dress, briefcases -> briefcase, shoes -> shoe); the caller keeps the first form
+    its vocabulary knows."""
     w = word.lower()
-    if len(w) > 4 and w.endswith("sses"):
-        return w[:-2]
-    if len(w) > 3 and (w.endswith(("ches", "shes")) or (w.endswith("es") and w[-3] in "sxz")):
-        return w[:-2]
-    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
-        return w[:-1]
-    return w
+    out = [w]
+    if len(w) > 3 and w.endswith("ies"):
+        out.append(w[:-3] + "y")
+    if len(w) > 3 and w.endswith("ves"):
+        out += [w[:-3] + "fe", w[:-3] + "f"]
+    if len(w) > 3 and w.endswith("es"):
+        out.append(w[:-2])
+    if len(w) > 2 and w.endswith("s") and not w.endswith("ss"):
+        out.append(w[:-1])
+    return tuple(out)
 
 
 class GoodsClassifier:
@@ -134,7 +144,7 @@ class GoodsClassifier:
                 words[n] = (groups, self._classes_of(groups), False)
         for src in (self.category, self.title):
             for k, (g, c) in src.items():
-                if len(k) >= 2:
+                if len(k) >= 2 and k not in self.not_goods:
                     words[k] = (g, c, True)
         self._words = words
         lens: dict[str, set[int]] = {}
@@ -209,15 +219,22 @@ class GoodsClassifier:
 
     def _english(self, text: str) -> tuple[frozenset[str], frozenset[int], str] | None:
         """Goods named by English text: the last goods word or phrase (English noun phrases are
-        head-final: 'running shoes', 'shoe bag' is a bag). Longer phrases win at a position."""
-        toks = [_en_key(w) for w in _LATIN_WORD.findall(text.lower())]
+        head-final: 'running shoes', 'shoe bag' is a bag). Longer phrases win at a position;
+        plural forms are read as their singular."""
+        toks = [_en_forms(w) for w in _LATIN_WORD.findall(text.lower())]
         found = None
         i = 0
         while i < len(toks):
             for n in range(min(self._en_max, len(toks) - i), 0, -1):
-                k = " ".join(toks[i:i + n])
-                if k in self.english:
-                    found = (*self.english[k], k)
+                head = " ".join(t[0] for t in toks[i:i + n - 1])
+                hit = None
+                for form in toks[i + n - 1]:
+                    k = f"{head} {form}" if head else form
+                    if k in self.english:
+                        hit = k
+                        break
+                if hit:
+                    found = (*self.english[hit], hit)
                     i += n - 1
                     break
             i += 1
@@ -261,24 +278,44 @@ class GoodsClassifier:
         return spans
 
     def from_text(self, title: str) -> GoodsInference:
-        """Goods named in a title (or any product text). Longest goods words win; among equally
-        long ones the last (Chinese and English goods nouns come last: 小米手环 is a 手环).
-        Words in a compatibility phrase are ignored. Vocabulary words win over table items."""
+        """Goods named in a title (or any product text). The longest goods word wins; among
+        equally long ones a vocabulary word over a table item, then the last (Chinese goods nouns
+        come last: 小米手环 is a 手环). A word followed by a one-character goods noun qualifies
+        it (手机包 is a bag); a word followed by 色 is a colour (糖果色). Words in a
+        compatibility phrase are ignored."""
         if not title:
             return UNKNOWN
+        whole = title.strip()
+        if whole in self.items or whole in self.category:
+            # the text is a goods name itself (a GI's product 苹果): read it even when it is a
+            # word titles use as a brand
+            g = self.items.get(whole)
+            if whole in self.category:
+                g, c = self.category[whole]
+            else:
+                c = self._classes_of(g)
+            return GoodsInference(g, c, CONF_TITLE, (whole,), "title", () if whole in self.category else (whole,))
         spans = self._compat_spans(title)
 
         def free(a: int, b: int) -> bool:
             return not any(s <= a and b <= e for s, e in spans) and not any(s < b and a < e for s, e in spans)
 
-        best = None   # (is vocabulary, length, end, word, groups, classes)
+        best = None   # ((length, is vocabulary, end), word, groups, classes, is vocabulary)
         words, prefix_lens = self._words, self._prefix_lens
         for m in self._first_chars.finditer(title):
             a = m.start()
             for n in prefix_lens.get(title[a:a + 2], ()):
                 hit = words.get(title[a:a + n])
                 if hit and (not spans or free(a, a + n)):
-                    key = (hit[2], n, a + n)
+                    nxt = title[a + n:a + n + 1]
+                    if nxt == "色":
+                        continue  # 糖果色, 酒红色: a colour, not the goods
+                    if nxt in _COMPOUND_HEADS and title[a + n:a + n + 2] not in _NOT_HEAD \
+                            and nxt not in title[a:a + n]:
+                        # 手机包, 枕头包: the word only qualifies the next noun (a bag)
+                        hit = (frozenset(), self.head_nouns[nxt], True)
+                        n += 1
+                    key = (n, hit[2], a + n)
                     if best is None or key > best[0]:
                         best = (key, title[a:a + n], *hit)
         if best is None:

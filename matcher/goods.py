@@ -39,7 +39,7 @@ _MODEL = re.compile(r"^[\u4e00-\u9fff]{0,8}\s*[A-Za-z][A-Za-z0-9 .+\-]*\d[A-Za-z
                     r"|^[\u4e00-\u9fff]{0,8}\s*\d+[A-Za-z][A-Za-z0-9.+\-]*$")
 # Compatibility / indicative phrases: the words they govern name another product, not the goods.
 _COMPAT_ZH = re.compile(
-    r"(?:适用于?|适配于?|兼容于?|专用于|用于|配套于?|支持)\s*[\u4e00-\u9fffA-Za-z0-9+\- ]{1,12}"
+    r"(?:适用于?|适配于?|兼容于?|专用于|用于|配套于?|支持)\s*[\u4e00-\u9fffA-Za-z0-9+\-]{1,12}(?:\s[A-Za-z0-9+\-]{1,8})?"
     r"|[\u4e00-\u9fffA-Za-z0-9+\-]{1,10}(?:通用|专用|适用|兼容)")
 _COMPAT_EN = re.compile(
     r"\b(?:compatible with|for use with|fits|fit for|replacement for|designed for|works with|for)\s+"
@@ -190,7 +190,7 @@ class GoodsClassifier:
         """Goods named by one category segment: (groups, classes, word, confidence, items)."""
         if seg in self.category:
             g, c = self.category[seg]
-            return g, c, seg, CONF_CATEGORY_LEAF if g else CONF_DEPARTMENT, ()
+            return g, c, seg, CONF_CATEGORY_LEAF if g else CONF_DEPARTMENT, (seg,) if seg in self.items else ()
         if seg in self.items and seg not in self.not_goods:
             g = self.items[seg]
             return g, self._classes_of(g), seg, CONF_CATEGORY_LEAF, (seg,)
@@ -294,7 +294,7 @@ class GoodsClassifier:
                 g, c = self.category[whole]
             else:
                 c = self._classes_of(g)
-            return GoodsInference(g, c, CONF_TITLE, (whole,), "title", () if whole in self.category else (whole,))
+            return GoodsInference(g, c, CONF_TITLE, (whole,), "title", (whole,) if whole in self.items else ())
         spans = self._compat_spans(title)
 
         def free(a: int, b: int) -> bool:
@@ -328,9 +328,9 @@ class GoodsClassifier:
                 g, c, w = hit
                 return GoodsInference(g, c, CONF_TITLE if g else CONF_TITLE_CLASS_ONLY, (w,), "title")
             return UNKNOWN
-        _, w, g, c, vocab = best
+        _, w, g, c, _vocab = best
         return GoodsInference(g, c, CONF_TITLE if g else CONF_TITLE_CLASS_ONLY, (w,), "title",
-                              () if vocab else (w,))
+                              (w,) if w in self.items else ())
 
     def infer(self, category: str, title: str) -> GoodsInference:
         """Goods of a listing: the category path's when it names goods, else the title's."""

@@ -60,6 +60,9 @@ CONF_CATEGORY_PARENT_STEP = 0.1  # each level above the leaf
 CONF_DEPARTMENT = 0.5          # only a department word (家用电器): class, no group
 CONF_TITLE = 0.6               # read from the title
 CONF_TITLE_CLASS_ONLY = 0.4
+# Only the head of a long text is read for goods (marketplace titles are at most 60 characters;
+# second-hand "titles" run on into descriptions), which keeps the cost per title bounded.
+TITLE_CHARS = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +288,7 @@ class GoodsClassifier:
         compatibility phrase are ignored."""
         if not title:
             return UNKNOWN
+        title = title[:TITLE_CHARS]
         whole = title.strip()
         if whole in self.items or whole in self.category:
             # the text is a goods name itself (a GI's product 苹果): read it even when it is a

@@ -423,6 +423,12 @@ class GoodsClassifier:
         return id(self)
 
 
+def registered_classes(mark) -> frozenset[int]:
+    """Nice classes a watchlist mark is registered in: its ``nice_classes`` and the classes of its
+    ``similar_groups`` ('2507' -> 25). For class-level gates (logos, OCR policy)."""
+    return frozenset(mark.nice_classes or ()) | frozenset(int(g[:2]) for g in getattr(mark, "similar_groups", ()) or ())
+
+
 @lru_cache(maxsize=4)
 def load_goods_classifier(path: str | None = None, similar_path: str | None = None) -> GoodsClassifier:
     """The classifier over the shipped vocabulary and 区分表 (or the given files)."""

@@ -301,8 +301,8 @@ class GoodsClassifier:
             return GoodsInference(g, c, CONF_TITLE, (whole,), "title", (whole,) if whole in self.items else ())
         spans = self._compat_spans(title)
 
-        def free(a: int, b: int) -> bool:
-            return not any(s <= a and b <= e for s, e in spans) and not any(s < b and a < e for s, e in spans)
+        def free(a: int, b: int) -> bool:  # the word overlaps no compatibility phrase
+            return not any(s < b and a < e for s, e in spans)
 
         best = None   # ((length, is vocabulary, end), word, groups, classes, is vocabulary)
         words, prefix_lens = self._words, self._prefix_lens
@@ -314,8 +314,8 @@ class GoodsClassifier:
                     nxt = title[a + n:a + n + 1]
                     if nxt == "色":
                         continue  # 糖果色, 酒红色: a colour, not the goods
-                    if nxt in _COMPOUND_HEADS and title[a + n:a + n + 2] not in _NOT_HEAD \
-                            and nxt not in title[a:a + n]:
+                    if nxt in _COMPOUND_HEADS and nxt in self.head_nouns \
+                            and title[a + n:a + n + 2] not in _NOT_HEAD and nxt not in title[a:a + n]:
                         # 手机包, 枕头包: the word only qualifies the next noun (a bag)
                         hit = (frozenset(), self.head_nouns[nxt], True)
                         n += 1
@@ -337,9 +337,14 @@ class GoodsClassifier:
                               (w,) if w in self.items else ())
 
     def infer(self, category: str, title: str) -> GoodsInference:
-        """Goods of a listing: the category path's when it names goods, else the title's."""
+        """Goods of a listing: the category path's when it names goods, else the title's.
+        The last few listings are cached (the engine and the text matcher ask for the same one)."""
         g = self.from_path(category)
-        return g if not g.unknown else self.from_text(title or "")
+        return g if not g.unknown else self._title_cached(title or "")
+
+    @lru_cache(maxsize=256)
+    def _title_cached(self, title: str) -> GoodsInference:
+        return self.from_text(title)
 
     # --- compatibility API (Nice classes only) ---------------------------------------------------
 

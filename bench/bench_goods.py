@@ -14,6 +14,7 @@ from matcher.goods import GoodsClassifier, load_goods_classifier
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "real-goods"
 SETS = {  # file -> (column read as the category path, column read as the title)
     "category_paths.tsv": "category",
+    "heldout_category_paths.tsv": "category",   # another tree, labelled before evaluation
     "english_categories.tsv": "category",
     "titles.tsv": "title",
 }

@@ -50,6 +50,8 @@ _COMPAT_HINT = re.compile(r"适|兼容|用于|配套|支持|通用|专用|\b(?:f
 _COMPOUND_HEADS = frozenset("包鞋衣裤帽袜杯锅灯")
 _NOT_HEAD = frozenset({"包邮", "包装", "包括", "包含", "包退", "包换", "包送", "包真", "包正", "包年",
                        "衣服", "裤子"})
+# Words after the goods in a category leaf that name a set or its parts, not other goods.
+_SET_TAIL = re.compile(r"(?:及|与|和)?(?:套装|套件|组合|礼盒|系列|用品|配件|附件|零件|类)$")
 _LATIN_WORD = re.compile(r"[a-z][a-z\-']*[a-z]|[a-z]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -189,8 +191,11 @@ class GoodsClassifier:
 
     # --- inference -------------------------------------------------------------------------------
 
-    def _segment(self, seg: str) -> tuple[frozenset[str], frozenset[int], str, float, tuple[str, ...]] | None:
-        """Goods named by one category segment: (groups, classes, word, confidence, items)."""
+    def _segment(self, seg: str, leaf: bool = True) -> tuple[frozenset[str], frozenset[int], str, float,
+                                                             tuple[str, ...]] | None:
+        """Goods named by one category segment: (groups, classes, word, confidence, items).
+        Above the leaf, a department word only counts when it is the whole segment (阳台户外 is
+        not 户外 goods)."""
         if seg in self.category:
             g, c = self.category[seg]
             return g, c, seg, CONF_CATEGORY_LEAF if g else CONF_DEPARTMENT, (seg,) if seg in self.items else ()
@@ -207,7 +212,7 @@ class GoodsClassifier:
         # head-final compounds: 女士连衣裙 is 连衣裙, 水果刀 is not 水果
         best = None
         for k in self._cat_keys:
-            if len(k) >= 2 and seg.endswith(k) and (best is None or len(k) > len(best[2])):
+            if len(k) >= 2 and seg.endswith(k) and (leaf or self.category[k][0]):
                 g, c = self.category[k]
                 best = (g, c, k, CONF_CATEGORY_SUFFIX if g else CONF_DEPARTMENT, ())
                 break
@@ -249,10 +254,12 @@ class GoodsClassifier:
         for seg in reversed(segs):
             if _MODEL.match(seg):
                 continue  # brand/model tail (艾美特FSW52R) names no goods
-            hit = self._segment(seg)
+            hit = self._segment(seg, leaf)
             if (hit is None or not hit[1]) and leaf and _CJK.search(seg):
-                # the leaf names goods inside it (刀具套装): read it like a title, less sure
-                t = self.from_text(seg)
+                # the leaf names goods before a set/parts word (刀具套装, 座椅及附件); any other
+                # word inside a compound only qualifies its head (面膜碗 is a bowl, not a mask)
+                m = _SET_TAIL.search(seg)
+                t = self.from_text(seg[:m.start()]) if m and m.start() >= 2 else UNKNOWN
                 if not t.unknown:
                     hit = (t.groups, t.classes, t.words[0], CONF_CATEGORY_SUFFIX - 0.1, t.items)
             leaf = False

@@ -14,6 +14,13 @@ def test_real_chinese_category_paths():
     assert a.rate(a.precise) >= 0.65
 
 
+def test_held_out_category_paths_of_another_marketplace_tree():
+    # labelled before the classifier was run on them; the vocabulary was not tuned to them
+    a = evaluate("heldout_category_paths.tsv")
+    assert a.n >= 120
+    assert a.rate(a.ok) >= 0.70 and a.rate(a.wrong) <= 0.15, a.wrong_rows
+
+
 def test_real_english_category_names():
     a = evaluate("english_categories.tsv")
     assert a.n >= 100

@@ -30,7 +30,7 @@ from rapidfuzz.distance import Levenshtein
 
 from watchlist.model import Watchlist
 
-from .goods import GoodsClassifier, GoodsInference, load_goods_classifier
+from .goods import GoodsClassifier, GoodsInference, load_goods_classifier, registered_classes
 from .normalize import fold
 from .text_glyphs import look_alike_glyphs
 from .text_rules import (STYLE_GENERIC, WordAligner, brand_after, find_cues, fold_around,
@@ -487,7 +487,7 @@ class TextMatcher:
                 reasons.append(f"商品'{'、'.join(goods.words)}'属类似群{rel_detail}，与注册商品同群")
                 en.append(f"goods '{', '.join(goods.words)}' are in 类似群 {rel_detail}, the mark's group")
             else:
-                common = sorted(classes & cm.classes)
+                common = sorted(classes & registered_classes(mark))
                 reasons.append(f"类别{leaf}属第{'、'.join(map(str, common))}类")
                 en.append(f"category {leaf} is in Nice class {', '.join(map(str, common))}")
         elif goods_rel == "similar":
@@ -500,6 +500,7 @@ class TextMatcher:
             en.append("goods class unknown")
             # a sound/look-alike of a short mark on unknown goods is not a lead by itself
             weak_unknown = best.kind not in IDENTITY_KINDS and len(best.form.k0) <= (2 if best.form.cjk else 4)
+        weak_score = score  # every other signal (brand use, cues, phrasing, price) adds to this
         if (in_class or unknown) and best.brand and best.kind in IDENTITY_KINDS:
             score += 20
             reasons.append(f"以'{best.matched}{best.brand}'作为商品品牌标注")
@@ -536,17 +537,17 @@ class TextMatcher:
             if ratio <= 0.6:
                 reasons.append(f"售价¥{listing.price:g}仅为参考价¥{ref:g}的{ratio * 100:.0f}%")
                 en.append(f"price {listing.price:g} is {ratio * 100:.0f}% of the reference price {ref:g}")
-        if weak_unknown and not (cues or style_hit or generic_style or best.brand or any(
-                r.startswith("售价") for r in reasons)):
-            score = min(score, 45)
-            reasons.append("商品未能识别且仅为音近/形近，证据不足")
-            en.append("goods unknown and only a sound/look-alike: not enough on its own")
+        weak_alone = weak_unknown and score <= weak_score
         if image_only:
             score += 20
             reasons.append("商标仅出现在图片中，标题未写明")
             en.append("the mark appears only in the images, not in the title")
             if best.src.confidence is not None:
                 score *= min(1.0, 0.55 + 0.5 * best.src.confidence)
+        if weak_alone:
+            score = min(score, 45)
+            reasons.append("商品未能识别且仅为音近/形近，证据不足")
+            en.append("goods unknown and only a sound/look-alike: not enough on its own")
         if indicative:
             score = min(score, 30)
             reasons.append(f"'{indicative.indicative}'表明为配件说明用途（指示性使用）")
@@ -554,7 +555,7 @@ class TextMatcher:
         score = int(round(max(0, min(100, score))))
         ev = {"field": best.src.field, "matched_text": best.matched, "kind": best.kind,
               "form": best.form.raw, "form_origin": best.form.origin,
-              "goods_classes": sorted(classes), "mark_classes": sorted(cm.classes),
+              "goods_classes": sorted(classes), "mark_classes": sorted(registered_classes(mark)),
               "goods": {"relation": goods_rel, "groups": sorted(goods.groups), "words": list(goods.words),
                         "confidence": goods.confidence, "source": goods.source},
               "cues": cues, "reasons_en": en}

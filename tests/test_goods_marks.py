@@ -106,3 +106,11 @@ def test_english_listing_goods_are_judged_too(tm):
     m = run(tm, "FEIYUE canvas sneakers replica AAA", "Shoes/Sneakers").get("tm-feiyue")
     assert m is not None and m.evidence["goods"]["groups"] == ["2507"]
     assert "tm-feiyue" not in run(tm, "FEIYUE graphic T-shirt replica", "Clothing>Men>T-Shirts")
+
+
+def test_short_homophone_only_in_an_image_on_unknown_goods_is_not_a_lead(tm):
+    listing = Listing(platform="p", listing_id="x2", title="新款 爆款 现货", category="某平台/其它")
+    ctx = MatchContext(listing, load_goods_classifier().classes(listing.category, listing.title),
+                       [TextSource("title", listing.title), TextSource("image", "菲跃", image="a.jpg", confidence=0.95)])
+    m = {m.target_id: m for m in tm.match(ctx)}["tm-feiyue"]
+    assert m.score < DEFAULT_THRESHOLD and m.evidence["field"] == "image"

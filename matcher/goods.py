@@ -443,7 +443,8 @@ def registered_classes(mark) -> frozenset[int]:
 
 @lru_cache(maxsize=4)
 def load_goods_classifier(path: str | None = None, similar_path: str | None = None) -> GoodsClassifier:
-    """The classifier over the shipped vocabulary and 区分表 (or the given files)."""
+    """The classifier over the shipped vocabulary and 区分表 (or the given files), cached.
+    Raises FileNotFoundError naming the table when similar_goods.json is missing."""
     p = Path(path) if path else DATA_TABLES_DIR / "goods_vocab.yaml"
     s = Path(similar_path) if similar_path else DATA_TABLES_DIR / "similar_goods.json"
     table = yaml.load(p.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}

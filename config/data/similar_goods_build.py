@@ -30,7 +30,7 @@ Relation kinds: ``similar`` (注 says 类似), ``cross_search`` (交叉检索 wi
 ``cross_search_old`` (交叉检索 with a group of an older edition: kept for reference, not used).
 
 Known transcription flaws handled: letter O for zero in codes, ASCII commas, notes glued to the
-last item, parts without their (一) label. Lines that cannot be parsed are reported on stderr with
+last item, parts without their (一) label, two group headings on one line. Lines that cannot be parsed are reported on stderr with
 their line number and skipped.
 """
 from __future__ import annotations
@@ -141,7 +141,8 @@ def parse(text: str, warn=lambda msg: print(msg, file=sys.stderr)) -> dict:
         m = GROUP_RE.match(line)
         if m and cur_class and int(m.group(1)[:2]) == cur_class and not ITEM_RE.search(line):
             gcode = m.group(1)
-            g = {"class": cur_class, "name": m.group(2).strip(), "parts": [], "parts_dissimilar": False, "notes": []}
+            name = re.split(r"\d{4}", m.group(2))[0].strip()  # two headings run together (4008…4009剥制…)
+            g = {"class": cur_class, "name": name, "parts": [], "parts_dissimilar": False, "notes": []}
             if gcode in groups:
                 warn(f"{ln}: group {gcode} repeated; kept the first")
                 g = None

@@ -143,3 +143,14 @@ def test_mark_classes_widen_the_cheap_gate_to_similar_groups(g):
 def test_inference_is_cached_per_category_path(g):
     a = g.from_path("家用电器/生活电器/电风扇")
     assert g.from_path("家用电器/生活电器/电风扇") is a
+
+
+def test_every_vocabulary_group_is_a_group_of_the_table(g):
+    import yaml
+
+    from config.settings import DATA_TABLES_DIR
+    vocab = yaml.safe_load((DATA_TABLES_DIR / "goods_vocab.yaml").read_text(encoding="utf-8"))
+    for section in ("category", "title", "english"):
+        for word, targets in vocab[section].items():
+            for t in targets:
+                assert (t in g.groups) if isinstance(t, str) else 1 <= t <= 45, (section, word, t)

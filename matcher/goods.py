@@ -6,7 +6,7 @@ Data (shipped, nothing read at run time from elsewhere):
   ``config/data/similar_goods_build.py`` (45 classes, 492 类似群 groups, ~12,000 goods items with
   codes, and the 注 notes as relations between groups).
 - ``config/data/goods_vocab.yaml``: the marketplace vocabulary layer (Taobao/JD/Tmall category
-  words, English category words and Nice class headings) with its sources in its header.
+  words, English goods words) with its sources in its header.
 
 Inference (:meth:`GoodsClassifier.infer`) reads the category path first (deepest segment that names
 goods wins; a brand/model tail such as ``艾美特FSW52R`` is skipped), then the title when the path

@@ -16,6 +16,7 @@ SETS = {  # file -> (column read as the category path, column read as the title)
     "category_paths.tsv": "category",
     "heldout_category_paths.tsv": "category",   # another tree, labelled before evaluation
     "english_categories.tsv": "category",
+    "heldout_english_categories.tsv": "category",  # labelled before evaluation
     "titles.tsv": "title",
 }
 

@@ -376,7 +376,12 @@ class GoodsClassifier:
     def mark_classes(self, nice_classes=(), similar_groups=()) -> frozenset[int]:
         """Classes a mark's goods can meet at all: its classes, its groups' classes and the classes
         of groups the notes call similar (a cheap pre-gate; :meth:`relation` decides)."""
-        out = set(int(c) for c in nice_classes or ())
+        return self._mark_classes(tuple(sorted(int(c) for c in nice_classes or ())),
+                                  tuple(sorted(similar_groups or ())))
+
+    @lru_cache(maxsize=4096)
+    def _mark_classes(self, nice_classes: tuple[int, ...], similar_groups: tuple[str, ...]) -> frozenset[int]:
+        out = set(nice_classes)
         groups = set(similar_groups or ())
         for c in out:
             groups.update(g for g in self.groups if int(g[:2]) == c)

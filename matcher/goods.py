@@ -373,21 +373,14 @@ class GoodsClassifier:
 
     # --- relation --------------------------------------------------------------------------------
 
-    def mark_classes(self, nice_classes=(), similar_groups=()) -> frozenset[int]:
-        """Classes a mark's goods can meet at all: its classes, its groups' classes and the classes
-        of groups the notes call similar (a cheap pre-gate; :meth:`relation` decides)."""
-        return self._mark_classes(tuple(sorted(int(c) for c in nice_classes or ())),
-                                  tuple(sorted(similar_groups or ())))
-
-    @lru_cache(maxsize=4096)
-    def _mark_classes(self, nice_classes: tuple[int, ...], similar_groups: tuple[str, ...]) -> frozenset[int]:
-        out = set(nice_classes)
-        groups = set(similar_groups or ())
-        for c in out:
-            groups.update(g for g in self.groups if int(g[:2]) == c)
-        out |= self._classes_of(groups)
-        for g in groups:
-            out.update(int(o[:2]) for o, _a, _b in self._similar.get(g, ()))
+    @lru_cache(maxsize=8192)
+    def related_classes(self, goods: GoodsInference) -> frozenset[int]:
+        """Classes of the goods and of the groups the 注 notes call similar to them (for the
+        inferred items): a mark registered in none of these can only be 'different' (or the
+        goods 'unknown', when this is empty). The listing-side pre-gate; cached per inference."""
+        out = set(goods.classes)
+        for g in goods.groups:
+            out.update(int(s[:2]) for s in self.similar_groups_of(g, goods.items))
         return frozenset(out)
 
     def similar_groups_of(self, group: str, items: tuple[str, ...] = ()) -> set[str]:

@@ -116,8 +116,7 @@ class TextMatcher:
             forms = compile_forms([mark.text or "", *mark.aliases])
             if not forms:
                 continue
-            cm = CompiledMark(len(self.marks), mark, ent, forms,
-                              self.goods.mark_classes(mark.nice_classes, mark.similar_groups))
+            cm = CompiledMark(len(self.marks), mark, ent, forms, registered_classes(mark))
             cm.anywhere = bool(mark.well_known or not cm.classes)
             cm.lens = [len(f.k0) for f in forms]
             self.marks.append(cm)
@@ -403,16 +402,27 @@ class TextMatcher:
 
     def match(self, ctx: MatchContext) -> list[Match]:
         hits: list[Hit] = []
+        gate = None  # the listing's classes and those of goods the notes call similar (once)
         for src in self._sources(ctx):
             cands = self._candidates(src.text)
-            windows = self._windows(cands, ctx.goods_classes) if cands else ()
+            if cands and gate is None:
+                gate = self._gate_classes(ctx)
+            windows = self._windows(cands, gate) if cands else ()
             fuzzy = list(self._fuzzy_tokens(src.text)) if self.fuzzy else ()
             if not windows and not fuzzy:
                 continue
-            hits.extend(self._verify(src, windows, fuzzy, ctx.goods_classes))
+            if gate is None:
+                gate = self._gate_classes(ctx)
+            hits.extend(self._verify(src, windows, fuzzy, gate))
         if not hits:
             return []
         return self._score(ctx, hits)
+
+    def _gate_classes(self, ctx: MatchContext) -> frozenset[int]:
+        """Classes a mark must be registered in to be judged on this listing at all: the goods'
+        classes plus those of groups the 注 notes call similar (relation() decides afterwards)."""
+        goods = self.goods.infer(ctx.listing.category, ctx.listing.title)
+        return self.goods.related_classes(goods) if goods.classes == ctx.goods_classes else ctx.goods_classes
 
     def _score(self, ctx: MatchContext, hits: list[Hit]) -> list[Match]:
         listing = ctx.listing

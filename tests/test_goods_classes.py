@@ -134,10 +134,12 @@ def test_department_only_goods_are_possibly_similar_to_a_group_mark(g):
     assert g.relation([], ["3301"], dept)[0] == "different"
 
 
-def test_mark_classes_widen_the_cheap_gate_to_similar_groups(g):
-    classes = g.mark_classes([14], [])
-    assert 14 in classes and 9 in classes          # 0901 智能手表 is noted similar to 1404
-    assert g.mark_classes([], ["2507"]) >= {25}
+def test_related_classes_widen_the_listing_gate_to_noted_similar_groups(g):
+    watch = g.infer("智能设备/智能手表", "")
+    assert watch.classes == {9} and g.related_classes(watch) >= {9, 14}   # 0901 智能手表 ~ 1404
+    laptop = g.infer("电脑办公/笔记本电脑", "")
+    assert 14 not in g.related_classes(laptop)
+    assert not g.related_classes(g.infer("", ""))
 
 
 def test_inference_is_cached_per_category_path(g):

@@ -85,6 +85,7 @@ def _register_subcommands() -> None:
                       ("pipeline.cli_evidence", "evidence"), ("pipeline.cli_logos", "logos"),
                       ("pipeline.cli_ocr", "ocr"), ("pipeline.cli_sellers", "sellers"),
                       ("pipeline.cli_sellers:suppressions_app", "suppressions"),
+                      ("pipeline.cli_sources", "sources"),
                       ("pipeline.cli_goods", "goods")]:
         mod, _, attr = mod.partition(":")
         try:

@@ -99,7 +99,7 @@ def synth_listings(n: int, rng: random.Random, words: list[str], marks: list[tup
     return out
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str]) -> dict:
     ap = argparse.ArgumentParser(prog="bench_text")
     ap.add_argument("--marks", type=int, default=5000)
     ap.add_argument("--listings", type=int, default=100_000)
@@ -176,6 +176,11 @@ def main(argv: list[str]) -> None:
     print(f"  speed-up {rate / naive_rate:,.0f}x; peak RSS {peak_rss_mib:.0f} MiB")
     ok = rate >= 20_000 and rate / naive_rate >= 100 and peak_rss_mib < 1024
     print(f"  {'ok' if ok else 'short'}: target >= 20,000 listings/s, >= 100x naive, peak < 1024 MiB")
+    return {"marks": a.marks, "forms": len(forms), "automaton_keys": tm.n_keys, "build_cpu_s": round(build_s, 2),
+            "listings": len(listings), "match_cpu_s": round(cpu, 2), "match_wall_s": round(wall, 2),
+            "listings_per_s_one_core": round(rate), "naive_listings_per_s": round(naive_rate, 1),
+            "speedup_over_naive": round(rate / naive_rate), "peak_rss_mib": round(peak_rss_mib),
+            "leads_at_60": leads, "targets_met": ok}
 
 
 if __name__ == "__main__":

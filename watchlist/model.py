@@ -20,7 +20,19 @@ def _similar_group_codes() -> frozenset[str]:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    """Strings are stripped, and a blank optional field is absent (None): a value means the same
+    whether it came from YAML, a CSV cell or an XLSX cell, so round trips are lossless."""
+    model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_none(cls, data):
+        if isinstance(data, dict):
+            for k, v in list(data.items()):
+                f = cls.model_fields.get(k)
+                if f is not None and f.default is None and isinstance(v, str) and not v.strip():
+                    data = {**data, k: None}
+        return data
 
 
 class AuthorizedSeller(_Strict):
@@ -43,7 +55,7 @@ class Mark(_Strict):
     image: str | None = None  # logo: path relative to the watchlist file
     nice_classes: list[int] = Field(default_factory=list)
     well_known: bool = False
-    reference_price: float | None = Field(default=None, gt=0)
+    reference_price: float | None = Field(default=None, gt=0, le=1e8)  # CNY
     # 类似群 codes of the CNIPA 类似商品和服务区分表 ('2507' = 鞋), for marks registered by group.
     similar_groups: list[str] = Field(default_factory=list)
 

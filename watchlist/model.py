@@ -35,6 +35,27 @@ class Mark(_Strict):
     nice_classes: list[int] = Field(default_factory=list)
     well_known: bool = False
     reference_price: float | None = Field(default=None, gt=0)
+    # Reference prices per goods: keys are Nice classes (25) or 类似群 groups ('2507'); a price
+    # applies only to listings of those goods (cheap genuine socks are not "7% of ¥899").
+    reference_prices: dict[str, float] = Field(default_factory=dict)
+    reference_currency: str = "CNY"  # ISO 4217 code of the reference prices
+
+    @field_validator("reference_prices", mode="before")
+    @classmethod
+    def _ref_prices(cls, v):
+        out = {}
+        for k, p in (v or {}).items():
+            key = str(k).strip()
+            if not (key.isdigit() and (1 <= int(key) <= 45 and len(key) <= 2 or len(key) == 4)):
+                raise ValueError(f"reference_prices key {k!r} is not a Nice class (1-45) or a 4-digit 类似群 group")
+            try:
+                price = float(p)
+            except (TypeError, ValueError):
+                raise ValueError(f"reference_prices[{key}] is not a number: {p!r}") from None
+            if price <= 0:
+                raise ValueError(f"reference_prices[{key}] must be > 0")
+            out[key] = price
+        return out
 
     @field_validator("nice_classes")
     @classmethod

@@ -90,6 +90,7 @@ def find_cue_hits(folded: str, context: str | None = None) -> list[CueHit]:
     appears in ``context`` (fold()ed text of the whole listing; default: the text itself) is
     returned with ``off`` set (an ordinary trade term there, e.g. A货 on 翡翠)."""
     ctx = folded if context is None else context
+    ctx_compact = re.sub(r"[\s,，.;:/|_\-]+", "", ctx)
     out: list[CueHit] = []
     seen: set[str] = set()
     found: list[tuple[int, CueHit]] = []
@@ -104,7 +105,7 @@ def find_cue_hits(folded: str, context: str | None = None) -> list[CueHit]:
         if any(h.word != name and name in h.word for _, h in found):
             continue
         seen.add(name)
-        off = next((o for o in c.off if o in ctx), None)
+        off = next((o for o in c.off if o in ctx or (" " in o and o.replace(" ", "") in ctx_compact)), None)
         found.append((m.start(), CueHit(name, c.weight, off, c.context)))
     found.sort(key=lambda x: x[0])
     out = [h for _, h in found]

@@ -33,7 +33,6 @@ WATCHLIST = Watchlist(enterprises=[
     _ent("peak", "匹克", ["PEAK"], [25, 28]),
     _ent("jiuyang", "九阳", ["JOYOUNG"], [11, 21]),
     _ent("supor", "苏泊尔", ["SUPOR"], [21, 11]),
-    _ent("baique", "百雀羚", ["PECHOIN"], [3], True),
     _ent("burberry", "博柏利", ["BURBERRY"], [25, 18], True),
     _ent("skechers", "斯凯奇", ["SKECHERS"], [25], refs={"25": 120}, cur="USD"),
     _ent("qianlong", "乾隆", [], [33]),

@@ -125,6 +125,15 @@ def _trap(text: str, rng: random.Random) -> str | None:
     return rng.choice(sorted(left)) + rng.choice(sorted(right))
 
 
+def _ordinary(word: str | None) -> bool:
+    """A generated variant that is an ordinary dictionary word (长江 for 长虹) is not a disguise."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    return bool(word) and (jieba.dt.FREQ.get(word) or 0) >= 50
+
+
 def build(outdir: Path, seed: int = 7, per_mark: int = 24) -> dict:
     rng = random.Random(seed)
     ents, listings, gold = [], [], []
@@ -171,10 +180,11 @@ def build(outdir: Path, seed: int = 7, per_mark: int = 24) -> dict:
                 oc = other_cat[key]
                 add(f"{rng.choice(FILLERS)} {text}牌 {oc.split('/')[-1]} 新款", oc, 99.0, [mid], "pos", "crossclass")
             h = _homophone(text, rng)
+            h = None if _ordinary(h) else h
             if h:
                 add(t(h), cat, normal, [mid], "pos", "variant:homophone")
             la = _lookalike(text, rng)
-            if la:
+            if la and not _ordinary(la):
                 add(t(la), cat, normal, [mid], "pos", "variant:lookalike")
             tr = _traditional(text)
             if tr:

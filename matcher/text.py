@@ -81,6 +81,9 @@ def _over_fold_chars() -> frozenset[str]:
 
 
 OVER_FOLD = _over_fold_chars()
+# A sound- or look-alike that is itself a jieba dictionary word this frequent is an ordinary word,
+# not a disguised mark (美德 for 美的, 骑行, 实木).
+ORDINARY_WORD_FREQ = 50
 # Kinds that keep the mark's identity: the only ones protected across classes (well-known marks).
 IDENTITY_KINDS = {"exact", "spaced", "fullwidth", "traditional", "accent", "confusable"}
 MIN_OCR_CONFIDENCE = 0.4
@@ -405,9 +408,11 @@ class TextMatcher:
                 kind = "pinyin"
             if kind in ("homophone", "nearsound", "lookalike", "similar") and form.cjk:
                 # an ordinary dictionary word is not a disguised mark (unless it is the mark's)
-                if self.aligner.word_freq(k0[ws:we]) >= 50:
+                if self.aligner.word_freq(k0[ws:we]) >= ORDINARY_WORD_FREQ:
                     continue
             if not self._aligned(parts, r0, r1, strict=kind in WEAK_KINDS):
+                continue
+            if kind == "spaced" and _spaced_run_continues(text, r0, r1):
                 continue
             if kind in WEAK_KINDS and form.cjk and len(form.k0) <= 2 and self._glued_after(parts, r1):
                 continue
@@ -444,10 +449,10 @@ class TextMatcher:
         h.brand = brand_after(after)
         h.indicative = (indicative_before(k0[:ws]) or indicative_after(k0[we:])
                         or indicative_before_en(fold(text[max(0, r0 - 24):r0])))
-        ab = abuse_before(before)
+        ab = abuse_before(before) if kind in IDENTITY_KINDS else None
         if ab:
             h.abuse = (ab[0] + h.matched, ab[1])
-        else:
+        elif kind in IDENTITY_KINDS:
             aa = abuse_after(after)
             if aa:
                 h.abuse = (h.matched + aa[0], aa[1])
@@ -610,8 +615,8 @@ class TextMatcher:
             score += W["unknown_goods"]
             codes.append(reason("goods_unknown"))
         short = (sum(1 for c in best.form.k0 if is_cjk(c)) <= 2) if best.form.cjk else len(best.form.k0) <= 4
-        if unknown and best.kind in WEAK_KINDS and (short or best.kind in ("similar", "fuzzy", "folded")):
-            score = min(score, W["weak_unknown_cap"])
+        weak_unknown = unknown and best.kind in WEAK_KINDS and (short or best.kind in ("similar", "fuzzy", "folded"))
+        if weak_unknown:
             codes.append(reason("weak_unknown"))
         if (in_class or unknown) and best.brand and best.kind in IDENTITY_KINDS:
             score += W["brand_use"]
@@ -650,6 +655,9 @@ class TextMatcher:
             codes.append(reason("image_only"))
             if best.src.confidence is not None:
                 score *= min(1.0, 0.55 + 0.5 * best.src.confidence)
+        if weak_unknown and not any(c.weight >= 1.0 for c in active):
+            # only a strong counterfeit cue lifts weak evidence on goods nobody could classify
+            score = min(score, W["weak_unknown_cap"])
         if indicative:
             score = min(score, W["indicative_cap"])
             codes.append(reason("indicative", phrase=indicative.indicative))
@@ -696,6 +704,19 @@ class TextMatcher:
         codes.append(reason("price_low", price=listing.price, currency=cur, ref=ref, ref_currency=ref_cur,
                             ratio=round(ratio, 4), goods=goods, **extra))
         return WEIGHTS["price_low"] if ratio <= PRICE_LOW_RATIO else WEIGHTS["price_lowish"]
+
+
+def _spaced_run_continues(text: str, r0: int, r1: int) -> bool:
+    """风.云.意.幻: the hit is part of a longer phrase spelt out with the same non-space separator
+    between single characters, not a mark split to dodge a filter."""
+    seps = {c for c in text[r0:r1] if not c.isalnum() and not c.isspace() and not is_cjk(c)}
+    if len(seps) != 1:
+        return False
+    sep = seps.pop()
+    after = text[r1:r1 + 3]
+    before = text[max(0, r0 - 3):r0]
+    return (len(after) >= 2 and after[0] == sep and is_cjk(after[1])) or \
+        (len(before) >= 2 and before[-1] == sep and is_cjk(before[-2]))
 
 
 _COMPAT_RE = re.compile(r"通用|适用|兼容|适配|专用|compatible|for use with")

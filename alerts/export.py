@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from store.models import Lead, Listing
 
+from .i18n import match_reasons
+
 EXPORT_FIELDS = ["lead_id", "listing_id", "platform", "target_id", "target_kind", "score", "reasons", "kind",
                  "url", "title", "seller_id", "seller_name", "seller_location", "price", "sales", "online",
                  "status", "verdict", "priority", "priority_reasons", "jurisdiction", "related_lead_id",
@@ -19,7 +21,8 @@ EXPORT_FIELDS = ["lead_id", "listing_id", "platform", "target_id", "target_kind"
 
 def row_of(lead: Lead, li: Listing) -> dict:
     return {"lead_id": lead.id, "listing_id": li.listing_id, "platform": li.platform, "target_id": lead.target_id,
-            "target_kind": lead.target_kind, "score": lead.score, "reasons": list(lead.reasons or []),
+            "target_kind": lead.target_kind, "score": lead.score,
+            "reasons": match_reasons(lead.reasons, lead.evidence),
             "kind": li.kind, "url": li.url, "title": li.title, "seller_id": li.seller_id,
             "seller_name": li.seller_name, "seller_location": li.seller_location, "price": li.price,
             "sales": li.sales, "online": li.status == "active", "status": lead.status, "verdict": lead.verdict,

@@ -247,3 +247,21 @@ def test_english_indicative_use_caps_the_score(tm):
 
 def test_english_cue_on_english_listing_is_a_lead(tm):
     assert is_lead(tm, "TISSOT PRX automatic watch AAA mirror quality", "tm-tissot", category="钟表/手表")
+
+
+def test_stored_lead_reasons_render_from_codes_in_the_configured_language(tm, monkeypatch):
+    from alerts.i18n import match_reasons
+    from config.settings import reset_settings_cache
+
+    m = run(tm, "非特步 跑步鞋 男", category="运动户外/运动鞋").get("tm-xtep")
+    stored = json.loads(json.dumps(m.evidence, ensure_ascii=False))  # as the JSON column keeps it
+    assert match_reasons(m.reasons, stored, "zh-CN") == m.reasons
+    monkeypatch.setenv("MARKWATCH_LANGUAGE", "en")
+    reset_settings_cache()
+    try:
+        en = match_reasons(m.reasons, stored)
+    finally:
+        monkeypatch.delenv("MARKWATCH_LANGUAGE")
+        reset_settings_cache()
+    assert en[0].startswith("title '特步'") and en != m.reasons
+    assert match_reasons(["GI理由"], {"field": "title"}, "en") == ["GI理由"]  # no codes: stored text

@@ -265,3 +265,13 @@ def test_stored_lead_reasons_render_from_codes_in_the_configured_language(tm, mo
         reset_settings_cache()
     assert en[0].startswith("title '特步'") and en != m.reasons
     assert match_reasons(["GI理由"], {"field": "title"}, "en") == ["GI理由"]  # no codes: stored text
+
+
+def test_brand_stacking_flags_the_borrowed_brands_not_the_first(tm):
+    out = run(tm, "特步 匹克 斯凯奇 跑步鞋 男 透气 减震", category="运动户外/运动鞋", price=259)
+    assert out["tm-peak"].score >= DEFAULT_THRESHOLD
+    assert any(c["code"] == "brand_stack" for c in out["tm-peak"].evidence["reason_codes"])
+    assert not any(c["code"] == "brand_stack" for c in out["tm-xtep"].evidence["reason_codes"])
+    # naming what an accessory fits is not stacking
+    out = run(tm, "特步 匹克 斯凯奇 通用 鞋垫 减震", category="运动户外/运动鞋")
+    assert all(m.score < DEFAULT_THRESHOLD for m in out.values())

@@ -81,6 +81,15 @@ def _over_fold_chars() -> frozenset[str]:
 
 
 OVER_FOLD = _over_fold_chars()
+def _english_words() -> frozenset[str]:
+    """Ordinary English words (config/data/english_words.txt, SCOWL via Debian wamerican)."""
+    from config.settings import DATA_TABLES_DIR
+
+    p = DATA_TABLES_DIR / "english_words.txt"
+    return frozenset(w for w in p.read_text(encoding="utf-8").split("\n") if w and not w.startswith("#"))
+
+
+ENGLISH_WORDS = _english_words()
 # A sound- or look-alike that is itself a jieba dictionary word this frequent is an ordinary word,
 # not a disguised mark (美德 for 美的, 骑行, 实木).
 ORDINARY_WORD_FREQ = 50
@@ -429,6 +438,8 @@ class TextMatcher:
             tok = fold(text[r0:r1]).translate(VIS)
             if Levenshtein.distance(tok, vis(form.k0)) > 1:
                 continue
+            if fold(text[r0:r1]) in ENGLISH_WORDS:
+                continue  # an ordinary English word ('Phone') is not a typo of a mark ('iPhone')
             if any(h.cm is cm and h.start <= r0 < h.end for h in hits):
                 continue
             if not self._aligned(parts, r0, r1):

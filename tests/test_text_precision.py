@@ -275,3 +275,11 @@ def test_brand_stacking_flags_the_borrowed_brands_not_the_first(tm):
     # naming what an accessory fits is not stacking
     out = run(tm, "特步 匹克 斯凯奇 通用 鞋垫 减震", category="运动户外/运动鞋")
     assert all(m.score < DEFAULT_THRESHOLD for m in out.values())
+
+
+def test_ordinary_english_word_is_not_a_one_letter_typo():
+    t = TextMatcher(Watchlist(enterprises=[_ent("ipx", "IPHONEX", ["IPHONEX"], [9])]))
+    m = run(t, "Baby Phonex case", category="手机数码/手机壳").get("tm-ipx")  # not a word: a typo
+    assert m is not None and m.evidence["kind"] == "fuzzy"
+    t = TextMatcher(Watchlist(enterprises=[_ent("iph", "IPHONE", ["IPHONE"], [9])]))
+    assert "tm-iph" not in run(t, "Selfie Phone stand", category="手机数码/手机")

@@ -27,3 +27,16 @@ def test_real_titles_have_at_most_three_false_leads():
     assert n > 5000
     assert len(false) <= 3, false
     assert ("rt02510", "tm-nike") in found
+
+
+def test_real_english_listings_are_not_leads():
+    """1,000 real Amazon.com listings (English titles and categories, USD prices): none is a lead
+    against the 36 brands ('Phone' is not a one-letter typo of 'iPhone')."""
+    eng = MatchEngine(load_watchlist(DATA / "watchlist.yaml"), EngineOptions(ocr=False, logos=False))
+    n, leads = 0, []
+    for item in read_listings(DATA / "amazon_listings.jsonl"):
+        assert isinstance(item, Listing), item
+        n += 1
+        leads += [(item.listing_id, m.target_id, item.title) for m in eng.match(item)]
+    assert n == 1000
+    assert leads == []

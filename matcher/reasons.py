@@ -57,9 +57,10 @@ KIND = {
     },
 }
 SUB_REL = {
-    "zh-CN": {"sound": "同音", "look": "形近", "both": "音形皆近", "near": "音近", "glyph": "字形相似"},
+    "zh-CN": {"sound": "同音", "look": "形近", "both": "音形皆近", "near": "音近", "glyph": "字形相似",
+              "tone": "音同调不同"},
     "en": {"sound": "sounds the same as", "look": "looks like", "both": "sounds and looks like",
-           "near": "sounds close to", "glyph": "is drawn like"},
+           "near": "sounds close to", "glyph": "is drawn like", "tone": "has the same syllable, another tone, as"},
 }
 ABUSE = {
     "zh-CN": {"non": "以'非{mark}'借用商标", "same_quality": "以'{phrase}'宣称与商标商品同品质",
@@ -76,6 +77,8 @@ def _q(xs: Iterable[str], lang: str) -> str:
 
 def _hit(p: dict, lang: str) -> str:
     kind = KIND[lang].get(p["kind"], p["kind"])
+    if p["kind"] == "homophone" and any(s[2] == "tone" for s in (p.get("subs") or [])):
+        kind = "读音相同（声调不同）" if lang == "zh-CN" else "sounds like (same syllables, another tone)"
     alias = p.get("form")
     subs = [s for s in (p.get("subs") or []) if s[2] != "diff"][:2]
     if lang == "zh-CN":

@@ -610,9 +610,10 @@ class TextMatcher:
         indicative = next((h for h in hs if h.indicative), None)
         codes: list[dict] = []
         name = mark.text or best.form.raw
+        subs = [[a, b, ("tone" if k == "sound" and not _same_tone(a, b) else k)]
+                for a, b, k in best.subs if k != "diff"][:2]
         hit = {"field": best.src.field, "matched": best.matched, "mark": name, "kind": best.kind,
-               "form": best.form.raw if best.form.origin == "alias" else None,
-               "subs": [list(x) for x in best.subs if x[2] != "diff"][:2]}
+               "form": best.form.raw if best.form.origin == "alias" else None, "subs": subs}
         if best.src.field == "image":
             hit["confidence"] = best.src.confidence
         codes.append(reason("hit", **hit))
@@ -715,6 +716,16 @@ class TextMatcher:
         codes.append(reason("price_low", price=listing.price, currency=cur, ref=ref, ref_currency=ref_cur,
                             ratio=round(ratio, 4), goods=goods, **extra))
         return WEIGHTS["price_low"] if ratio <= PRICE_LOW_RATIO else WEIGHTS["price_lowish"]
+
+
+def _same_tone(a: str, b: str) -> bool:
+    """Do two characters share a reading WITH its tone (客/克 kè), not only the syllable (迷 mí /
+    米 mǐ)? Reasons say "读音相同" only then (issue 11: keep the reasons honest)."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    ra = set(pinyin_dict.get(ord(a), "").split(","))
+    rb = set(pinyin_dict.get(ord(b), "").split(","))
+    return bool(ra & rb - {""})
 
 
 def _spaced_run_continues(text: str, r0: int, r1: int) -> bool:

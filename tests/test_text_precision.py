@@ -283,3 +283,11 @@ def test_ordinary_english_word_is_not_a_one_letter_typo():
     assert m is not None and m.evidence["kind"] == "fuzzy"
     t = TextMatcher(Watchlist(enterprises=[_ent("iph", "IPHONE", ["IPHONE"], [9])]))
     assert "tm-iph" not in run(t, "Selfie Phone stand", category="手机数码/手机")
+
+
+def test_homophone_reason_says_when_only_the_syllable_is_the_same():
+    t = TextMatcher(Watchlist(enterprises=[_ent("xm", "晓光", ["XIAOGUANG"], [9])]))
+    m = run(t, "小光 手环 智能 运动", category="手机数码/手机").get("tm-xm")   # 小 xiǎo = 晓 xiǎo
+    assert m is not None and "读音相同" in m.reasons[0] and "声调不同" not in m.reasons[0]
+    m = run(t, "消光 手环 智能 运动", category="手机数码/手机").get("tm-xm")   # 消 xiāo: tone differs
+    assert m is not None and "声调不同" in m.reasons[0] and "another tone" in m.evidence["reasons_en"][0]

@@ -12,6 +12,24 @@ from __future__ import annotations
 
 from typing import Iterable
 
+# Base score of a hit by how the text relates to the registered mark (before context signals).
+BASE_SCORES: dict[str, int] = {
+    "exact": 45,        # the mark itself: a lead only with another signal (exact-plain is ambiguous)
+    "spaced": 68,       # 耐 克, N-I-K-E: inserted to dodge keyword filters
+    "fullwidth": 68,    # ＮＩＫＥ
+    "traditional": 66,  # 茅臺
+    "accent": 64,       # Nestlé for NESTLE
+    "confusable": 72,   # Cyrillic/Greek letters posing as Latin ones
+    "pinyin": 64,       # maotai
+    "lookalike": 70,    # 水久, 老甘妈, カ士, N1KE, GUCCl
+    "homophone": 68,    # 耐客, 依利
+    "nearsound": 63,    # 三鑫 for 三星: same sound up to fuzzy pinyin (xin/xing, zh/z, n/l)
+    "fuzzy": 64,        # STARBUKS: one letter added, dropped or changed in a long Latin mark
+    "similar": 40,      # one character of a 3+ character mark changed to an unrelated one
+    "nickname": 45,     # b家风衣: initial + 家 nickname of a mark on its goods (+ keyword abuse)
+    "folded": 50,       # equal only after OpenCC folded a character that is itself simplified (乾→干)
+}
+
 # --- scoring weights of the text matcher (points on a 0-100 scale; 60 = default queue threshold) --
 WEIGHTS: dict[str, float] = {
     "unknown_goods": -5,        # the listing's goods could not be classified

@@ -32,7 +32,7 @@ from watchlist.model import Watchlist
 
 from .goods import GoodsClassifier, load_goods_classifier
 from .normalize import fold, t2s
-from .reasons import PRICE_LOW_RATIO, PRICE_LOWISH_RATIO, WEIGHTS, reason, render_all
+from .reasons import BASE_SCORES, PRICE_LOW_RATIO, PRICE_LOWISH_RATIO, WEIGHTS, reason, render_all
 from .text_glyphs import look_alike_glyphs
 from .text_rules import (NICKNAME_RE, STYLE_GENERIC, WordAligner, abuse_after, abuse_before, brand_after,
                          find_cue_hits, fold_around, indicative_after, indicative_before,
@@ -42,23 +42,8 @@ from .variants import (_CONF, _T2S, FOLD0, TRI_RAW, VIS, CompiledMark, Form, com
                        is_kana, look_alike_char, near_sound_char, pair_keys, sound_alike_char,
                        triples, vis)
 
-# Base score of a hit by how the text relates to the registered mark (before context signals).
-BASE = {
-    "exact": 45,        # the mark itself: a lead only with another signal (exact-plain is ambiguous)
-    "spaced": 68,       # 耐 克, N-I-K-E: inserted to dodge keyword filters
-    "fullwidth": 68,    # ＮＩＫＥ
-    "traditional": 66,  # 茅臺
-    "accent": 64,       # Nestlé for NESTLE
-    "confusable": 72,   # Cyrillic/Greek letters posing as Latin ones
-    "pinyin": 64,       # maotai
-    "lookalike": 70,    # 水久, 老甘妈, カ士, N1KE, GUCCl
-    "homophone": 68,    # 耐客, 依利
-    "nearsound": 63,    # 三鑫 for 三星: same sound up to fuzzy pinyin (xin/xing, zh/z, n/l)
-    "fuzzy": 64,        # STARBUKS: one letter added, dropped or changed in a long Latin mark
-    "similar": 40,      # one character of a 3+ character mark changed to an unrelated one
-    "nickname": 45,     # b家风衣: initial + 家 nickname of a mark on its goods (+ keyword abuse)
-    "folded": 50,       # equal only after OpenCC folded a character that is itself simplified (乾→干)
-}
+# Base scores by kind and the signal weights live in ONE table: matcher/reasons.py
+BASE = BASE_SCORES
 # Kinds that are evidence of a disguise but weak for a short mark (two CJK characters or four
 # Latin letters): on unknown goods they are not a lead by themselves (issue 11).
 WEAK_KINDS = {"homophone", "nearsound", "lookalike", "similar", "fuzzy", "pinyin", "folded"}

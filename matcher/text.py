@@ -646,7 +646,7 @@ class TextMatcher:
         if stacked and name in stacked[:-1] and in_class and not style_hit and not abuse_hit:
             score += W["brand_stack"]
             codes.append(reason("brand_stack", marks=stacked[:5]))
-        score += self._price_signal(mark, listing, classes, getattr(ctx, "goods_groups", None), codes)
+        score += self._price_signal(mark, listing, classes, ctx.goods_groups, codes)
         if image_only:
             score += W["image_only"]
             codes.append(reason("image_only"))

@@ -49,6 +49,9 @@ class MatchContext:
     listing: Listing
     goods_classes: frozenset[int]
     texts: list[TextSource]
+    # 类似群 groups of the goods ('2507'), when the goods module can tell; a mark's
+    # reference_prices keyed by group apply only then (matcher/text.py _ref_price)
+    goods_groups: frozenset[str] = frozenset()
 
 
 class ListingMatcher(Protocol):

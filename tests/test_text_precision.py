@@ -291,3 +291,25 @@ def test_homophone_reason_says_when_only_the_syllable_is_the_same():
     assert m is not None and "读音相同" in m.reasons[0] and "声调不同" not in m.reasons[0]
     m = run(t, "消光 手环 智能 运动", category="手机数码/手机").get("tm-xm")   # 消 xiāo: tone differs
     assert m is not None and "声调不同" in m.reasons[0] and "another tone" in m.evidence["reasons_en"][0]
+
+
+def test_bad_reference_prices_key_is_named_with_file_line_and_field(tmp_path):
+    from watchlist import WatchlistError, load_watchlist
+
+    p = tmp_path / "wl.yaml"
+    p.write_text("version: 1\nenterprises:\n- id: e1\n  name: 测试\n  marks:\n"
+                 "  - {id: tm-a, kind: word, text: 测试牌, nice_classes: [25], reference_prices: {25: 399, 2507: 299}}\n"
+                 "  - {id: tm-b, kind: word, text: 另一个, nice_classes: [25], reference_prices: {99: 10}}\n",
+                 encoding="utf-8")
+    with pytest.raises(WatchlistError, match=r"wl.yaml:7:.*reference_prices.*99"):
+        load_watchlist(p)
+
+
+def test_group_reference_price_applies_only_to_that_group(tm):
+    t = TextMatcher(Watchlist(enterprises=[_ent("grp", "匹克", [], [25], refs={"2507": 899})]))
+    shoes = Listing(platform="p", listing_id="g1", title="匹克 篮球鞋 男", category="运动户外/运动鞋", price=99)
+    ctx = MatchContext(shoes, frozenset({25}), [TextSource("title", shoes.title)], frozenset({"2507"}))
+    assert any(c["code"] == "price_low" for c in t.match(ctx)[0].evidence["reason_codes"])
+    socks = Listing(platform="p", listing_id="g2", title="匹克 运动袜 男", category="服装/袜子", price=19)
+    ctx = MatchContext(socks, frozenset({25}), [TextSource("title", socks.title)], frozenset({"2509"}))
+    assert not any(c["code"] == "price_low" for c in t.match(ctx)[0].evidence["reason_codes"])

@@ -39,7 +39,7 @@ from .text_rules import (NICKNAME_RE, STYLE_GENERIC, WordAligner, abuse_after, a
                          indicative_before_en, style_after, style_before)
 from .types import Match, MatchContext, TextSource
 from .variants import (_CONF, _T2S, FOLD0, TRI_RAW, VIS, CompiledMark, Form, compile_forms, is_cjk,
-                       is_kana, look_alike_char, near_sound_char, pair_keys, sound_alike_char,
+                       is_kana, look_alike_char, pair_keys, sounds_as_mark_char,
                        triples, vis)
 
 # Base scores by kind and the signal weights live in ONE table: matcher/reasons.py
@@ -215,10 +215,10 @@ class TextMatcher:
             if a == b:
                 continue
             la = look_alike_char(a, b)
-            sa = form.cjk and sound_alike_char(a, b)
+            sa = form.cjk and sounds_as_mark_char(a, b)
             if la or sa:
                 subs.append((a, b, "both" if la and sa else "look" if la else "sound"))
-            elif form.cjk and near_sound_char(a, b):
+            elif form.cjk and sounds_as_mark_char(a, b, near=True):
                 subs.append((a, b, "near"))
             else:
                 diffs += 1

@@ -143,9 +143,7 @@ class MatchEngine:
                 m.reasons.append(render(code, self.options.language))
                 if "reason_codes" in m.evidence:
                     m.evidence["reason_codes"].append(code)
-                    m.evidence.setdefault("reasons_en", []).append(render(code, "en"))
-                else:
-                    m.evidence.setdefault("reasons_en", []).append(render(code, "en"))
+                m.evidence.setdefault("reasons_en", []).append(render(code, "en"))
                 return
 
     def match(self, listing: Listing) -> list[Match]:

@@ -86,30 +86,24 @@ def _cue_name(c: Cue, found: str) -> str:
 
 
 def find_cue_hits(folded: str, context: str | None = None) -> list[CueHit]:
-    """Cue words in a fold()ed text, in order of the lexicon, each once; a cue whose off-context
-    appears in ``context`` (fold()ed text of the whole listing; default: the text itself) is
-    returned with ``off`` set (an ordinary trade term there, e.g. A货 on 翡翠)."""
+    """Cue words in a fold()ed text, in order of position, each once; a cue covered by a longer
+    one found too (原单 in 外贸原单 / 原单尾货) is dropped. A cue whose off-context appears in
+    ``context`` (fold()ed text of the whole listing; default: the text itself) is returned with
+    ``off`` set (an ordinary trade term there, e.g. A货 on 翡翠)."""
     ctx = folded if context is None else context
     ctx_compact = re.sub(r"[\s,，.;:/|_\-]+", "", ctx)
-    out: list[CueHit] = []
-    seen: set[str] = set()
-    found: list[tuple[int, CueHit]] = []
+    found: dict[str, tuple[int, CueHit]] = {}
     for c in CUES:
         m = c.rx.search(folded)
         if not m:
             continue
         name = _cue_name(c, m.group(0))
-        if name in seen:
+        if name in found:
             continue
-        # a longer cue already covers this one (原单尾货 covers 原单 and 尾单)
-        if any(h.word != name and name in h.word for _, h in found):
-            continue
-        seen.add(name)
         off = next((o for o in c.off if o in ctx or (" " in o and o.replace(" ", "") in ctx_compact)), None)
-        found.append((m.start(), CueHit(name, c.weight, off, c.context)))
-    found.sort(key=lambda x: x[0])
-    out = [h for _, h in found]
-    return out
+        found[name] = (m.start(), CueHit(name, c.weight, off, c.context))
+    hits = [v for k, v in found.items() if not any(k != o and k in o for o in found)]
+    return [h for _, h in sorted(hits, key=lambda x: x[0])]
 
 
 def find_cues(folded: str) -> list[str]:

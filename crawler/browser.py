@@ -56,3 +56,32 @@ class AbortOutside:
             return False
         h = (urlsplit(url).hostname or "").lower()
         return not any(h == a or h.endswith("." + a) for a in self.hosts)
+
+
+def detail_page_meta(wait_for: str | None, timeout: float, reach=None, user_agent: str | None = None) -> dict:
+    """Request meta that renders a marketplace page in Chromium (scrapy-playwright) before it is
+    parsed, in its own browser context ``detail`` (locale zh-CN), waiting for `wait_for` (a CSS
+    selector, e.g. the JavaScript-filled price) instead of a fixed sleep. `reach`
+    (crawler.session.Reach): the source's storage state and proxy go into the context options,
+    which live in the request meta, never in Scrapy settings (Scrapy logs settings)."""
+    from scrapy_playwright.page import PageMethod
+
+    ms = int(timeout * 1000)
+    ctx: dict = {"viewport": {"width": 1280, "height": 1000}, "locale": "zh-CN", "java_script_enabled": True}
+    if user_agent:
+        ctx["user_agent"] = user_agent
+    if reach is not None and getattr(reach, "storage_state", None):
+        ctx["storage_state"] = reach.storage_state
+    if reach is not None and getattr(reach, "proxy", None):
+        from urllib.parse import urlsplit
+
+        u = urlsplit(reach.proxy)
+        px = {"server": f"{u.scheme}://{u.hostname}" + (f":{u.port}" if u.port else "")}
+        if u.username:
+            px["username"], px["password"] = u.username, u.password or ""
+        ctx["proxy"] = px
+    meta = {"playwright": True, "playwright_context": "detail", "playwright_context_kwargs": ctx,
+            "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded", "timeout": ms}}
+    if wait_for:
+        meta["playwright_page_methods"] = [PageMethod("wait_for_selector", wait_for, state="attached", timeout=ms)]
+    return meta

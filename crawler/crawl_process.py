@@ -35,6 +35,7 @@ def main(argv: list[str]) -> int:
     from config.settings import Settings
     from store.db import make_engine
 
+    from .session import resolve_reach, source_base
     from .settings import scrapy_settings
     from .spiders.live import LiveSpider
     from .spiders.marketplace import MarketplaceSpider
@@ -56,12 +57,14 @@ def main(argv: list[str]) -> int:
         known = load_known(engine, src["name"], src["platform"])
         cls = LiveSpider if src["kind"] == "live" else MarketplaceSpider
         try:
+            reach = resolve_reach(src, source_base(src))  # secrets from env / mode-600 files, never logged
             crawler = Crawler(cls, ScrapySettings(scrapy_settings(src, data_dir, job.get("log_level", "WARNING"),
                                                                   redis=job.get("redis"))))
         except Exception as e:  # e.g. no Chromium for a browser source: the other sources still run
-            rec.failure("config_error", src.get("base_url"), f"source not crawled: {e}")
+            rec.failure("config_error", src.get("file") or src.get("base_url"), f"source not crawled: {e}")
             continue
-        proc.crawl(crawler, source=src, terms=job.get("terms", []), known=known, recorder=rec, images=images)
+        proc.crawl(crawler, source=src, terms=job.get("terms", []), known=known, recorder=rec, images=images,
+                   reach=reach)
 
     t0 = time.monotonic()
     parent = os.getppid()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models import Base, utcnow
@@ -32,6 +32,11 @@ class CrawlPage(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     fetched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # migration 0010: the price as the page showed it, a range's upper end (the listing's price is
+    # the lower end), and the page's named warnings [[kind, detail], ...] (e.g. price_on_request)
+    price_text: Mapped[str | None] = mapped_column(Text)
+    price_high: Mapped[float | None] = mapped_column(Float)
+    warnings: Mapped[list | None] = mapped_column(JSON)
 
 
 class EvidenceCapture(Base):

@@ -85,5 +85,6 @@ class StorePipeline:
             await asyncio.to_thread(rec.write_raw, raw_rel, item["raw"])
         outcome = rec.store(lr, url, item.get("raw"), etag=item.get("etag"), last_modified=item.get("last_modified"),
                             status_code=item.get("status", 200), image_ids=[i for i, _ in ok],
-                            raw_rel=raw_rel, screenshot_rel=item.get("screenshot_rel"))
+                            raw_rel=raw_rel, screenshot_rel=item.get("screenshot_rel"),
+                            page_extra=item.get("page_extra"))
         return {"listing_id": lr.listing_id, "outcome": outcome}

@@ -20,23 +20,52 @@ from typing import Callable, Iterator
 
 from config.settings import Settings
 
-from .sources import Source, SourceError, load_sources
+from .sources import Source, SourceError, SourceProblem, load_sources_checked
 
 REPO = Path(__file__).resolve().parent.parent
 TOTAL_KEYS = ("new", "changed", "unchanged", "removed", "failures", "pages", "images_stored", "live_rooms",
-              "live_offline")
+              "live_offline", "warnings")
+
+
+def select_sources_checked(settings: Settings, only: list[str] | None = None,
+                           extra_sources: list[dict] | None = None) -> tuple[list[Source], list[SourceProblem]]:
+    """The sources to crawl (enabled ones, or `only` these) and the broken source files (each
+    file is validated on its own; a broken one never stops the others). Raises SourceError only
+    for a name in `only` that no file defines."""
+    sources, problems = load_sources_checked(settings.sources_dir, extra_sources)
+    if only:
+        names = {s.name for s in sources}
+        broken = {p.name for p in problems}
+        missing = [n for n in only if n not in names and n not in broken]
+        if missing:
+            raise SourceError(f"unknown source(s): {', '.join(missing)} (configured: {', '.join(sorted(names)) or 'none'})")
+        return [s for s in sources if s.name in only], [p for p in problems if p.name in only]
+    return [s for s in sources if s.enabled], problems
 
 
 def select_sources(settings: Settings, only: list[str] | None = None,
                    extra_sources: list[dict] | None = None) -> list[Source]:
-    sources = load_sources(settings.sources_dir, extra_sources)
-    if only:
-        names = {s.name for s in sources}
-        missing = [n for n in only if n not in names]
-        if missing:
-            raise SourceError(f"unknown source(s): {', '.join(missing)} (configured: {', '.join(sorted(names)) or 'none'})")
-        return [s for s in sources if s.name in only]
-    return [s for s in sources if s.enabled]
+    """The sources to crawl; broken source files are left out (see select_sources_checked)."""
+    return select_sources_checked(settings, only, extra_sources)[0]
+
+
+def _record_config_errors(engine, run_id: int | None, problems: list[SourceProblem]) -> dict:
+    """Each broken source file becomes a named ``config_error`` failure of the run; returns
+    per-source counts for the run record."""
+    from store.db import session_scope
+    from store.models import RunFailure, Source as SourceRow
+
+    out: dict = {}
+    with session_scope(engine) as s:
+        for p in problems:
+            if run_id:
+                s.add(RunFailure(run_id=run_id, source=p.name, kind="config_error", url=p.file,
+                                 detail=f"source not crawled: {p.message}"[:4000]))
+            row = s.get(SourceRow, p.name)
+            if row is not None:
+                row.last_status = "config_error"
+            out[p.name] = {"failures": 1, "failed_config_error": 1}
+    return out
 
 
 def sandbox_image_cache(data: Path) -> Path:
@@ -89,7 +118,8 @@ def _fmt_progress(d: dict) -> str:
     parts = []
     for name, c in d.get("sources", {}).items():
         parts.append(f"{name}: {c.get('pages', 0)} pages, {c.get('new', 0)} new, {c.get('changed', 0)} changed, "
-                     f"{c.get('unchanged', 0)} unchanged, {c.get('failures', 0)} failures")
+                     f"{c.get('unchanged', 0)} unchanged, {c.get('failures', 0)} failures"
+                     + (f", {c['warnings']} warnings" if c.get("warnings") else ""))
     return f"[crawl {d.get('elapsed', 0):.0f}s] " + "; ".join(parts)
 
 
@@ -138,11 +168,14 @@ def crawl(settings: Settings, run_id: int | None = None, only: list[str] | None 
     from store.db import make_engine, session_scope
     from store.repo import search_terms
 
-    sources = select_sources(settings, only, extra_sources)
+    sources, problems = select_sources_checked(settings, only, extra_sources)
+    engine = engine or make_engine(settings=settings)
+    broken = _record_config_errors(engine, run_id, problems) if problems else {}
+    for p in problems:
+        say(f"source {p.name} not crawled (config_error): {p.message}")
     if not sources:
         say("no enabled crawl sources (config/sources/*.yaml)")
-        return {**{k: 0 for k in TOTAL_KEYS}, "sources": {}}
-    engine = engine or make_engine(settings=settings)
+        return {**totals(broken), "sources": broken}
     with session_scope(engine) as s:
         terms = search_terms(s)
     if not terms:
@@ -205,7 +238,7 @@ def crawl(settings: Settings, run_id: int | None = None, only: list[str] | None 
                 raise
     if not counts and counts_file.exists():
         counts = json.loads(counts_file.read_text(encoding="utf-8"))
-    per_source = counts.get("sources", {})
+    per_source = {**broken, **counts.get("sources", {})}
     out = {**totals(per_source), "sources": per_source, "seconds": round(time.monotonic() - t0, 2),
            "process_seconds": counts.get("elapsed"), "process_cpu_seconds": counts.get("cpu_seconds")}
     if rc != 0 or not counts:
@@ -221,5 +254,6 @@ def crawl(settings: Settings, run_id: int | None = None, only: list[str] | None 
         say(f"crawl process failed (exit {rc}); see {log_file}")
     _record_sources(engine, sources, per_source, run_id)
     say(f"crawl done: {out['pages']} pages, {out['new']} new, {out['changed']} changed, {out['unchanged']} unchanged, "
-        f"{out['removed']} removed, {out['failures']} failures")
+        f"{out['removed']} removed, {out['failures']} failures"
+        + (f", {out['warnings']} warnings (stored without a price)" if out.get("warnings") else ""))
     return out

@@ -51,6 +51,7 @@ def scrapy_settings(source: dict, data_dir: Path, log_level: str = "WARNING", re
         "EXTENSIONS": dict(DISABLED_EXTENSIONS),
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.AllowedHostsMiddleware": 50,
+            "crawler.session.ReachMiddleware": 400,  # per-source proxy, session cookies, headers
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.RetryAfterMiddleware": 550,
             "crawler.middlewares.HostConcurrencyMiddleware": 990,

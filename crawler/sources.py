@@ -8,6 +8,7 @@ selectors for list and detail pages, whether pages need a browser, and politenes
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -55,7 +56,7 @@ class ListSelectors(_M):
 
 
 class DetailSelectors(_M):
-    title: str
+    title: str | None = Field(default=None, description="required unless structured_data gives the title")
     listing_id: str | None = None
     price: str | None = None
     sales: str | None = None
@@ -67,11 +68,44 @@ class DetailSelectors(_M):
     images: str | None = None
     description: str | None = None
     shop_link: str | None = None
+    brand: str | None = None
+    price_pick: Literal["auto", "first", "last", "min", "max"] = Field(
+        default="auto", description="which number of the price text is the price (auto: crawler.parse.parse_price)")
+    wait_for: str | None = Field(default=None, description="browser sources: CSS selector present once the page "
+                                                           "(e.g. its JavaScript-filled price) rendered")
+    wait_timeout: float = Field(default=15.0, gt=0)
+
+
+class Session(_M):
+    """Logged-in pages: cookies or a Playwright storage-state file, extra headers. Secrets come
+    from an environment variable or a file only the crawl's user can read, never from this file."""
+    cookies_env: str | None = Field(default=None, description="environment variable holding 'name=value; ...'")
+    cookies_file: str | None = Field(default=None, description="file (mode 600) with 'name=value; ...' or JSON")
+    storage_state: str | None = Field(default=None, description="Playwright storage-state JSON (mode 600)")
+    headers: dict[str, str] = Field(default_factory=dict, description="extra request headers (not secret)")
+
+
+class Proxy(_M):
+    """An HTTP(S) proxy for this source's requests; credentials only from env or a mode-600 file."""
+    url: str | None = Field(default=None, description="http://host:port without credentials")
+    url_env: str | None = Field(default=None, description="environment variable holding the proxy URL")
+    url_file: str | None = Field(default=None, description="file (mode 600) holding the proxy URL")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.url and "@" in (urlsplit(self.url).netloc or ""):
+            raise ValueError("proxy credentials must not be written in the source file: "
+                             "use proxy.url_env or proxy.url_file")
+        if sum(bool(x) for x in (self.url, self.url_env, self.url_file)) > 1:
+            raise ValueError("give one of proxy.url, proxy.url_env, proxy.url_file")
+        return self
 
 
 class Detect(_M):
     captcha: str | None = None
     blocked: str | None = None
+    removed: str | None = Field(default=None, description="selector present when the item is taken down but "
+                                                           "the page still answers 200 (此宝贝已下架, 商品已下柜)")
 
 
 class Shops(_M):
@@ -126,6 +160,12 @@ class Source(_M):
     max_images: int = Field(default=6, ge=0)
     politeness: Politeness = Field(default_factory=Politeness)
     currency: str = "CNY"
+    structured_data: bool | list[Literal["title", "price", "currency", "brand", "images", "seller_name", "description",
+                                         "listing_id", "category"]] = Field(
+        default=False, description="read schema.org Product data (JSON-LD, microdata, RDFa): true for every "
+                                   "field, or a list of fields; a CSS/XPath selector that matches still wins")
+    session: Session = Field(default_factory=Session)
+    proxy: Proxy | None = None
     file: str | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -134,9 +174,51 @@ class Source(_M):
             raise ValueError("needs base_url, or sandbox: true")
         if self.kind == "marketplace" and (self.detail is None or (self.results is None and not self.start_urls)):
             raise ValueError("a marketplace source needs 'detail' and 'results' selectors")
+        if self.kind == "marketplace" and self.detail is not None and not self.detail.title and not (
+                self.structured_data is True or (isinstance(self.structured_data, list)
+                                                 and "title" in self.structured_data)):
+            raise ValueError("detail.title is required (or structured_data: true to read the schema.org name)")
+        self._check_selectors()
         if self.kind == "live" and self.live is None:
             raise ValueError("a live source needs a 'live' section")
         return self
+
+    def _check_selectors(self) -> None:
+        """Every selector must compile (CSS or XPath) and the id regex must have one group: a typo
+        is a config_error naming the field, not an exception in the middle of a crawl."""
+        import re
+
+        from parsel import Selector
+
+        from .parse import select
+
+        probe = Selector(text="<html><body><p>x</p></body></html>")
+        sections = {"results": self.results, "detail": self.detail, "live": self.live, "detect": self.detect}
+        for sec, obj in sections.items():
+            if obj is None:
+                continue
+            for k, v in obj.model_dump().items():
+                if not isinstance(v, str) or k in ("price_pick", "index_url") or not v:
+                    continue
+                if sec == "detail" and k == "wait_for" or sec == "live" and k == "wait_for":
+                    spec = v[4:] if v.startswith("css:") else v
+                    try:
+                        probe.css(spec)
+                    except Exception as e:
+                        raise ValueError(f"{sec}.{k}: {v!r} is not a CSS selector ({e})") from None
+                    continue
+                try:
+                    select(probe, v)
+                except Exception as e:
+                    raise ValueError(f"{sec}.{k}: {v!r} is not a valid selector ({type(e).__name__}: {e})") from None
+        if self.listing_id_from_url:
+            try:
+                rx = re.compile(self.listing_id_from_url)
+            except re.error as e:
+                raise ValueError(f"listing_id_from_url: {self.listing_id_from_url!r} is not a regular expression ({e})") \
+                    from None
+            if rx.groups < 1:
+                raise ValueError("listing_id_from_url: the regular expression needs one group (...) for the id")
 
     @property
     def sandbox_options(self) -> SandboxOptions | None:
@@ -152,6 +234,7 @@ class Source(_M):
         if d["base_url"]:
             hosts.add(urlsplit(d["base_url"]).hostname or "")
         d["allowed_hosts"] = sorted(h for h in hosts if h)
+        d["file"] = self.file  # relative session/proxy files are read from the source file's folder
         return d
 
 
@@ -168,22 +251,84 @@ def parse_source(data: Any, where: str) -> Source:
     return src
 
 
-def load_sources(directory: Path | str | None, extra: list[dict] | None = None) -> list[Source]:
-    """Every source in `directory` (*.yaml, sorted) plus `extra` dicts; names must be unique."""
+@dataclass
+class SourceProblem:
+    """A source file that cannot be used: ``file``, the source ``name`` when it could be read
+    (else the file's stem), and ``message`` (names the file and the field)."""
+    file: str
+    name: str
+    message: str
+
+
+def read_source_file(p: Path | str) -> Source:
+    """One source file, validated; raises SourceError naming the file (and line for YAML errors)."""
+    p = Path(p)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise SourceError(f"{p}: not valid YAML ({e})") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise SourceError(f"{p}: cannot read ({e})") from None
+    return parse_source(data, str(p))
+
+
+def _name_in(p: Path) -> str:
+    """The name a broken source file gives itself (a top-level ``name:`` line), else its stem."""
+    import re
+
+    try:
+        d = yaml.safe_load(p.read_text(encoding="utf-8"))
+        if isinstance(d, dict) and isinstance(d.get("name"), str) and d["name"]:
+            return d["name"][:64]
+    except Exception:  # not YAML: look for the name line itself
+        try:
+            m = re.search(r"^name:\s*['\"]?([A-Za-z0-9_.-]+)", p.read_text(encoding="utf-8", errors="replace"), re.M)
+            if m:
+                return m.group(1)[:64]
+        except OSError:
+            pass
+    return p.stem[:64]
+
+
+def load_sources_checked(directory: Path | str | None,
+                         extra: list[dict] | None = None) -> tuple[list[Source], list[SourceProblem]]:
+    """Every usable source in `directory` (*.yaml, sorted) plus `extra` dicts, and the problems
+    of the others: each file is validated on its own, so one broken file never hides the rest.
+    A second source with a name already used is a problem too (the first one is kept)."""
     out: list[Source] = []
+    problems: list[SourceProblem] = []
     if directory and Path(directory).is_dir():
         for p in sorted(Path(directory).glob("*.y*ml")):
             try:
-                data = yaml.safe_load(p.read_text(encoding="utf-8"))
-            except yaml.YAMLError as e:
-                raise SourceError(f"{p}: not valid YAML ({e})") from None
-            out.append(parse_source(data, str(p)))
+                out.append(read_source_file(p))
+            except SourceError as e:
+                problems.append(SourceProblem(str(p), _name_in(p), str(e)))
     for i, d in enumerate(extra or []):  # an extra source replaces a configured one of the same name
-        src = parse_source(d, f"<extra source {i + 1}>")
+        where = f"<extra source {i + 1}>"
+        try:
+            src = parse_source(d, where)
+        except SourceError as e:
+            name = d.get("name") if isinstance(d, dict) and isinstance(d.get("name"), str) else where
+            problems.append(SourceProblem(where, name, str(e)))
+            continue
         out = [s for s in out if s.name != src.name] + [src]
+        problems = [pr for pr in problems if pr.name != src.name]
     seen: dict[str, str] = {}
+    kept: list[Source] = []
     for s in out:
         if s.name in seen:
-            raise SourceError(f"{s.file}: source name {s.name!r} is already used in {seen[s.name]}")
+            problems.append(SourceProblem(s.file or "", s.name,
+                                          f"{s.file}: source name {s.name!r} is already used in {seen[s.name]}"))
+            continue
         seen[s.name] = s.file or ""
+        kept.append(s)
+    return kept, problems
+
+
+def load_sources(directory: Path | str | None, extra: list[dict] | None = None) -> list[Source]:
+    """Every source in `directory` (*.yaml, sorted) plus `extra` dicts; names must be unique.
+    Strict: raises SourceError for the first broken file (see :func:`load_sources_checked`)."""
+    out, problems = load_sources_checked(directory, extra)
+    if problems:
+        raise SourceError(problems[0].message)
     return out

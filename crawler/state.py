@@ -38,7 +38,7 @@ _DIRS: set[Path] = set()
 
 _UPSERT: dict[str, object] = {}
 PAGE_KEYS = ("source", "platform", "listing_id", "url", "etag", "last_modified", "body_sha256", "status_code",
-             "fetched_at", "changed_at", "raw_path", "screenshot_path")
+             "fetched_at", "changed_at", "raw_path", "screenshot_path", "price_text", "price_high", "warnings")
 
 
 def upsert_page_stmt(s: Session):
@@ -53,7 +53,8 @@ def upsert_page_stmt(s: Session):
             from sqlalchemy.dialects.sqlite import insert as dialect_insert
         ins = dialect_insert(CrawlPage)
         ex = ins.excluded
-        upd = {k: ex[k] for k in ("platform", "url", "etag", "last_modified", "body_sha256", "status_code", "fetched_at")}
+        upd = {k: ex[k] for k in ("platform", "url", "etag", "last_modified", "body_sha256", "status_code", "fetched_at",
+                                  "price_text", "price_high", "warnings")}
         upd["raw_path"] = func.coalesce(ex.raw_path, CrawlPage.raw_path)
         upd["screenshot_path"] = func.coalesce(ex.screenshot_path, CrawlPage.screenshot_path)
         upd["changed_at"] = case((CrawlPage.body_sha256 == ex.body_sha256, CrawlPage.changed_at), else_=ex.changed_at)
@@ -170,6 +171,17 @@ class Recorder:
     def page(self) -> None:
         self.counts["pages"] += 1
 
+    def warning(self, kind: str, url: str | None, detail: str) -> None:
+        """A named warning about a listing that was still stored (e.g. price_on_request): a
+        run_failures row of that kind, counted under ``warnings``, not ``failures``."""
+        self.counts["warnings"] += 1
+        self.counts[f"warned_{kind}"] += 1
+        log.info("[%s] warning %s: %s %s", self.source, kind, url or "", detail)
+        if self.run_id:
+            self.s.add(m.RunFailure(run_id=self.run_id, source=self.source, kind=kind, url=url,
+                                    detail=(detail or "")[:4000]))
+        self._op()
+
     def unchanged(self, listing_id: str, how: str) -> None:
         """A known listing whose page did not change: only last_seen moves."""
         self.counts["unchanged"] += 1
@@ -199,7 +211,7 @@ class Recorder:
 
     def store(self, rec: ListingRecord, url: str, raw: bytes | None, etag: str | None = None,
               last_modified: str | None = None, status_code: int = 200, image_ids: list[int] | None = None,
-              raw_rel: Path | None = None, screenshot_rel: str | None = None) -> str:
+              raw_rel: Path | None = None, screenshot_rel: str | None = None, page_extra: dict | None = None) -> str:
         """Upsert one listing and its page state; returns 'new' | 'changed' | 'unchanged'."""
         now = utcnow()
         body_sha = hashlib.sha256(raw).hexdigest() if raw is not None else None
@@ -220,7 +232,9 @@ class Recorder:
                 self.s.execute(insert(m.ListingImage), rows)
         vals = dict(source=self.source, platform=self.platform, listing_id=rec.listing_id, url=url, etag=etag,
                     last_modified=last_modified, body_sha256=body_sha, status_code=status_code, fetched_at=now,
-                    changed_at=now, raw_path=str(raw_rel) if raw_rel else None, screenshot_path=screenshot_rel)
+                    changed_at=now, raw_path=str(raw_rel) if raw_rel else None, screenshot_path=screenshot_rel,
+                    price_text=None, price_high=None, warnings=None)
+        vals.update(page_extra or {})
         self.s.execute(upsert_page_stmt(self.s), [vals])
         self._op()
         return outcome

@@ -31,6 +31,11 @@ from .normalize import t2s
 
 DIVISIONS_FILE = DATA_TABLES_DIR / "admin_divisions.tsv"
 ALIASES_FILE = DATA_TABLES_DIR / "admin_divisions_aliases.tsv"
+COUNTRIES_FILE = DATA_TABLES_DIR / "countries_zh.tsv"
+# Longer location texts are cut to this many characters before scanning (a location is a few words).
+MAX_LOCATION_CHARS = 500
+# Words that say "from abroad" without naming the country (产地：进口).
+_FOREIGN_WORDS = ("进口", "境外", "海外", "国外", "原装进口", "外国")
 
 LEVEL_NAMES = {1: "省", 2: "市", 3: "县"}
 
@@ -47,9 +52,12 @@ _NO_SHORT = {"城区", "郊区", "矿区", "东区", "西区", "市中区", "城
              "红旗区", "新华区", "长安区", "中心区", "白云区"}
 # Words that introduce a location field; dropped before matching.
 _LABEL_RE = re.compile(r"^(?:商品|宝贝|货品)?(?:原产地|产地|发货地|所在地|发货|地址|产区|来自|位于|寄出地|货源地|生产地|"
-                       r"出产地|籍贯|地区|城市|省份|ip属地|ip)\s*[:：]?\s*", re.I)
+                       r"出产地|籍贯|地区|城市|省份|原产国|产国|国家|ip属地|ip)\s*[:：]?\s*", re.I)
 _COUNTRY_RE = re.compile(r"中华人民共和国|中国大陆|中国|大陆|国内")
 _SEP_RE = re.compile(r"[\s·•・,，、/|｜\-—–_>＞»:：;；()（）\[\]【】<>《》\"'“”‘’.。]+")
+# District names that are also ordinary address words: only a place right after another place.
+_GENERIC = {"东区", "西区", "南区", "北区", "中区", "城区", "郊区", "矿区", "新区", "市中区", "城中区", "城东区",
+            "城西区", "城北区", "城南区", "新城区", "老城区", "城关区", "中心区", "开发区", "高新区", "市区"}
 # A short name followed by one of these is a town, road or building, not the division.
 _NOT_DIVISION_AFTER = ("镇", "乡", "街道", "街", "村", "路", "大道", "巷", "号", "社区", "小区", "广场", "公园",
                        "大学", "大厦", "商城", "市场", "花园", "机场", "火车站")
@@ -72,7 +80,9 @@ class Division:
 class Resolution:
     """What a location text resolved to.
 
-    status: 'resolved' (code/name/level set), 'ambiguous' (candidates set), 'unresolved' or 'empty'.
+    status: 'resolved' (code/name/level set), 'ambiguous' (candidates set), 'foreign' (a country or
+    region outside China: ``name`` is its Chinese name, outside every Chinese region), 'unresolved'
+    or 'empty'.
     reason: zh-CN, why it is not resolved (or a note on a resolved one, e.g. an ignored part).
     """
     text: str
@@ -119,9 +129,11 @@ def _strip_short(name: str) -> str | None:
 class Gazetteer:
     """Divisions by code, and every way of writing them, for scanning text."""
 
-    def __init__(self, divisions_file: Path = DIVISIONS_FILE, aliases_file: Path = ALIASES_FILE):
+    def __init__(self, divisions_file: Path = DIVISIONS_FILE, aliases_file: Path = ALIASES_FILE,
+                 countries_file: Path = COUNTRIES_FILE):
         self.by_code: dict[str, Division] = {}
         self.old_codes: dict[str, str] = {}
+        self.zones: dict[str, str] = {}  # NBS statistical zone (开发区, 园区) -> the city it lies in
         # word -> {code: kind}; kind 0 = full name or recorded alias, 1 = short name
         self.words: dict[str, dict[str, int]] = {}
         for row in _read_tsv(divisions_file):
@@ -138,6 +150,8 @@ class Gazetteer:
             if code not in self.by_code:
                 continue
             self._add(alias, code, 0)
+            if "statistical zone" in (row[3] if len(row) > 3 else ""):
+                self.zones[t2s(alias)] = code
             s = _strip_short(alias)
             if s and s not in self.words:
                 self._add(s, code, 1)
@@ -147,6 +161,30 @@ class Gazetteer:
         for w in self.words:
             self._automaton.add_word(w, w)
         self._automaton.make_automaton()
+        self.countries: dict[str, str] = {}  # Chinese name -> ISO 3166 / UN M.49 code
+        if countries_file.exists():
+            for row in _read_tsv(countries_file):
+                for n in row[1].split("/"):
+                    if len(n) >= 2:
+                        self.countries[t2s(n)] = row[0]
+        for w in _FOREIGN_WORDS:
+            self.countries.setdefault(w, "")
+        self._foreign = ahocorasick.Automaton()
+        for w in self.countries:
+            self._foreign.add_word(w, w)
+        self._foreign.make_automaton()
+
+    def foreign_words(self, text: str, taken: list[tuple[int, int]]) -> list[str]:
+        """Country / region names outside China in `text`, leaving out those overlapping a
+        Chinese place word (蒙古 inside 内蒙古); `taken` are (start, end) spans of place words."""
+        found: dict[int, str] = {}
+        for end, w in self._foreign.iter(text):
+            start = end - len(w) + 1
+            if any(a <= end and start < b for a, b in taken):
+                continue
+            if start not in found or len(w) > len(found[start]):
+                found[start] = w
+        return [found[k] for k in sorted(found)]
 
     def _add(self, word: str, code: str, kind: int) -> None:
         word = t2s(word)  # text is converted the same way (opencc turns 乾 into 干, say)
@@ -183,28 +221,53 @@ class Gazetteer:
 
     # --- scanning ----------------------------------------------------------------------
     def scan(self, chunk: str) -> list[tuple[int, str]]:
-        """Non-overlapping place words in a chunk: most characters covered, then fewest words."""
+        """Non-overlapping place words in a chunk: most characters covered, then fewest words.
+
+        Linear in the chunk's length (dynamic programming with back-pointers). A generic district
+        name (东区, 城区, 郊区 …) counts only at the start of the chunk or right after another place
+        word: in 某某商务园东区 it is part of a street address, not 攀枝花市东区."""
         hits: dict[int, list[str]] = {}
         for end, w in self._automaton.iter(chunk):
             start = end - len(w) + 1
             kinds = self.words[w]
             if min(kinds.values()) == 1:  # short name only: not when a town/road/… follows
-                after = chunk[end + 1:]
+                after = chunk[end + 1:end + 5]
                 if after.startswith(_NOT_DIVISION_AFTER) and not any(
                         after.startswith(s) for s in ("市", "县", "区")):
                     continue
+                # …湖南区 in 独墅湖南区: a short name plus a suffix that makes no division is part
+                # of another name
+                if after[:1] in ("区", "县", "市") and start > 0 and w + after[:1] not in self.words:
+                    continue
             hits.setdefault(start, []).append(w)
+        ends = {s + len(w) for s, ws in hits.items() for w in ws}
+        for start in list(hits):
+            kept = [w for w in hits[start] if w not in _GENERIC or start == 0 or start in ends]
+            if kept:
+                hits[start] = kept
+            else:
+                del hits[start]
         n = len(chunk)
-        best: list[tuple[int, int, list]] = [(0, 0, [])] * (n + 1)  # from position i: (covered, -words, picks)
+        # best[i] = (covered, -words) from position i; pick[i] = word taken at i (None: skip a char)
+        best: list[tuple[int, int]] = [(0, 0)] * (n + 1)
+        pick: list[str | None] = [None] * (n + 1)
         for i in range(n - 1, -1, -1):
-            cand = (best[i + 1][0], best[i + 1][1], best[i + 1][2])
+            cand, choice = best[i + 1], None
             for w in hits.get(i, ()):
                 nxt = best[i + len(w)]
-                c = (nxt[0] + len(w), nxt[1] - 1, [(i, w)] + nxt[2])
-                if (c[0], c[1]) > (cand[0], cand[1]):
-                    cand = c
-            best[i] = cand
-        return best[0][2]
+                c = (nxt[0] + len(w), nxt[1] - 1)
+                if c > cand:
+                    cand, choice = c, w
+            best[i], pick[i] = cand, choice
+        out, i = [], 0
+        while i < n:
+            w = pick[i]
+            if w is None:
+                i += 1
+            else:
+                out.append((i, w))
+                i += len(w)
+        return out
 
     def is_within(self, code: str, region_codes) -> bool:
         code = self.current_code(code)
@@ -269,11 +332,13 @@ def resolve_location(text: str) -> Resolution:
     """Resolve a free-text location to a division; see the module docstring."""
     gz = gazetteer()
     raw = text or ""
-    norm = _normalise(raw)
+    norm = _normalise(raw[:MAX_LOCATION_CHARS])
     if not _SEP_RE.sub("", norm):
         return Resolution(raw, "empty", reason="未填写地点" if not raw.strip() else f"'{raw.strip()}'没有具体地名")
     mentions: list[_Mention] = []
     pos = 0
+    spans: list[tuple[int, int]] = []
+    joined = " ".join(_SEP_RE.split(norm))
     for chunk in _SEP_RE.split(norm):
         for start, w in gz.scan(chunk):
             kinds = gz.words[w]
@@ -284,7 +349,17 @@ def resolve_location(text: str) -> Resolution:
                 if k and gz.by_code[c].name.endswith("县"):
                     m.cands[c] += 1  # 伊宁 = 伊宁市 rather than 伊宁县 (same short name, same level)
             mentions.append(m)
+            spans.append((pos + start, pos + start + len(w)))
         pos += len(chunk) + 1
+    abroad = gz.foreign_words(joined, spans)
+    if abroad and not mentions:
+        named = [w for w in abroad if gz.countries.get(w)]
+        where = "、".join(dict.fromkeys(named or abroad))
+        return Resolution(raw, "foreign", name=named[0] if named else None,
+                          reason=f"'{raw.strip()}'是境外（{where}），不在中国境内", matched=tuple(abroad))
+    if abroad and mentions and any(gz.countries.get(w) for w in abroad):
+        return Resolution(raw, "unresolved", reason=f"'{raw.strip()}'同时写了境外（{'、'.join(abroad)}）和国内地名",
+                          matched=tuple(m.word for m in mentions) + tuple(abroad))
     if not mentions:
         return Resolution(raw, "unresolved", reason=f"'{raw.strip()}'中没有可识别的省/市/县名称")
     mentions = mentions[:MAX_MENTIONS]
@@ -350,6 +425,8 @@ def relation(res: Resolution, region_codes) -> str:
     county-level region) is undetermined; ambiguous candidates all on one side decide."""
     gz = gazetteer()
     region = [gz.current_code(r) for r in region_codes]
+    if res.status == "foreign":
+        return "outside"  # every GI region here is a Chinese division
     if not region:
         return "undetermined"
     # a resolved province with ambiguous counties below it (江苏 鼓楼) is judged by its candidates
@@ -365,3 +442,44 @@ def relation(res: Resolution, region_codes) -> str:
         else:
             verdicts.add("outside")
     return verdicts.pop() if len(verdicts) == 1 else "undetermined"
+
+
+def check_admin_code(code: str) -> str | None:
+    """None if `code` is a GB/T 2260 division the gazetteer knows (an old code of a renamed unit
+    counts), else an English error message naming the edition."""
+    gz = gazetteer()
+    if gz.get(str(code).strip()) is None:
+        return (f"admin code {code} is not a division in the gazetteer (NBS 2023 codes, "
+                f"config/data/admin_divisions.tsv): check it with 'markwatch geo show {code}'")
+    return None
+
+
+def check_region_place(place: str) -> tuple[str | None, str | None]:
+    """Resolve a GI region place exactly: ``(code, None)`` or ``(None, error)``.
+
+    A region is never silently widened: the place must name one division completely. Rejected,
+    with an English message naming what it resolved to: text left over beside the division
+    names (苏州工业园区 → only 苏州市; 五常市某镇), an NBS statistical zone (a 开发区 or 园区 is
+    not a division), an ambiguous or contradictory name, a place abroad, nothing recognised.
+    """
+    gz = gazetteer()
+    res = resolve_location(place)
+    if res.status == "foreign":
+        return None, f"place {place!r} is outside China ({res.name or '境外'})"
+    if not res.ok:
+        return None, f"place {place!r} does not resolve to one division: {res.reason}"
+    if res.reason:  # an ignored word, or a coarser common ancestor of several candidates
+        return None, (f"place {place!r} does not resolve exactly ({res.reason}); "
+                      f"give the division's full name or its admin code")
+    zones = [w for w in res.matched if w in gz.zones]
+    if zones:
+        return None, (f"place {place!r} is a statistical zone (开发区/园区) inside {res.name}, not a "
+                      f"division: list the districts or counties it covers, or admin codes")
+    norm = _normalise(place)
+    left = _SEP_RE.sub("", norm)
+    for w in res.matched:
+        left = left.replace(w, "", 1)
+    if left:
+        return None, (f"place {place!r} only resolves to its parent division {res.name} "
+                      f"({left!r} is not a county-level or higher division); give divisions or admin codes")
+    return res.code, None

@@ -291,7 +291,7 @@ class GIMatcher:
             tried.append(("发货地", listing.seller_location.strip(), resolve_location(listing.seller_location)))
         first_undetermined = None
         for i, (src, text, res) in enumerate(tried):
-            if res.status in ("resolved", "ambiguous"):
+            if res.status in ("resolved", "ambiguous", "foreign"):
                 v = relation(res, g.region_codes) if g.region_codes else "undetermined"
                 if v == "undetermined" and self._text_inside(g, text):
                     v = "inside"
@@ -376,6 +376,8 @@ def _place(src: str, text: str, res: Resolution | None) -> str:
     """产地'江苏 徐州'（江苏省徐州市） — the text as written and what it resolved to."""
     if res is None:
         return f"{src}'{text}'"
+    if res.status == "foreign":
+        return f"{src}'{text}'（境外）"
     if res.ok:
         return f"{src}'{text}'" + (f"（{res.name}）" if _raw_compact(res.name or "") != _raw_compact(text) else "")
     return f"{src}'{text}'（{res.reason}）"

@@ -84,7 +84,8 @@ def _register_subcommands() -> None:
                       ("pipeline.cli_runs", "runs"), ("pipeline.cli_geo", "geo"),
                       ("pipeline.cli_evidence", "evidence"), ("pipeline.cli_logos", "logos"),
                       ("pipeline.cli_ocr", "ocr"), ("pipeline.cli_sellers", "sellers"),
-                      ("pipeline.cli_sellers:suppressions_app", "suppressions")]:
+                      ("pipeline.cli_sellers:suppressions_app", "suppressions"),
+                      ("pipeline.cli_sources", "sources")]:
         mod, _, attr = mod.partition(":")
         try:
             m = importlib.import_module(mod)

@@ -32,13 +32,14 @@ def resolve(
     """
     from matcher.geo import resolve_location
 
-    if texts:
-        items = list(texts)
-    else:
-        items = [line.rstrip("\r\n") for line in sys.stdin]
+    items = list(texts) if texts else None
     all_ok = True
     out = sys.stdout
-    for t in items:
+    for t in items if items is not None else _stdin_lines():
+        if isinstance(t, _Undecodable):
+            all_ok = False
+            out.write(f"?\tline {t.lineno}: neither UTF-8 nor GB18030 text\n")
+            continue
         r = resolve_location(t)
         all_ok &= r.ok
         line = r.line().replace("\n", " ")
@@ -50,6 +51,36 @@ def resolve(
         out.write(line + "\n")
     out.flush()
     raise typer.Exit(1 if strict and not all_ok else 0)
+
+
+class _Undecodable:
+    def __init__(self, lineno: int):
+        self.lineno = lineno
+
+
+def _stdin_lines():
+    """Lines of standard input as text: UTF-8 (with or without BOM), else GB18030 (GBK files from
+    Chinese Excel), said once on stderr; a line that is neither becomes an error line, and the
+    rest are still read."""
+    said = False
+    for n, raw in enumerate(sys.stdin.buffer, 1):
+        raw = raw.rstrip(b"\r\n")
+        if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            yield raw.decode("utf-8")
+            continue
+        except UnicodeDecodeError:
+            pass
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            yield _Undecodable(n)
+            continue
+        if not said:
+            typer.echo(f"note: line {n} read as GB18030 (not UTF-8)", err=True)
+            said = True
+        yield text
 
 
 @app.command()

@@ -65,9 +65,9 @@ def _hhmm(v: str, where: str) -> tuple[int, int]:
 def enabled_sources(sources_dir: Path) -> list[str]:
     """Names of enabled sources in the sources folder (crawler.sources when available)."""
     try:
-        from crawler.sources import load_sources
+        from crawler.sources import load_sources_checked
 
-        return [s.name for s in load_sources(sources_dir) if s.enabled]
+        return [s.name for s in load_sources_checked(sources_dir)[0] if s.enabled]  # broken files: config_error at crawl
     except ImportError:
         pass
     out = []

@@ -76,7 +76,7 @@ def test_ambiguous_county_within_a_given_province_resolves_to_the_province_only(
     assert "南京市鼓楼区" in r.reason and "徐州市鼓楼区" in r.reason
 
 
-@pytest.mark.parametrize("text,why", [("", "未填写"), ("   ", "未填写"), ("见包装", "没有可识别"), ("海外仓", "没有可识别"),
+@pytest.mark.parametrize("text,why", [("", "未填写"), ("   ", "未填写"), ("见包装", "没有可识别"), ("发货仓", "没有可识别"),
                                       ("中国", "没有具体地名"), ("江苏 义乌", "矛盾")])
 def test_unresolvable_text_says_why(text, why):
     r = resolve_location(text)

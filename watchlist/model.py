@@ -97,6 +97,27 @@ class Region(_Strict):
             out.append(s)
         return out
 
+    @field_validator("admin_codes")
+    @classmethod
+    def _codes_known(cls, v):
+        from matcher.geo import check_admin_code  # the gazetteer (GB/T 2260, NBS 2023 codes)
+
+        errors = [e for e in (check_admin_code(c) for c in v) if e]
+        if errors:
+            raise ValueError("; ".join(errors))
+        return v
+
+    @field_validator("places")
+    @classmethod
+    def _places_exact(cls, v):
+        """Each place must name one division exactly: a region is never silently widened."""
+        from matcher.geo import check_region_place
+
+        errors = [e for _, e in (check_region_place(p) for p in v) if e]
+        if errors:
+            raise ValueError("; ".join(errors))
+        return v
+
     @model_validator(mode="after")
     def _some(self):
         if not (self.admin_codes or self.places):

@@ -38,9 +38,10 @@ def failure_kind(failure) -> tuple[str, str]:
 
 
 class BaseSpider(scrapy.Spider):
-    def __init__(self, source: dict, terms: list[str], known: dict, recorder, images, **kw):
+    def __init__(self, source: dict, terms: list[str], known: dict, recorder, images, reach=None, **kw):
         super().__init__(name=source["name"], **kw)
         self.src, self.terms, self.known, self.rec, self.images = source, terms, known, recorder, images
+        self.reach = reach  # crawler.session.Reach: cookies, proxy, storage state (never logged)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import scrapy
 from scrapy_playwright.page import PageMethod
 
-from ..parse import all_text, first, number, select
+from ..parse import all_text, first, number, parse_price, select
 from .base import BaseSpider
 
 
@@ -124,13 +124,17 @@ class LiveSpider(BaseSpider):
             lid = cid if cid.startswith(room_id) else f"{room_id}-{cid}"
             seen.append(lid)
             sales = number(first(card, live.get("card_sales")))
+            price = parse_price(first(card, live.get("card_price")))
+            if live.get("card_price") and price.value is None:  # kept, with a named warning
+                self.rec.warning(price.warning or "price_missing", room_url,
+                                 f"product card {lid} in room {room_id}: no price ({price.text[:80]!r})")
             img = first(card, live.get("card_image"))
             yield {
                 "kind": "live",
                 "record": {
                     "platform": self.src["platform"], "listing_id": lid, "url": room_url, "kind": "live",
                     "title": ctitle, "description": title, "caption": caption,
-                    "price": number(first(card, live.get("card_price"))), "currency": self.src.get("currency", "CNY"),
+                    "price": price.value, "currency": self.src.get("currency", "CNY"),
                     "seller_id": host_id, "seller_name": host_name,
                     "seller_location": first(response, live.get("host_location")),
                     "category": first(card, live.get("card_category")),

@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from urllib.parse import quote
 
 import scrapy
-from ..parse import all_text, first, number
+
+from ..parse import all_text, extract_detail, first
 from .base import BaseSpider
 
 DETAIL_STATUSES = [304, 403, 404, 410]
@@ -27,6 +28,20 @@ class MarketplaceSpider(BaseSpider):
         self.id_re = re.compile(self.src["listing_id_from_url"]) if self.src.get("listing_id_from_url") else None
         self.shops_seen: set[str] = set()
 
+    def page_meta(self, detail: bool = False) -> dict:
+        """Extra request meta: for `browser: true` sources every page is rendered in Chromium
+        (crawler.browser.detail_page_meta); detail pages wait for `detail.wait_for`."""
+        if not self.src.get("browser"):
+            return {}
+        from ..browser import detail_page_meta
+
+        d = self.src.get("detail") or {}
+        wait = d.get("wait_for") if detail else None
+        if wait and wait.startswith("css:"):  # Playwright wants a bare CSS selector
+            wait = wait[4:]
+        return detail_page_meta(wait, float(d.get("wait_timeout") or 15),
+                                reach=self.reach, user_agent=self.src["politeness"].get("user_agent"))
+
     # -- requests ---------------------------------------------------------------------------
     async def start(self):
         base = self.src["base_url"]
@@ -35,11 +50,12 @@ class MarketplaceSpider(BaseSpider):
             for term in self.terms:
                 url = search["url"].format(base_url=base, term=quote(term))
                 yield scrapy.Request(url, callback=self.parse_results, errback=self.on_error,
-                                     meta={"page_no": 1, "max_pages": search["max_pages"], "what": "search"},
+                                     meta={"page_no": 1, "max_pages": search["max_pages"], "what": "search",
+                                           **self.page_meta()},
                                      cb_kwargs={})
         for url in self.src.get("start_urls") or []:
             yield scrapy.Request(url.format(base_url=base), callback=self.parse_results, errback=self.on_error,
-                                 meta={"page_no": 1, "max_pages": 1000, "what": "start"})
+                                 meta={"page_no": 1, "max_pages": 1000, "what": "start", **self.page_meta()})
         if self.src.get("revisit_known", True):
             for k in self.known.values():
                 if k.active:
@@ -56,14 +72,15 @@ class MarketplaceSpider(BaseSpider):
         lid = listing_id or self.listing_id_of(url)
         headers = {}
         k = self.known.get(lid) if lid else None
-        if k is not None and k.active:
+        if k is not None and k.active and not self.src.get("browser"):
             if k.etag:
                 headers["If-None-Match"] = k.etag
             if k.last_modified:
                 headers["If-Modified-Since"] = k.last_modified
         return scrapy.Request(url, callback=self.parse_detail, errback=self.on_error, headers=headers,
                               priority=priority, meta={"listing_id": lid, "what": "detail",
-                                                       "handle_httpstatus_list": DETAIL_STATUSES})
+                                                       "handle_httpstatus_list": DETAIL_STATUSES,
+                                                       **self.page_meta(detail=True)})
 
     # -- list pages -------------------------------------------------------------------------
     def parse_results(self, response):
@@ -77,7 +94,7 @@ class MarketplaceSpider(BaseSpider):
         if nxt and page_no < max_pages and links:
             yield response.follow(nxt, callback=self.parse_results, errback=self.on_error,
                                   meta={**{k: response.meta[k] for k in ("what",) if k in response.meta},
-                                        "page_no": page_no + 1, "max_pages": max_pages})
+                                        "page_no": page_no + 1, "max_pages": max_pages, **self.page_meta()})
 
     # -- detail pages -----------------------------------------------------------------------
     def parse_detail(self, response):
@@ -103,6 +120,12 @@ class MarketplaceSpider(BaseSpider):
         if det.get("blocked") and self._has(response, det["blocked"]):
             self.rec.failure("blocked", response.url, "the site answered with an access-denied page")
             return
+        if det.get("removed") and self._has(response, det["removed"]):
+            if lid:
+                self.rec.removed(lid, response.url, "the page says the item was taken down (detect.removed)")
+            else:
+                self.rec.failure("removed", response.url, "the page says the item was taken down (detect.removed)")
+            return
         body_sha = hashlib.sha256(response.body).hexdigest()
         k = self.known.get(lid) if lid else None
         if k is not None and k.active and k.body_sha256 == body_sha:
@@ -114,6 +137,9 @@ class MarketplaceSpider(BaseSpider):
         except ValueError as e:
             self.rec.failure("parse_error", response.url, str(e))
             return
+        except Exception as e:  # an unexpected page shape: named, and the crawl goes on
+            self.rec.failure("parse_error", response.url, f"{type(e).__name__}: {e}"[:500])
+            return
         yield item
         shop = first(response, d.get("shop_link"))
         shops = self.src.get("shops") or {}
@@ -122,37 +148,33 @@ class MarketplaceSpider(BaseSpider):
             if url not in self.shops_seen and len(self.shops_seen) < shops.get("max_shops", 200):
                 self.shops_seen.add(url)
                 yield scrapy.Request(url, callback=self.parse_results, errback=self.on_error, priority=-2,
-                                     meta={"page_no": 1, "max_pages": shops.get("max_pages", 2), "what": "shop"})
+                                     meta={"page_no": 1, "max_pages": shops.get("max_pages", 2), "what": "shop",
+                                           **self.page_meta()})
 
     def extract(self, response, d: dict, lid: str | None) -> dict:
-        title = first(response, d["title"])
-        if not title:
-            raise ValueError(f"no title found (selector {d['title']!r}); the page may be broken or its layout changed")
-        lid = first(response, d.get("listing_id")) or lid
-        if not lid:
-            raise ValueError("no listing id found in the page or the URL")
-        price_txt = first(response, d.get("price"))
-        price = number(price_txt)
-        if d.get("price") and price is None:
-            raise ValueError(f"no price found (selector {d['price']!r})")
-        sales = number(first(response, d.get("sales")))
-        cats = all_text(response, d.get("category"))
-        images = [response.urljoin(u) for u in all_text(response, d.get("images"))]
+        """The item for one detail page (crawler.parse.extract_detail does the reading). A listing
+        with an id and a title is always kept: a missing or unreadable price is stored empty and
+        becomes a named warning (price_missing, price_on_request, price_unreadable)."""
+        ex = extract_detail(response, self.src, lid)
+        f = ex.fields
+        for kind, detail in ex.warnings:
+            self.rec.warning(kind, response.url, f"listing {f['listing_id']}: {detail}")
         return {
             "kind": "listing",
             "record": {
-                "platform": self.src["platform"], "listing_id": lid, "url": response.url, "kind": "listing",
-                "title": title, "description": " ".join(all_text(response, d.get("description"))),
-                "price": price, "currency": self.src.get("currency", "CNY"),
-                "seller_id": first(response, d.get("seller_id")), "seller_name": first(response, d.get("seller_name")),
-                "seller_location": first(response, d.get("seller_location")),
-                "category": "/".join(cats), "origin": first(response, d.get("origin")) or None,
-                "sales": int(sales) if sales is not None else None,
+                "platform": self.src["platform"], "listing_id": f["listing_id"], "url": response.url,
+                "kind": "listing", "title": f["title"], "description": f["description"],
+                "price": f["price"], "currency": f["currency"],
+                "seller_id": f["seller_id"], "seller_name": f["seller_name"],
+                "seller_location": f["seller_location"], "category": f["category"], "origin": f["origin"],
+                "sales": f["sales"],
                 "captured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             },
-            "image_urls": images[: self.src.get("max_images", 6)] if self.src.get("fetch_images", True) else [],
+            "image_urls": f["images"][: self.src.get("max_images", 6)] if self.src.get("fetch_images", True) else [],
             "raw": response.body,
             "etag": (response.headers.get(b"ETag") or b"").decode("latin-1") or None,
             "last_modified": (response.headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
             "status": response.status,
+            "page_extra": {"price_text": (ex.price.text or None) and ex.price.text[:500],
+                           "price_high": ex.price.high, "warnings": [list(w) for w in ex.warnings] or None},
         }

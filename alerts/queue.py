@@ -51,6 +51,18 @@ class QueueContext:
         return cls(RankContext.load(s, st.language, ast.turnover_police), active_rules(s), bureaus, st.language,
                    gone_sellers(s, _now()))
 
+    def refresh(self, s: Session) -> "QueueContext":
+        """Re-read what changes under a long pass and must be bound to session `s`: the
+        suppression rules (ORM rows whose hit counts are updated) and the sellers with gone
+        listings. The rest (targets, key shops, verdicts, bureaus) is read once per pass."""
+        from store.models import utcnow as _now
+
+        from .relisting import gone_sellers
+
+        self.rules = active_rules(s)
+        self.gone = gone_sellers(s, _now())
+        return self
+
 
 def assign_jurisdiction(lead: Lead, listing: Listing, ctx: QueueContext) -> None:
     if ctx.bureaus is None:
@@ -69,10 +81,34 @@ def record_matches(s: Session, listing: Listing, matches: list[Match], run_id: i
         return _record(s, listing, matches, run_id, ctx)
 
 
-def _record(s: Session, listing: Listing, matches: list[Match], run_id: int | None, ctx: QueueContext) -> dict:
+def record_batch(s: Session, items: list[tuple[Listing, list[Match]]], run_id: int | None,
+                 ctx: QueueContext) -> dict:
+    """:func:`record_matches` for many listings at once: their existing leads are read in one
+    query (per 500 listings) and the new leads are flushed together. Listings without matches
+    cost nothing. Never commits. Returns summed counts {new, updated, suppressed, relisted}."""
+    counts = {"new": 0, "updated": 0, "suppressed": 0, "relisted": 0}
+    items = [(li, ms) for li, ms in items if ms]
+    if not items:
+        return counts
+    existing: dict[int, dict[str, Lead]] = {}
+    pks = [li.id for li, _ in items]
+    for i in range(0, len(pks), 500):
+        for lead in s.scalars(select(Lead).where(Lead.listing_pk.in_(pks[i:i + 500]))):
+            existing.setdefault(lead.listing_pk, {})[lead.target_id] = lead
+    with s.no_autoflush:
+        for li, ms in items:
+            c = _record(s, li, ms, run_id, ctx, existing.get(li.id, {}))
+            for k in counts:
+                counts[k] += c[k]
+    return counts
+
+
+def _record(s: Session, listing: Listing, matches: list[Match], run_id: int | None, ctx: QueueContext,
+            existing: dict[str, Lead] | None = None) -> dict:
     now = utcnow()
     counts = {"new": 0, "updated": 0, "suppressed": 0, "relisted": 0}
-    existing = {l.target_id: l for l in s.scalars(select(Lead).where(Lead.listing_pk == listing.id))}
+    if existing is None:
+        existing = {l.target_id: l for l in s.scalars(select(Lead).where(Lead.listing_pk == listing.id))}
     for mt in matches:
         lead = existing.get(mt.target_id)
         if lead is None:

@@ -21,12 +21,15 @@ class TargetInfo:
 
 
 def load_targets(s: Session) -> dict[str, TargetInfo]:
+    """Every mark (with its holder) and GI by id, read as plain rows (no ORM objects)."""
     out: dict[str, TargetInfo] = {}
-    for mk, ent in s.execute(select(Mark, Enterprise).join(Enterprise, Mark.enterprise_id == Enterprise.id)):
-        out[mk.id] = TargetInfo(mk.id, mk.kind, mk.text or mk.id, ent.id, ent.name, bool(mk.well_known),
-                                mk.reference_price)
-    for gi in s.scalars(select(GeographicalIndication)):
-        out[gi.id] = TargetInfo(gi.id, "gi", gi.name, gi.id, gi.name)
+    K, E = Mark.__table__, Enterprise.__table__
+    for r in s.execute(select(K.c.id, K.c.kind, K.c.text, K.c.well_known, K.c.reference_price, E.c.id.label("eid"),
+                              E.c.name).join(E, K.c.enterprise_id == E.c.id)):
+        out[r.id] = TargetInfo(r.id, r.kind, r.text or r.id, r.eid, r.name, bool(r.well_known), r.reference_price)
+    G = GeographicalIndication.__table__
+    for r in s.execute(select(G.c.id, G.c.name)):
+        out[r.id] = TargetInfo(r.id, "gi", r.name, r.id, r.name)
     return out
 
 

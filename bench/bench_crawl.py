@@ -191,10 +191,10 @@ def run(listings: int, rooms: int, concurrency: int, out=print) -> dict:
     return res
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str]) -> dict | None:
     if argv[:1] == ["--bare-worker"]:
         bare_worker(argv[1])
-        return
+        return None
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--listings", type=int, default=3000)
     ap.add_argument("--rooms", type=int, default=60)
@@ -204,6 +204,7 @@ def main(argv: list[str]) -> None:
     res = run(a.listings, a.rooms, a.concurrency)
     if a.json:
         print(json.dumps(res, indent=1))
+    return res  # the figures for bench/out/report.json
 
 
 if __name__ == "__main__":

@@ -144,7 +144,7 @@ def scaling(sizes: list[int], n_listings: int, seed: int = 7, real: str | None =
     return out
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str]) -> dict:
     ap = argparse.ArgumentParser(prog="bench_text")
     ap.add_argument("--marks", type=int, default=5000)
     ap.add_argument("--listings", type=int, default=100_000)
@@ -223,14 +223,21 @@ def main(argv: list[str]) -> None:
     print(f"  speed-up {rate / naive_rate:,.0f}x; peak RSS {peak_rss_mib:.0f} MiB")
     ok = rate >= 20_000 and rate / naive_rate >= 100 and peak_rss_mib < 1024
     print(f"  {'ok' if ok else 'short'}: target >= 20,000 listings/s, >= 100x naive, peak < 1024 MiB")
+    growth: dict = {}
     if a.scale:
         gc.unfreeze()
         print(f"leads per 10k listings as the watchlist grows ({a.scale_listings} listings naming the first marks):")
-        scaling([int(x) for x in a.scale.split(",")], a.scale_listings, a.seed)
+        growth["synthetic"] = scaling([int(x) for x in a.scale.split(",")], a.scale_listings, a.seed)
         real = Path(__file__).resolve().parent.parent / "tests" / "data" / "real-titles" / "listings.jsonl"
         if real.is_file():
             print("... and over the real Taobao titles of tests/data/real-titles (every lead is false):")
-            scaling([int(x) for x in a.scale.split(",")], a.scale_listings, a.seed, real=str(real))
+            growth["real_titles"] = scaling([int(x) for x in a.scale.split(",")], a.scale_listings, a.seed,
+                                            real=str(real))
+    return {"leads_per_10k_by_watchlist_size": growth,"marks": a.marks, "forms": len(forms), "automaton_keys": tm.n_keys, "build_cpu_s": round(build_s, 2),
+            "listings": len(listings), "match_cpu_s": round(cpu, 2), "match_wall_s": round(wall, 2),
+            "listings_per_s_one_core": round(rate), "naive_listings_per_s": round(naive_rate, 1),
+            "speedup_over_naive": round(rate / naive_rate), "peak_rss_mib": round(peak_rss_mib),
+            "leads_at_60": leads, "targets_met": ok}
 
 
 if __name__ == "__main__":

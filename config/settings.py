@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     logo_enabled: bool = Field(default=True, description="Look for registered logos in listing images")
     run_lock_wait: float = Field(default=0.0, ge=0, description="Seconds a run waits for another run's lock before giving up")
     log_level: str = "INFO"
+    # issue 17: matcher processes forked by a pass's match stage after loading (1 = no fork)
+    match_workers: int = Field(default=1, ge=1, le=64, description="Matcher processes in a pass (forked after loading)")
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -37,10 +37,20 @@ class BatchSummary:
 
 def match_file(watchlist_path: str | Path, listings_path: str | Path, output: TextIO,
                options: EngineOptions | None = None, progress: Callable[[int], None] | None = None,
-               err: TextIO | None = None) -> BatchSummary:
+               err: TextIO | None = None, workers: int = 1) -> BatchSummary:
+    """Match every listing of `listings_path` (JSONL) against the watchlist file; write one JSON
+    lead per line to `output`, in listing order. Bad lines are reported to `err` and counted.
+
+    `workers` > 1 forks that many processes after the watchlist and matchers are loaded (shared
+    copy-on-write): blocks of :data:`BLOCK` listings go round-robin to the workers, each writes
+    its leads to a temporary file, and the parent joins them in block order, so the output is
+    the same as with one process. Raises WatchlistError for a bad watchlist.
+    """
     err = err or sys.stderr
     wl = load_watchlist(watchlist_path)
     engine = MatchEngine(wl, options)
+    if workers > 1:
+        return _match_forked(engine, listings_path, output, progress, err, workers)
     s = BatchSummary()
     t0 = time.perf_counter()
     reader = engine.image_text
@@ -58,8 +68,8 @@ def match_file(watchlist_path: str | Path, listings_path: str | Path, output: Te
     return s
 
 
-def _match_items(engine, listings_path, output, s: "BatchSummary", progress, err) -> None:
-    for item in read_listings(listings_path):
+def _match_items(engine, listings_path, output, s: "BatchSummary", progress, err, items=None) -> None:
+    for item in (read_listings(listings_path) if items is None else items):
         if isinstance(item, ListingError):
             s.bad_lines += 1
             s.errors.append(str(item))
@@ -80,3 +90,129 @@ def _match_items(engine, listings_path, output, s: "BatchSummary", progress, err
             s.by_kind[m.target_kind] = s.by_kind.get(m.target_kind, 0) + 1
         if progress:
             progress(s.listings)
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGTERM this process when its parent dies (prctl PR_SET_PDEATHSIG), so a
+    SIGKILLed pass never leaves matcher workers behind. A no-op elsewhere."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+
+
+BLOCK = 2000  # listings per block handed to one forked worker
+
+
+def _share(listings_path, k: int, n: int):
+    """Worker k's items of the file: blocks k, k+n, k+2n, ... of BLOCK items each."""
+    for i, item in enumerate(read_listings(listings_path)):
+        if (i // BLOCK) % n == k:
+            yield i, item
+
+
+def _worker(engine, listings_path, k: int, n: int, out_path: str, err, q) -> None:
+    die_with_parent()
+    s = BatchSummary()
+    sizes: list[int] = []  # bytes written per block, in this worker's block order
+    try:
+        with open(out_path, "w", encoding="utf-8") as out:
+            cur, start = None, 0
+            mine = _share(listings_path, k, n)
+            reader = engine.image_text
+            if reader is not None:
+                reader.prefetch(x for _, x in _share(listings_path, k, n) if isinstance(x, Listing))
+            for i, item in mine:
+                b = i // BLOCK
+                if b != cur:
+                    if cur is not None:
+                        out.flush()
+                        sizes.append(out.tell() - start)
+                        start = out.tell()
+                    cur = b
+                _match_items(engine, listings_path, out, s, None, err, items=[item])
+                if i % BLOCK == BLOCK - 1:
+                    q.put(("progress", k, s.listings))
+            out.flush()
+            if cur is not None:
+                sizes.append(out.tell() - start)
+        img = engine.image_stats()
+        s.ocr = img.get("ocr")
+        s.logo_skipped = img.get("logo_skipped", 0)
+        if engine.image_text is not None:
+            engine.image_text.close()
+        q.put(("done", k, (s, sizes)))
+    except BaseException as e:  # reported to the parent
+        q.put(("error", k, f"{type(e).__name__}: {e}"))
+    finally:
+        err.flush()
+
+
+def _match_forked(engine, listings_path, output, progress, err, n: int) -> BatchSummary:
+    import multiprocessing as mp
+    import os
+    import tempfile
+
+    ctx = mp.get_context("fork")
+    q = ctx.SimpleQueue()
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="markwatch-match-") as tmp:
+        paths = [os.path.join(tmp, f"w{k}.jsonl") for k in range(n)]
+        err.flush()
+        procs = [ctx.Process(target=_worker, args=(engine, listings_path, k, n, paths[k], err, q)) for k in range(n)]
+        for p in procs:
+            p.start()
+        results: dict[int, tuple] = {}
+        errors, seen = [], {}
+        try:
+            while len(results) + len(errors) < n:
+                kind, k, val = q.get()
+                if kind == "progress":
+                    seen[k] = val
+                    if progress:
+                        progress(sum(seen.values()))
+                elif kind == "done":
+                    results[k] = val
+                else:
+                    errors.append(f"match worker {k}: {val}")
+            for p in procs:
+                p.join()
+        finally:
+            for p in procs:
+                if p.is_alive():
+                    p.terminate()
+                    p.join()
+        if errors:
+            raise RuntimeError("; ".join(errors))
+        # join the workers' outputs in block order: block b is worker b % n's (b // n)-th block
+        files = [open(p, "rb") for p in paths]
+        try:
+            b = 0
+            while True:
+                k, j = b % n, b // n
+                sizes = results[k][1]
+                if j >= len(sizes):
+                    break
+                if sizes[j]:
+                    output.write(files[k].read(sizes[j]).decode("utf-8"))
+                b += 1
+        finally:
+            for f in files:
+                f.close()
+    s = BatchSummary()
+    for k in range(n):
+        w = results[k][0]
+        s.listings += w.listings
+        s.bad_lines += w.bad_lines
+        s.leads += w.leads
+        s.errors += w.errors
+        s.logo_skipped += w.logo_skipped
+        for kk, v in w.by_kind.items():
+            s.by_kind[kk] = s.by_kind.get(kk, 0) + v
+        if w.ocr:
+            s.ocr = dict(w.ocr) if s.ocr is None else {x: (s.ocr.get(x, 0) + v if isinstance(v, (int, float)) else v)
+                                                          for x, v in w.ocr.items()}
+    s.seconds = time.perf_counter() - t0
+    return s

@@ -65,8 +65,7 @@ class MatchStats:
 class MatchEngine:
     def __init__(self, watchlist: Watchlist, options: EngineOptions | None = None,
                  goods: GoodsClassifier | None = None):
-        from .gi import GIMatcher
-        from .text import TextMatcher
+        from .registry import build_matchers
 
         self.watchlist = watchlist
         self.options = options or EngineOptions()
@@ -74,11 +73,8 @@ class MatchEngine:
         if self.options.language is None:
             from config.settings import get_settings
             self.options.language = get_settings().language
-        self.matchers: list[ListingMatcher] = [TextMatcher(watchlist, language=self.options.language),
-                                               GIMatcher(watchlist)]
-        if self.options.logos and watchlist.logo_marks():
-            from .logo import LogoMatcher
-            self.matchers.append(LogoMatcher(watchlist, cache_dir=self.options.cache_dir))
+        # every registered matcher kind (matcher/registry.py), built from the options
+        self.matchers: list[ListingMatcher] = build_matchers(watchlist, self.options, self.goods)
         self.image_text = None
         if self.options.ocr:
             from .ocr import ImageTextReader

@@ -48,10 +48,12 @@ def match(
     threshold: Optional[int] = typer.Option(None, help="Lowest score written (default: MARKWATCH_QUEUE_THRESHOLD)"),
     ocr: Optional[bool] = typer.Option(None, "--ocr/--no-ocr", help="Read text in images (default: MARKWATCH_OCR_ENABLED)"),
     logos: Optional[bool] = typer.Option(None, "--logos/--no-logos", help="Look for logos in images"),
+    workers: int = typer.Option(1, "--workers", min=1, help="Matcher processes, forked after loading (same output)"),
 ):
     """Match listings against a watchlist and write leads (no database needed).
 
     Example: markwatch match --watchlist devset/watchlist.yaml --listings devset/listings.jsonl --output leads.jsonl
+    (add --workers 2 on a 2-core machine)
     """
     from matcher.batch import match_file
     from matcher.engine import EngineOptions
@@ -66,7 +68,7 @@ def match(
                          cache_dir=st.resolved_data_dir / "cache", ocr_budget=st.ocr_budget)
     out = sys.stdout if str(output) == "-" else output.open("w", encoding="utf-8")
     try:
-        summary = match_file(watchlist, listings, out, opts, progress=Progress("listings matched"))
+        summary = match_file(watchlist, listings, out, opts, progress=Progress("listings matched"), workers=workers)
     except WatchlistError as e:
         fail(str(e), 2)
     finally:
@@ -85,7 +87,8 @@ def _register_subcommands() -> None:
                       ("pipeline.cli_evidence", "evidence"), ("pipeline.cli_logos", "logos"),
                       ("pipeline.cli_ocr", "ocr"), ("pipeline.cli_sellers", "sellers"),
                       ("pipeline.cli_sellers:suppressions_app", "suppressions"),
-                      ("pipeline.cli_sources", "sources")]:
+                      ("pipeline.cli_sources", "sources"),
+                      ("pipeline.cli_users", "users")]:
         mod, _, attr = mod.partition(":")
         try:
             m = importlib.import_module(mod)
@@ -94,7 +97,8 @@ def _register_subcommands() -> None:
                 continue
             raise
         app.add_typer(getattr(m, attr or "app"), name=name)
-    for mod in ("pipeline.cli_run", "pipeline.cli_demo", "pipeline.cli_schedule", "pipeline.cli_digest"):
+    for mod in ("pipeline.cli_run", "pipeline.cli_demo", "pipeline.cli_schedule", "pipeline.cli_digest",
+                "pipeline.cli_rematch", "pipeline.cli_scale", "pipeline.cli_serve"):
         try:
             m = importlib.import_module(mod)
         except ModuleNotFoundError as e:

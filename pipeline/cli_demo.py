@@ -9,15 +9,37 @@ import typer
 from config.settings import get_settings
 
 DEMO_WATCHLIST = Path(__file__).resolve().parent.parent / "crawler" / "sandbox" / "demo_watchlist.yaml"
+# `--full`: the sandbox at its original size (about 5 minutes on a quiet 2-core machine, most of it
+# OCR of ~1,000 photos); the default (config/sources/sandbox-*.yaml) is a fifth of that.
+FULL_SANDBOX = {"listings": 2000, "rooms": 40}
+
+
+def full_size_sources(settings) -> list[dict]:
+    """The configured sandbox sources with the sandbox at FULL_SANDBOX size (same seed)."""
+    import yaml
+
+    out = []
+    for p in sorted(Path(settings.sources_dir).glob("*.y*ml")):
+        d = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        if isinstance(d.get("sandbox"), dict) and d.get("enabled", True):
+            d["sandbox"] = {**d["sandbox"], **FULL_SANDBOX}
+            out.append(d)
+    return out
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(watchlist: Optional[Path] = typer.Option(None, help="Watchlist to use (default: the bundled sample)"),
-             top: int = typer.Option(5, help="How many top leads to show")):
+             top: int = typer.Option(5, help="How many top leads to show"),
+             full: bool = typer.Option(False, "--full", help="The sandbox at full size (2,000 listings, 40 live "
+                                        "rooms; several minutes) instead of the quick default (150, 4)")):
         """Start the bundled sandbox marketplace and live-commerce site on a free port, import a
         sample watchlist, run one full pass (crawl, store, match, queue, evidence) and print a summary.
         Afterwards `markwatch run` (as cron would call it) works against the same sandbox sources.
+
+        The default sandbox (150 listings, 4 live rooms) is a thirteenth of --full (2,000 listings,
+        40 rooms, today's original size), sized for about a minute on a quiet 2-core machine. Progress is
+        printed for every stage (crawl pages, OCR, matching, evidence).
 
         Example: MARKWATCH_DATA_DIR=/tmp/mw markwatch demo
         """
@@ -42,7 +64,8 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"watchlist: {wl_path} ({sum(len(e.marks) for e in wl.enterprises)} marks, "
                    f"{len(wl.geographical_indications)} GIs)")
         try:
-            res = run_pass(st, eng, trigger="demo", say=lambda m: typer.echo(f"  {m}", err=True))
+            res = run_pass(st, eng, trigger="demo", say=lambda m: typer.echo(f"  {m}", err=True),
+                           extra_sources=full_size_sources(st) if full else None)
         except LockBusy as e:
             fail(f"{e}; try again when it has finished", 3)
         c = res.counts
@@ -81,5 +104,28 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"data directory: {st.resolved_data_dir}")
         typer.echo(f"database: {st.db_url}")
         typer.echo("next: `markwatch leads list`, `markwatch runs show %d`, `markwatch run`" % res.run_id)
+        _console_accounts(eng, wl)
         if res.status == "failed":
             raise typer.Exit(1)
+
+
+# -- web console (issue 15): demo accounts and where the console is ----------------------------
+
+def _console_accounts(eng, wl) -> None:
+    """Create (or reset) a demo officer and a demo holder of the first enterprise with fresh random
+    passwords and print how to open the console with them."""
+    import secrets
+
+    from store.db import session_scope
+    from web.auth import add_user
+
+    ent = wl.enterprises[0].id if wl.enterprises else None
+    officer_pw, holder_pw = secrets.token_urlsafe(9), secrets.token_urlsafe(9)
+    with session_scope(eng) as s:
+        add_user(s, "demo-officer", "officer", officer_pw)
+        if ent:
+            add_user(s, "demo-holder", "holder", holder_pw, ent)
+    typer.echo("console: `markwatch serve --port 8000`, then open http://127.0.0.1:8000/")
+    typer.echo(f"  officer: demo-officer / {officer_pw}")
+    if ent:
+        typer.echo(f"  holder ({ent}): demo-holder / {holder_pw}")

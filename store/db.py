@@ -74,10 +74,36 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Upgrade to head if needed (cheap when already current)."""
-    from alembic.script import ScriptDirectory
+def head_revision() -> str | None:
+    """The newest migration id, read from the ``revision``/``down_revision`` lines of
+    store/migrations/versions/*.py without importing Alembic (officer commands start fast).
+    None when the chain has no single head (Alembic then decides)."""
+    import re
 
-    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
-    if current_revision(engine) != head:
-        upgrade(engine.url.render_as_string(hide_password=False))
+    revs, downs = set(), set()
+    for p in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        text = p.read_text(encoding="utf-8")
+        r = re.search(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", text, re.M)
+        if r:
+            revs.add(r.group(1))
+            d = re.search(r"^down_revision\s*=\s*['\"]([^'\"]+)['\"]", text, re.M)
+            if d:
+                downs.add(d.group(1))
+    heads = revs - downs
+    return heads.pop() if len(heads) == 1 else None
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Upgrade to head if needed. Cheap when already current: one SELECT of the stored revision
+    compared with :func:`head_revision`; Alembic is imported only when an upgrade is due."""
+    from sqlalchemy import text
+
+    head = head_revision()
+    if head is not None:
+        try:
+            with engine.connect() as conn:
+                if conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head:
+                    return
+        except Exception:  # no alembic_version table yet: a new database
+            pass
+    upgrade(engine.url.render_as_string(hide_password=False))

@@ -294,3 +294,80 @@ class KeyMarket(Base):
     enter_reason: Mapped[str] = mapped_column(Text, default="")
     leave_reason: Mapped[str | None] = mapped_column(Text)
     lead_count: Mapped[int] = mapped_column(Integer, default=0)  # leads in the window at the last check
+
+
+# -- web console (issue 15; migration 0004) ---------------------------------------------------
+
+class WebUser(Base):
+    """A console account. role: admin | officer | holder; a holder is bound to one enterprise
+    (or, for a GI authority, one GI id) and sees only that holder's marks and leads."""
+    __tablename__ = "web_users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(128), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))  # argon2id (argon2-cffi)
+    role: Mapped[str] = mapped_column(String(16))
+    enterprise_id: Mapped[str | None] = mapped_column(String(128))
+    language: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class WebSession(Base):
+    """Server-side session: the cookie carries a random token, the table its SHA-256."""
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class WebAudit(Base):
+    """Audit log of every console action (logins, failed logins, page writes, API writes)."""
+    __tablename__ = "web_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(128), default="")
+    role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(256))
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")  # ok | refused | error
+    detail: Mapped[str | None] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginAttempt(Base):
+    """Failed logins, for throttling by user name and by client address."""
+    __tablename__ = "web_login_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(128), index=True)
+    ip: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class HolderGI(Base):
+    """Which holder (enterprise id) registered a GI through the console: that holder sees its leads."""
+    __tablename__ = "web_holder_gis"
+    gi_id: Mapped[str] = mapped_column(ForeignKey("geographical_indications.id", ondelete="CASCADE"), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(128), index=True)
+
+
+# --- re-match state (issue 16 item 5; owned by pipeline/stages.py rematch) -----------------------
+
+class TargetMatchState(Base):
+    """Which content of a mark or GI the stored listings were matched against.
+
+    ``matched_hash`` is the target's content hash (store.repo.target_hashes) that every stored
+    listing has been matched against; a target whose current hash differs (new, edited by the
+    CLI, the console or a re-import) is re-matched against the stored listings by the next pass.
+    ``pending_hash`` and ``cursor`` (last listing id done) let a killed re-match resume.
+    """
+    __tablename__ = "target_match_state"
+    target_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # word | logo | gi
+    matched_hash: Mapped[str | None] = mapped_column(String(64))
+    pending_hash: Mapped[str | None] = mapped_column(String(64))
+    cursor: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -30,6 +30,14 @@ def content_hash(rec: ListingRecord) -> str:
 def upsert_watchlist(s: Session, wl: Watchlist, deactivate_missing: bool = False) -> dict:
     """Insert or update enterprises, marks, authorised sellers and GIs by their stable ids."""
     counts = {"enterprises": 0, "marks": 0, "gis": 0, "created": 0, "updated": 0}
+    # Load every stored row once (3 queries + their sellers), so each s.get below is answered
+    # from the identity map instead of a SELECT per enterprise, mark and GI.
+    from sqlalchemy.orm import selectinload
+
+    _held = (s.scalars(select(m.Enterprise).options(selectinload(m.Enterprise.authorized_sellers))).all(),
+             s.scalars(select(m.Mark)).all(),
+             s.scalars(select(m.GeographicalIndication)
+                       .options(selectinload(m.GeographicalIndication.authorized_users))).all())
     seen_marks: set[str] = set()
     seen_gis: set[str] = set()
     for ent in wl.enterprises:
@@ -76,27 +84,37 @@ def upsert_watchlist(s: Session, wl: Watchlist, deactivate_missing: bool = False
 
 
 def load_watchlist_from_db(s: Session) -> Watchlist:
-    """The active watchlist as stored, in the same model the matcher reads from files."""
+    """The active watchlist as stored, in the same model the matcher reads from files.
+
+    Four column queries (enterprises, marks, authorised sellers, GIs) read as plain rows, never
+    ORM objects: 5,000 enterprises load in well under a second.
+    """
     from watchlist.model import (AuthorizedSeller, Enterprise, GeographicalIndication, Mark, Region)
 
-    ents = []
-    for e in s.scalars(select(m.Enterprise).order_by(m.Enterprise.id)):
-        marks = [Mark(id=k.id, kind=k.kind, text=k.text, aliases=k.aliases or [], image=k.image,
-                      nice_classes=k.nice_classes or [], well_known=k.well_known, reference_price=k.reference_price)
-                 for k in e.marks if k.active]
-        sellers = [AuthorizedSeller(platform=a.platform, seller_id=a.seller_id, seller_name=a.seller_name)
-                   for a in e.authorized_sellers]
-        ents.append(Enterprise(id=e.id, name=e.name, qualifications=e.qualifications or [],
-                               authorized_sellers=sellers, marks=marks))
-    gis = []
-    for g in s.scalars(select(m.GeographicalIndication).where(m.GeographicalIndication.active.is_(True))
-                       .order_by(m.GeographicalIndication.id)):
-        users = [AuthorizedSeller(platform=a.platform, seller_id=a.seller_id, seller_name=a.seller_name)
-                 for a in g.authorized_users]
-        gis.append(GeographicalIndication(id=g.id, name=g.name, aliases=g.aliases or [], product=g.product,
-                                          category=g.category, nice_classes=g.nice_classes or [],
-                                          region=Region(admin_codes=g.admin_codes or [], places=g.places or []),
-                                          authorized_users=users))
+    E, K, A, G = (x.__table__ for x in (m.Enterprise, m.Mark, m.AuthorizedSeller, m.GeographicalIndication))
+    ent_sellers: dict[str, list] = {}
+    gi_users: dict[str, list] = {}
+    for a in s.execute(select(A.c.enterprise_id, A.c.gi_id, A.c.platform, A.c.seller_id, A.c.seller_name)
+                       .order_by(A.c.id)):
+        rule = AuthorizedSeller(platform=a.platform, seller_id=a.seller_id, seller_name=a.seller_name)
+        if a.enterprise_id:
+            ent_sellers.setdefault(a.enterprise_id, []).append(rule)
+        if a.gi_id:
+            gi_users.setdefault(a.gi_id, []).append(rule)
+    marks: dict[str, list] = {}
+    for k in s.execute(select(K.c.id, K.c.enterprise_id, K.c.kind, K.c.text, K.c.aliases, K.c.image, K.c.nice_classes,
+                              K.c.well_known, K.c.reference_price).where(K.c.active.is_(True)).order_by(K.c.id)):
+        marks.setdefault(k.enterprise_id, []).append(Mark(
+            id=k.id, kind=k.kind, text=k.text, aliases=k.aliases or [], image=k.image,
+            nice_classes=k.nice_classes or [], well_known=k.well_known, reference_price=k.reference_price))
+    ents = [Enterprise(id=e.id, name=e.name, qualifications=e.qualifications or [],
+                       authorized_sellers=ent_sellers.get(e.id, []), marks=marks.get(e.id, []))
+            for e in s.execute(select(E.c.id, E.c.name, E.c.qualifications).order_by(E.c.id))]
+    gis = [GeographicalIndication(id=g.id, name=g.name, aliases=g.aliases or [], product=g.product,
+                                  category=g.category, nice_classes=g.nice_classes or [],
+                                  region=Region(admin_codes=g.admin_codes or [], places=g.places or []),
+                                  authorized_users=gi_users.get(g.id, []))
+           for g in s.execute(select(G).where(G.c.active.is_(True)).order_by(G.c.id))]
     return Watchlist(enterprises=ents, geographical_indications=gis)
 
 
@@ -159,6 +177,106 @@ def upsert_listing(s: Session, rec: ListingRecord, run_id: int | None = None, so
     return row, outcome
 
 
+def _listing_fields(rec: ListingRecord) -> dict:
+    return dict(url=rec.url, kind=rec.kind, title=rec.title, description=rec.description, caption=rec.caption,
+                price=rec.price, currency=rec.currency, sales=rec.sales, seller_id=rec.seller_id,
+                seller_name=rec.seller_name, seller_location=rec.seller_location, origin=rec.origin,
+                category=rec.category, images=list(rec.images), captured_at=rec.captured_at,
+                local_dir=str(rec.base_dir) if rec.base_dir else None)
+
+
+def upsert_listings(s: Session, recs: Sequence[ListingRecord], run_id: int | None = None,
+                    source: str | None = None, now: datetime | None = None) -> list[str]:
+    """Bulk form of :func:`upsert_listing` for one chunk (a few thousand records).
+
+    Same outcomes and snapshots, in a handful of statements: existing keys are looked up in one
+    query per platform, new rows go in one ``INSERT … ON CONFLICT DO NOTHING`` (executemany with
+    RETURNING), changed and unchanged rows in one executemany ``UPDATE`` each, snapshots in one
+    INSERT. A key repeated inside `recs` is handled as the sequential calls would (the later
+    record wins and counts as changed/unchanged). Returns one outcome per record, in order
+    ('new' | 'changed' | 'unchanged'). Never commits.
+    """
+    if not recs:
+        return []
+    now = now or utcnow()
+    outcomes: list[str] = [""] * len(recs)
+    # split at a repeated key so each piece has distinct keys, then run pieces in order
+    start, seen = 0, set()
+    for i, r in enumerate(recs):
+        k = (r.platform, r.listing_id)
+        if k in seen:
+            outcomes[start:i] = _upsert_distinct(s, recs[start:i], run_id, source, now)
+            start, seen = i, set()
+        seen.add(k)
+    outcomes[start:] = _upsert_distinct(s, recs[start:], run_id, source, now)
+    return outcomes
+
+
+def _upsert_distinct(s: Session, recs: Sequence[ListingRecord], run_id, source, now) -> list[str]:
+    from sqlalchemy import bindparam, insert
+
+    t = m.Listing.__table__
+    by_platform: dict[str, list[str]] = {}
+    for r in recs:
+        by_platform.setdefault(r.platform, []).append(r.listing_id)
+    have: dict[tuple[str, str], tuple] = {}
+    for plat, ids in by_platform.items():
+        for i in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            for row in s.execute(select(t.c.id, t.c.listing_id, t.c.content_hash, t.c.price, t.c.sales, t.c.title,
+                                        t.c.status, t.c.match_state)
+                                 .where(t.c.platform == plat, t.c.listing_id.in_(ids[i:i + 500]))):
+                have[(plat, row.listing_id)] = row
+    outcomes, new_rows, upd_rows, snaps = [], [], [], []
+    for r in recs:
+        h = content_hash(r)
+        f = _listing_fields(r)
+        old = have.get((r.platform, r.listing_id))
+        if old is None:
+            new_rows.append(dict(platform=r.platform, listing_id=r.listing_id, source=source, first_seen=now,
+                                 last_seen=now, content_hash=h, match_state="pending", status="active",
+                                 matched_hash=None, match_error=None, removed_at=None, **f))
+            outcomes.append("new")
+            continue
+        changed = old.content_hash != h
+        outcomes.append("changed" if changed else "unchanged")
+        if (old.price, old.sales, old.title) != (r.price, r.sales, r.title):
+            snaps.append(dict(listing_pk=old.id, seen_at=now, price=r.price, sales=r.sales, title=r.title,
+                              run_id=run_id))
+        upd_rows.append(dict(_pk=old.id, _source=source, _now=now, _hash=h, **f))
+    if new_rows:
+        dialect = s.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dinsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dinsert
+        stmt = (dinsert(t).on_conflict_do_nothing(index_elements=["platform", "listing_id"])
+                .returning(t.c.id, t.c.platform, t.c.listing_id, sort_by_parameter_order=True))
+        got = {(p, lid): pk for pk, p, lid in s.execute(stmt, new_rows)}
+        for row in new_rows:
+            pk = got.get((row["platform"], row["listing_id"]))
+            if pk is not None:
+                snaps.append(dict(listing_pk=pk, seen_at=now, price=row["price"], sales=row["sales"],
+                                  title=row["title"], run_id=run_id))
+        lost = [row for row in new_rows if (row["platform"], row["listing_id"]) not in got]
+        if lost:  # another writer inserted the same key meanwhile: fall back to the one-by-one path
+            for row in lost:
+                rec = next(x for x in recs if (x.platform, x.listing_id) == (row["platform"], row["listing_id"]))
+                _, o = upsert_listing(s, rec, run_id=run_id, source=source, now=now)
+                outcomes[recs.index(rec)] = o
+    if upd_rows:
+        from sqlalchemy import case
+
+        vals = {c: bindparam(c) for c in upd_rows[0] if not c.startswith("_")}
+        vals.update(last_seen=bindparam("_now"), status="active", removed_at=None, content_hash=bindparam("_hash"),
+                    # SET reads the old row: pending again only when the matched content changed
+                    match_state=case((t.c.content_hash != bindparam("_hash"), "pending"), else_=t.c.match_state),
+                    source=func.coalesce(bindparam("_source"), t.c.source))  # keep it when none is named
+        s.execute(update(t).where(t.c.id == bindparam("_pk")).values(**vals), upd_rows)
+    if snaps:
+        s.execute(insert(m.ListingSnapshot.__table__), snaps)
+    return outcomes
+
+
 def mark_removed(s: Session, platform: str, listing_id: str, now: datetime | None = None) -> bool:
     row = s.scalar(select(m.Listing).where(m.Listing.platform == platform, m.Listing.listing_id == listing_id))
     if row is None or row.status == "removed":
@@ -194,3 +312,34 @@ def count_leads(s: Session) -> int:
 
 def iter_listing_records(s: Session, ids: Iterable[int]) -> list[ListingRecord]:
     return [to_record(r) for r in s.scalars(select(m.Listing).where(m.Listing.id.in_(list(ids))))]
+
+
+# -- re-match of new or changed targets -------------------------------------------------------
+
+def target_hashes(wl: Watchlist) -> dict[str, tuple[str, str]]:
+    """target id -> (kind, content hash) of every mark and GI of `wl`.
+
+    The hash (SHA-256 of canonical JSON) covers everything matching reads: the mark or GI
+    itself and the authorised sellers / users, so an edit by any writer (CLI import, console,
+    SQL) changes it and the next pass re-matches that target against the stored listings.
+    """
+    def h(d) -> str:
+        return hashlib.sha256(json.dumps(d, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+
+    out: dict[str, tuple[str, str]] = {}
+    for ent in wl.enterprises:
+        sellers = [a.model_dump(mode="json") for a in ent.authorized_sellers]
+        for mk in ent.marks:
+            out[mk.id] = (mk.kind, h({"mark": mk.model_dump(mode="json"), "holder": ent.id, "sellers": sellers}))
+    for gi in wl.geographical_indications:
+        out[gi.id] = ("gi", h(gi.model_dump(mode="json")))
+    return out
+
+
+def subset_watchlist(wl: Watchlist, target_ids: set[str]) -> Watchlist:
+    """The part of `wl` with only the marks and GIs in `target_ids` (holders and authorised
+    sellers kept), for matching stored listings against new or changed targets only."""
+    ents = [e.model_copy(update={"marks": [k for k in e.marks if k.id in target_ids]})
+            for e in wl.enterprises if any(k.id in target_ids for k in e.marks)]
+    gis = [g for g in wl.geographical_indications if g.id in target_ids]
+    return wl.model_copy(update={"enterprises": ents, "geographical_indications": gis})

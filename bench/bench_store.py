@@ -1,0 +1,276 @@
+"""The stored pipeline at scale (issue 17), whole processes as an officer or cron runs them.
+
+For each size it generates (bench/data.py) a watchlist of word marks and a listings JSONL, then
+runs, each as its own `markwatch` process with CPU seconds, wall seconds and peak RSS taken from
+wait4(): the stateless `markwatch match` (1 and 2 workers), `watchlist import`,
+`listings import`, `run --no-crawl` (the stored pass), and the officer commands `leads list`
+and `digest` on the filled store. It checks the stored pass gives the same leads as `match`.
+A naive baseline (rapidfuzz partial_ratio of each title against every mark form) is measured in
+the same run on a sample. Growth curves: marks 500 → 5,000 → 20,000 at 10,000 listings, and
+listings 10,000 → 100,000 → 1,000,000 for the stateless matcher at 5,000 marks.
+
+    python -m bench store                    # everything (about 10 minutes on 2 quiet cores)
+    python -m bench.bench_store --quick      # 10k only, no growth curves, no PostgreSQL
+
+Targets: import + pass of 100k listings at 5,000 marks within 4x the stateless match's CPU;
+whole-process match >= 10,000 listings/s and >= 100x the naive baseline; `leads list` and
+`digest` < 1 s.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MARKWATCH = [sys.executable, "-m", "pipeline.cli"]
+PG = os.environ.get("MARKWATCH_BENCH_PG", "postgresql+psycopg://127.0.0.1:5432")
+
+
+TIME = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
+
+
+def run_cmd(args: list[str], env: dict, stdout=subprocess.DEVNULL) -> dict:
+    """Run one whole `markwatch` process; its CPU (user+sys), wall seconds and peak RSS (MiB).
+
+    Through GNU time when present: a child forked straight from this (large) process would
+    report this process's RSS as its peak; otherwise wait4()'s figures are used."""
+    fmt = "MWTIME %e %U %S %M"
+    cmd = ([TIME, "-f", fmt] if TIME else []) + MARKWATCH + args
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=str(REPO), env=env, stdout=stdout, stderr=subprocess.PIPE)
+    err = p.stderr.read().decode(errors="replace")
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    cpu, rss = ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
+    if TIME:
+        line = [x for x in err.splitlines() if x.startswith("MWTIME ")]
+        if line:
+            _, _, u, s, m = line[-1].split()
+            cpu, rss = float(u) + float(s), int(m) / 1024
+            err = "\n".join(x for x in err.splitlines() if not x.startswith("MWTIME "))
+    if p.returncode != 0:
+        raise RuntimeError(f"markwatch {' '.join(args)} failed ({p.returncode}): {err[-800:]}")
+    return {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2), "peak_rss_mib": round(rss),
+            "stderr_tail": err.strip()[-300:]}
+
+
+def _env(data_dir: Path, db_url: str | None = None) -> dict:
+    env = dict(os.environ)
+    env.update(MARKWATCH_DATA_DIR=str(data_dir), MARKWATCH_OCR_ENABLED="false", MARKWATCH_LOGO_ENABLED="false",
+               PYTHONPATH=str(REPO))
+    env.pop("MARKWATCH_DATABASE_URL", None)
+    if db_url:
+        env["MARKWATCH_DATABASE_URL"] = db_url
+    return env
+
+
+def _lead_set_file(path: Path) -> set:
+    out = set()
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            out.add((d["platform"], d["listing_id"], d["target_id"], d["score"]))
+    return out
+
+
+def _lead_set_db(env: dict) -> set:
+    from sqlalchemy import create_engine, text
+
+    url = env.get("MARKWATCH_DATABASE_URL") or f"sqlite:///{env['MARKWATCH_DATA_DIR']}/markwatch.db"
+    eng = create_engine(url)
+    with eng.connect() as c:
+        rows = c.execute(text("select l.platform, l.listing_id, d.target_id, d.score from leads d "
+                              "join listings l on l.id = d.listing_pk")).all()
+    eng.dispose()
+    return {tuple(r) for r in rows}
+
+
+def naive_rate(wl_path: Path, li_path: Path, sample: int = 60) -> float:
+    """Listings/s of the naive baseline: partial_ratio of each title against every mark form."""
+    from rapidfuzz import fuzz
+
+    from watchlist import load_watchlist
+
+    wl = load_watchlist(wl_path)
+    forms = [f for _, m in wl.word_marks() for f in (m.text, *m.aliases) if f]
+    titles = []
+    with li_path.open(encoding="utf-8") as f:
+        for line in f:
+            titles.append(json.loads(line)["title"])
+            if len(titles) >= sample:
+                break
+    t0 = time.process_time()
+    for t in titles:
+        for form in forms:
+            fuzz.partial_ratio(t, form)
+    return len(titles) / (time.process_time() - t0)
+
+
+def stored(size: int, marks: int, data: Path, db_url: str | None = None, workers: int = 1) -> dict:
+    """match vs listings import + run --no-crawl on one store; officer commands on it."""
+    from .data import write_dataset
+
+    wl, li = write_dataset(data, marks, size)
+    work = Path(tempfile.mkdtemp(prefix=f"mw-bench-{size}-"))
+    env = _env(work, db_url)
+    try:
+        out = work / "leads.jsonl"
+        r: dict = {"listings": size, "marks": marks, "db": "postgresql" if db_url else "sqlite", "workers": workers}
+        r["match"] = run_cmd(["match", "-w", str(wl), "-l", str(li), "-o", str(out), "--workers", str(workers)], env)
+        r["watchlist_import"] = run_cmd(["watchlist", "import", str(wl)], env)
+        r["listings_import"] = run_cmd(["listings", "import", str(li)], env)
+        r["run_no_crawl"] = run_cmd(["run", "--no-crawl", "-q"] + ([] if workers == 1 else []), env)
+        r["leads_list"] = run_cmd(["leads", "list"], env)
+        r["digest"] = run_cmd(["digest", "--output", str(work / "digest")], env)
+        want, got = _lead_set_file(out), _lead_set_db(env)
+        r["leads"] = len(want)
+        r["same_leads"] = want == got
+        stored_cpu = r["listings_import"]["cpu_s"] + r["run_no_crawl"]["cpu_s"]
+        r["stored_over_match_cpu"] = round(stored_cpu / r["match"]["cpu_s"], 2)
+        r["match_listings_per_s_cpu"] = round(size / r["match"]["cpu_s"])
+        r["match_listings_per_s_wall"] = round(size / r["match"]["wall_s"])
+        return r
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def match_only(size: int, marks: int, data: Path, workers: int = 1) -> dict:
+    from .data import write_dataset
+
+    wl, li = write_dataset(data, marks, size)
+    work = Path(tempfile.mkdtemp(prefix="mw-bench-m-"))
+    try:
+        m = run_cmd(["match", "-w", str(wl), "-l", str(li), "-o", str(work / "o.jsonl"), "--workers", str(workers)],
+                    _env(work))
+        return {"listings": size, "marks": marks, "workers": workers, **m,
+                "listings_per_s_cpu": round(size / m["cpu_s"]), "listings_per_s_wall": round(size / m["wall_s"])}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _pg_scratch():
+    """(url, drop) of a scratch PostgreSQL database, or (None, reason)."""
+    try:
+        import uuid
+
+        import psycopg
+
+        con = psycopg.connect(PG.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True,
+                              connect_timeout=3)
+    except Exception as e:
+        return None, f"PostgreSQL not reachable at {PG}: {type(e).__name__}"
+    name = f"mw_bench_{uuid.uuid4().hex[:8]}"
+    con.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        con.close()
+    return f"{PG}/{name}", drop
+
+
+def main(argv: list[str]) -> dict:
+    ap = argparse.ArgumentParser(prog="bench_store")
+    ap.add_argument("--quick", action="store_true", help="10k listings only; no growth curves, no PostgreSQL")
+    ap.add_argument("--marks", type=int, default=5000)
+    ap.add_argument("--big", type=int, default=100_000, help="listings of the large stored pass")
+    ap.add_argument("--max-listings", type=int, default=1_000_000, help="largest stateless match of the curve")
+    ap.add_argument("--data", type=Path, default=REPO / "bench" / "out" / "data")
+    a = ap.parse_args(argv)
+    res: dict = {"load_note": f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+                              "(shared machine: CPU seconds are the comparable figure)"}
+
+    def step(name: str, fn, *args, **kw):
+        t0 = time.perf_counter()
+        print(f"  {name} ...", flush=True)
+        try:
+            res[name] = fn(*args, **kw)
+        except Exception as e:  # one failing part is reported, the rest still measured
+            res[name] = {"error": f"{type(e).__name__}: {e}"}
+        print(f"  {name}: {time.perf_counter() - t0:.0f}s", flush=True)
+
+    from .data import write_dataset
+
+    wl5, li10 = write_dataset(a.data, a.marks, 10_000)
+    res["naive_listings_per_s"] = round(naive_rate(wl5, li10), 1)
+    step("stored_10k_sqlite", stored, 10_000, a.marks, a.data)
+    if not a.quick:
+        step("stored_100k_sqlite", stored, a.big, a.marks, a.data)
+        url, drop = _pg_scratch()
+        if url is None:
+            res["stored_10k_postgresql"] = {"error": drop}
+        else:
+            try:
+                step("stored_10k_postgresql", stored, 10_000, a.marks, a.data, db_url=url)
+            finally:
+                drop()
+        step("match_100k_1_worker", match_only, a.big, a.marks, a.data, 1)
+        step("match_100k_2_workers", match_only, a.big, a.marks, a.data, 2)
+        res["growth_marks"] = []
+        for n in (500, 5000, 20000):
+            step("_g", match_only, 10_000, n, a.data)
+            res["growth_marks"].append(res.pop("_g"))
+        res["growth_listings"] = []
+        for n in (10_000, 100_000, a.max_listings):
+            step("_g", match_only, n, a.marks, a.data)
+            res["growth_listings"].append(res.pop("_g"))
+    big = res.get("stored_100k_sqlite") or res.get("stored_10k_sqlite") or {}
+    if "match" in big:
+        rate = big["match_listings_per_s_cpu"]
+        res["targets"] = {
+            "stored_within_4x_match": big["stored_over_match_cpu"] <= 4 and big["same_leads"],
+            "match_10k_per_s": rate >= 10_000,
+            "match_100x_naive": rate / res["naive_listings_per_s"] >= 100,
+            "officer_commands_under_1s": max(big["leads_list"]["wall_s"], big["digest"]["wall_s"]) < 1,
+            "match_over_naive": round(rate / res["naive_listings_per_s"]),
+        }
+    print(json.dumps(res, ensure_ascii=False, indent=1))
+    return res
+
+
+def markdown(res: dict) -> str:
+    """The report.md section for this benchmark."""
+    L = ["### Stored pipeline (whole `markwatch` processes; CPU s = user+sys from wait4)", "", res.get("load_note", ""), ""]
+    L += ["| run | listings | marks | db | step | CPU s | wall s | peak MiB |", "|---|---|---|---|---|---|---|---|"]
+    for name, r in res.items():
+        if not name.startswith("stored_") or "match" not in r:
+            continue
+        for stp in ("match", "watchlist_import", "listings_import", "run_no_crawl", "leads_list", "digest"):
+            x = r[stp]
+            L.append(f"| {name} | {r['listings']:,} | {r['marks']:,} | {r['db']} | {stp} | {x['cpu_s']} | "
+                     f"{x['wall_s']} | {x['peak_rss_mib']} |")
+        L.append(f"| {name} | | | | **import+pass / match (CPU)** | **{r['stored_over_match_cpu']}×** | "
+                 f"same leads: {r['same_leads']} ({r['leads']}) | |")
+    for name, r in res.items():
+        if name.startswith("stored_") and "error" in r:
+            L.append(f"\n{name}: not measured: {r['error']}")
+    L += ["", f"Naive baseline (partial_ratio × every form, same run): {res.get('naive_listings_per_s')} listings/s.", ""]
+    rows = [("1 vs 2 workers", res.get(k)) for k in ("match_100k_1_worker", "match_100k_2_workers")]
+    rows += [("marks growth", r) for r in res.get("growth_marks", [])]
+    rows += [("listings growth", r) for r in res.get("growth_listings", [])]
+    if any(r for _, r in rows):
+        L += ["| curve | listings | marks | workers | CPU s | wall s | listings/s (CPU) | listings/s (wall) | peak MiB |",
+              "|---|---|---|---|---|---|---|---|---|"]
+        for what, r in rows:
+            if not r:
+                continue
+            if "error" in r:
+                L.append(f"| {what} | error: {r['error']} |")
+                continue
+            L.append(f"| {what} | {r['listings']:,} | {r['marks']:,} | {r['workers']} | {r['cpu_s']} | {r['wall_s']} | "
+                     f"{r['listings_per_s_cpu']:,} | {r['listings_per_s_wall']:,} | {r['peak_rss_mib']} |")
+    if "targets" in res:
+        L += ["", "Targets: " + ", ".join(f"{k}: {v}" for k, v in res["targets"].items())]
+    return "\n".join(L) + "\n"
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

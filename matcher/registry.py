@@ -65,7 +65,7 @@ def build_matchers(watchlist, options, goods) -> list:
 def _text(watchlist, options, goods):
     from .text import TextMatcher
 
-    return TextMatcher(watchlist, goods)
+    return TextMatcher(watchlist, goods, language=getattr(options, "language", None) or "zh-CN")
 
 
 def _gi(watchlist, options, goods):

@@ -43,3 +43,19 @@ def test_digest_on_a_store_imports_only_the_excel_writer(db, tmp_path):
     assert "openpyxl" in got
     assert got - {"openpyxl", "numpy", "PIL"} == set()
     assert (tmp_path / "dg").is_dir()
+
+
+def test_rendering_reason_codes_does_not_load_the_matcher():
+    """Officer commands render stored reason codes (matcher.reasons); that must not import the
+    engine, the watchlist parser or the automaton."""
+    code = ("import sys\nfrom alerts.i18n import match_reasons\n"
+            "match_reasons([], {'reason_codes': []}, 'zh-CN')\nimport matcher.reasons\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & %r))" % (HEAVY - {"matcher"},))
+    p = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.strip() == "[]"
+    import matcher
+
+    assert matcher.MatchEngine.__name__ == "MatchEngine"  # the package's names still resolve
+

@@ -611,3 +611,14 @@ def test_listing_text_is_escaped(app):
     for page in (c.get("/queue").text, c.get(f"/leads/{lead_id}").text):
         assert "<img src=x" not in page and "<script>alert" not in page
         assert "&lt;img src=x onerror=" in page and "&lt;script&gt;alert(2)" in page
+
+
+def test_serve_banner_masks_the_database_password():
+    """`markwatch serve` prints the database it uses; a PostgreSQL password must not reach the
+    terminal or the service log."""
+    from pipeline.cli_serve import banner
+
+    line = banner("127.0.0.1", 8000, "postgresql+psycopg://markwatch:S3cret-pw@10.0.0.4:5432/markwatch")
+    assert "S3cret-pw" not in line
+    assert "10.0.0.4:5432/markwatch" in line and "http://127.0.0.1:8000/" in line
+    assert "S3cret" not in banner("h", 1, "not a url S3cret")

@@ -622,3 +622,16 @@ def test_serve_banner_masks_the_database_password():
     assert "S3cret-pw" not in line
     assert "10.0.0.4:5432/markwatch" in line and "http://127.0.0.1:8000/" in line
     assert "S3cret" not in banner("h", 1, "not a url S3cret")
+
+
+def test_refused_registration_says_not_saved(app):
+    """A refused upload or form (an SVG with a script as a logo, a word mark without text) tells
+    the holder it was NOT saved, never "已完成" (done) in front of the problem."""
+    c = client(app, "holder-a")
+    h = {"X-CSRF-Token": c.csrf}
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="9" height="9"/></svg>'
+    r = c.post("/marks/logo", headers=h, files={"image": ("logo.svg", svg, "image/svg+xml")}, data={"classes": "25"})
+    assert r.status_code == 422
+    assert "未保存" in r.text and "已完成" not in r.text and "<script>alert" not in r.text
+    r = c.post("/marks/word", headers=h, data={"text": "", "classes": "25"})
+    assert r.status_code == 422 and "未保存" in r.text and "已完成" not in r.text

@@ -473,7 +473,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
             c.s.rollback()
             c.audit(f"lead.{action}", lead_id, "error", str(e))
             c.s.commit()
-            raise Refused(409, "done", str(e)) from None
+            raise Refused(409, "not_saved", str(e)) from None
         c.audit(f"lead.{action}", lead_id, detail=json.dumps({k: v for k, v in res.items() if k != "id"}
                                                              | ({"reason": reason} if reason else {}),
                                                              ensure_ascii=False))
@@ -706,7 +706,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
             sup, n = remove_rule(c.s, rule_id, c.user.username)
         except ValueError as e:
             c.s.rollback()
-            raise Refused(409, "done", str(e)) from None
+            raise Refused(409, "not_saved", str(e)) from None
         c.audit("suppression.remove", rule_id, detail=f"{n} leads restored")
         c.s.commit()
         return RedirectResponse("/suppressions", status_code=303)
@@ -734,7 +734,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
                               str(form.get("password") or ""), str(form.get("enterprise_id") or "") or None)
         except auth.AuthError as e:
             c.s.rollback()
-            raise Refused(422, "done", str(e)) from None
+            raise Refused(422, "not_saved", str(e)) from None
         c.audit("user.add", u.username, detail=u.role)
         c.s.commit()
         return RedirectResponse("/admin", status_code=303)

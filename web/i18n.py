@@ -60,7 +60,7 @@ S: dict[str, tuple[str, str]] = {  # key: (zh-CN, en)
     "my_leads": ("我的商标的线索", "Leads on my marks"), "users": ("用户", "Users"), "sources": ("采集来源", "Sources"),
     "settings": ("设置", "Settings"), "role": ("角色", "Role"), "add_user": ("添加用户", "Add user"),
     "forbidden": ("无权访问", "Forbidden"), "not_found": ("未找到", "Not found"), "csrf": ("请求缺少或带有错误的 CSRF 令牌", "Missing or wrong CSRF token"),
-    "done": ("已完成", "Done"), "select": ("选择", "Select"), "delete": ("停用", "Deactivate"), "edit": ("编辑", "Edit"),
+    "done": ("已完成", "Done"), "not_saved": ("未保存", "Not saved"), "select": ("选择", "Select"), "delete": ("停用", "Deactivate"), "edit": ("编辑", "Edit"),
     "rematch_now": ("保存后立即在后台与已存的 {n} 条商品比对", "Matched in the background against the {n} stored listings right after saving"),
     "live": ("直播", "live"), "reopen_reason": ("重新核查理由", "Why reopen"),
     "suppress_seller": ("以后不再提示该卖家（本商标）", "suppress this seller's future leads (this mark)"),

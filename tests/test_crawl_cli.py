@@ -71,6 +71,7 @@ def test_listings_show_gives_everything_about_one_listing(stored):
     r = run("listings", "show", "mall-a:a2")
     assert r.exit_code == 0, r.output
     assert "耐克 Air Max 90" in r.stdout and "价格：-（页面未标价）" in r.stdout
+    assert "状态：在售" in r.stdout and "匹配：待匹配" in r.stdout  # states in Chinese, not 'active'/'pending'
     r = run("listings", "show", "b1", "--json")
     d = json.loads(r.stdout)
     assert d["listing"]["title"] == "五常大米 10kg" and d["leads"][0]["score"] == 88

@@ -316,6 +316,7 @@ def test_lead_detail_evidence_sandboxed(app):
         lid, seq = lead.id, rec.seq
     page = c.get(f"/leads/{lid}").text
     assert "账本链校验一致" in page and "sandbox" in page
+    assert "<th>固定时间</th>" in page and "<th>captured</th>" not in page  # zh-CN labels, not English
     snap = c.get(f"/leads/{lid}/evidence/{seq}")
     assert snap.status_code == 200 and snap.headers["content-security-policy"].startswith("sandbox")
     assert "script-src" not in snap.headers["content-security-policy"]  # default-src 'none': no scripts

@@ -636,3 +636,21 @@ def test_refused_registration_says_not_saved(app):
     assert "未保存" in r.text and "已完成" not in r.text and "<script>alert" not in r.text
     r = c.post("/marks/word", headers=h, data={"text": "", "classes": "25"})
     assert r.status_code == 422 and "未保存" in r.text and "已完成" not in r.text
+
+
+def test_same_word_mark_twice_is_refused(app):
+    """保存 clicked twice (or the mark typed again, in other case/width) must not register a second
+    copy of the mark: every lead would come twice. Another enterprise may register the same text."""
+    c = client(app, "holder-a")
+    h = {"X-CSRF-Token": c.csrf}
+    r = c.post("/marks/word", headers=h, data={"text": "飞人 Jordan", "classes": "25"}, follow_redirects=False)
+    assert r.status_code == 303
+    before = set(re.findall(r"ent-nike-tm-\d+", c.get("/marks").text))
+    mid = max(before, key=lambda x: int(x.rsplit("-", 1)[1]))
+    r = c.post("/marks/word", headers=h, data={"text": "飞人ＪＯＲＤＡＮ", "classes": "25"})
+    assert r.status_code == 409 and "未保存" in r.text and mid in r.text
+    assert set(re.findall(r"ent-nike-tm-\d+", c.get("/marks").text)) == before
+    b = client(app, "holder-b")
+    r = b.post("/marks/word", headers={"X-CSRF-Token": b.csrf}, data={"text": "飞人 Jordan", "classes": "25"},
+               follow_redirects=False)
+    assert r.status_code == 303

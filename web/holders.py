@@ -51,6 +51,21 @@ def classes_from(classes: str, groups: str) -> tuple[list[int], list[str]]:
     return sorted(out), problems
 
 
+def _same_word_mark(s, ent: str, text: str) -> str | None:
+    """The id of the enterprise's active word mark with the same text (NFKC, case-folded,
+    spaces ignored), else None."""
+    import unicodedata
+
+    def key(x: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", x or "").casefold().split())
+    want = key(text)
+    for mid, t in s.execute(select(Mark.id, Mark.text).where(Mark.enterprise_id == ent, Mark.kind == "word",
+                                                             Mark.active.is_(True))):
+        if key(t) == want:
+            return mid
+    return None
+
+
 def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: C901
     st = app.state.settings
 
@@ -226,6 +241,9 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         problems += validate_mark({"id": mid, "kind": "word", **d})
         if problems:
             raise Refused(422, "not_saved", "; ".join(problems))
+        same = _same_word_mark(c.s, ent, d["text"])
+        if same:  # a double-clicked 保存 or a re-typed mark: one mark, else every lead comes twice
+            raise Refused(409, "not_saved", f"text: {d['text']!r} is already registered as {same}; edit that mark")
         wk = c.user.role == "admin" and form.get("well_known") == "on"
         c.s.add(Mark(id=mid, enterprise_id=ent, kind="word", well_known=wk, active=True, **d))
         c.audit("mark.add", mid, detail=json.dumps(d, ensure_ascii=False))

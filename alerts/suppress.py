@@ -57,6 +57,49 @@ def suppress_lead(s: Session, lead: Lead, sup: Suppression, language: str | None
     sup.hits = (sup.hits or 0) + 1
 
 
+MIN_PHRASE_CHARS = 2
+
+
+def check_phrase(s: Session, phrase: str | None, target_id: str | None = None) -> str:
+    """The phrase to store, or ValueError: a phrase shorter than MIN_PHRASE_CHARS non-space
+    characters (one character like 高 also hides every 高仿 lead), or one that is part of the
+    mark or GI itself (it would hide every lead on that target). Returns the stripped phrase."""
+    p = (phrase or "").strip()
+    if not p:
+        raise ValueError("a phrase suppression needs the phrase (--suppress-phrase TEXT)")
+    if len("".join(p.split())) < MIN_PHRASE_CHARS:
+        raise ValueError(f"the phrase {p!r} is too short: at least {MIN_PHRASE_CHARS} characters "
+                         "(a single character would hide unrelated leads, e.g. 高 hides every 高仿)")
+    if target_id:
+        from store.models import GeographicalIndication, Mark
+
+        t = s.get(Mark, target_id) or s.get(GeographicalIndication, target_id)
+        names = [getattr(t, "text", None) or getattr(t, "name", None) or "", *(t.aliases or [])] if t else []
+        for n in names:
+            if n and p.lower() in n.lower():
+                raise ValueError(f"the phrase {p!r} is part of the mark/GI {n!r} ({target_id}): it would hide every "
+                                 "lead on it; choose words that mark the legitimate listings")
+    return p
+
+
+def preview_phrase(s: Session, phrase: str, target_id: str | None = None, examples: int = 5) -> dict:
+    """How many leads a phrase rule would hide, before it is added: ``{"new": n, "all": m,
+    "examples": [(lead id, title), ...]}`` — `new` are leads it would suppress now, `all` every
+    stored lead (any status) whose listing contains the phrase. Raises ValueError like
+    check_phrase."""
+    p = check_phrase(s, phrase, target_id)
+    probe = Suppression(kind="phrase", phrase=p, target_id=target_id, active=True)
+    n_new, n_all, ex = 0, 0, []
+    for lead, li in s.execute(select(Lead, Listing).join(Listing, Lead.listing_pk == Listing.id).order_by(Lead.id)):
+        if matches(probe, li, lead.target_id):
+            n_all += 1
+            if lead.status == "new":
+                n_new += 1
+                if len(ex) < examples:
+                    ex.append((lead.id, li.title))
+    return {"phrase": p, "new": n_new, "all": n_all, "examples": ex}
+
+
 def add_rule(s: Session, lead: Lead, kind: str, actor: str, reason: str, phrase: str | None = None,
              all_targets: bool = False, language: str | None = None) -> tuple[Suppression, int]:
     """A rule from a dismissed lead; also suppresses matching leads still 'new'. Returns (rule, n)."""
@@ -67,8 +110,7 @@ def add_rule(s: Session, lead: Lead, kind: str, actor: str, reason: str, phrase:
         if not (li.seller_id or li.seller_name):
             raise ValueError(f"lead #{lead.id}: the listing has no seller id or name to suppress")
     elif kind == "phrase":
-        if not (phrase or "").strip():
-            raise ValueError("a phrase suppression needs the phrase (--suppress-phrase TEXT)")
+        check_phrase(s, phrase, lead.target_id)
         text = f"{li.title}\n{li.description or ''}".lower()
         if phrase.strip().lower() not in text:
             raise ValueError(f"lead #{lead.id}: the phrase {phrase!r} is not in the listing's title or description")

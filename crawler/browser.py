@@ -14,7 +14,9 @@ CANDIDATES = ["/usr/lib/chromium/chromium-headless-shell", "/usr/bin/chromium-he
 
 def find_chromium() -> str | None:
     """The fastest installed Chromium (headless shell first); MARKWATCH_CHROMIUM overrides."""
-    env = os.environ.get("MARKWATCH_CHROMIUM")
+    from config.settings import get_settings
+
+    env = get_settings().crawl.chromium
     if env:
         return env if os.path.exists(env) else None
     for c in CANDIDATES:

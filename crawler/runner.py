@@ -72,7 +72,9 @@ def sandbox_image_cache(data: Path) -> Path:
     """Where the sandbox keeps drawn product photos: shared by every data directory (the images
     depend only on their names), MARKWATCH_SANDBOX_CACHE or ~/.cache/markwatch-sandbox, else
     inside the data directory when the home directory is not writable."""
-    env = os.environ.get("MARKWATCH_SANDBOX_CACHE")
+    from config.settings import get_settings
+
+    env = get_settings().crawl.sandbox_cache
     for d in ([Path(env)] if env else []) + [Path.home() / ".cache" / "markwatch-sandbox"]:
         try:
             d.mkdir(parents=True, exist_ok=True)
@@ -188,7 +190,7 @@ def crawl(settings: Settings, run_id: int | None = None, only: list[str] | None 
     tag = f"run{run_id}" if run_id else stamp
     job_file, counts_file = work / f"job-{tag}.json", work / f"counts-{tag}.json"
     log_file = data / "logs" / f"crawl-{tag}.log"
-    timeout = timeout or float(os.environ.get("MARKWATCH_CRAWL_TIMEOUT", 6 * 3600))
+    timeout = timeout or settings.crawl.crawl_timeout
     counts: dict = {}
     with sandboxes(settings, sources, advance=True) as urls:
         resolved = [s.resolved(urls.get(s.name)) for s in sources]
@@ -196,12 +198,14 @@ def crawl(settings: Settings, run_id: int | None = None, only: list[str] | None 
             say(f"sandbox site for {name} on {u}")
         job = {"run_id": run_id, "data_dir": str(data), "db_url": settings.db_url, "terms": terms,
                "sources": resolved, "counts_file": str(counts_file), "log_level": log_level}
-        redis_url = os.environ.get("MARKWATCH_REDIS_URL")
+        redis_url = settings.crawl.redis_url
         if redis_url:  # shared frontier + dupefilter for crawl processes on several hosts
+            from config.redact import mask_url
+
             job["redis"] = {"url": redis_url,
-                            "crawl_id": os.environ.get("MARKWATCH_CRAWL_ID") or datetime.now().strftime("%Y%m%d"),
-                            "persist": os.environ.get("MARKWATCH_REDIS_PERSIST", "") in ("1", "true", "yes")}
-            say(f"shared crawl frontier in Redis ({redis_url}, crawl id {job['redis']['crawl_id']})")
+                            "crawl_id": settings.crawl.crawl_id or datetime.now().strftime("%Y%m%d"),
+                            "persist": settings.crawl.redis_persist}
+            say(f"shared crawl frontier in Redis ({mask_url(redis_url)}, crawl id {job['redis']['crawl_id']})")
         job_file.write_text(json.dumps(job, ensure_ascii=False, indent=1), encoding="utf-8")
         counts_file.unlink(missing_ok=True)
         say(f"crawling {len(sources)} source(s) ({', '.join(s.name for s in sources)}) for {len(terms)} search terms")

@@ -24,6 +24,21 @@ class BatchSummary:
     errors: list[str] = field(default_factory=list)
     ocr: dict | None = None
     logo_skipped: int = 0
+    # every image not analysed, and why: {"listing_id", "image", "reason", "reason_zh", "stages": [...]}
+    skipped_images: list[dict] = field(default_factory=list)
+
+    def skipped_lines(self, limit: int = 20) -> list[str]:
+        """One line per skipped image (listing, image, reason code and zh-CN reason), at most ``limit``."""
+        out = [f"skipped image: listing {x['listing_id']} {x['image']}: {x['reason']} ({x['reason_zh']}; "
+               f"{'/'.join(x['stages'])})" for x in self.skipped_images[:limit]]
+        if len(self.skipped_images) > limit:
+            out.append(f"... and {len(self.skipped_images) - limit} more skipped images (all in --report FILE)")
+        return out
+
+    def to_dict(self) -> dict:
+        return {"listings": self.listings, "bad_lines": self.bad_lines, "leads": self.leads,
+                "seconds": round(self.seconds, 3), "by_kind": self.by_kind, "errors": self.errors,
+                "ocr": self.ocr, "logo_skipped": self.logo_skipped, "skipped_images": self.skipped_images}
 
     def line(self) -> str:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.by_kind.items())) or "none"
@@ -62,10 +77,35 @@ def match_file(watchlist_path: str | Path, listings_path: str | Path, output: Te
         img = engine.image_stats()
         s.ocr = img.get("ocr")
         s.logo_skipped = img.get("logo_skipped", 0)
+        s.skipped_images = _skipped_images(engine)
         if reader is not None:
             reader.close()
     s.seconds = time.perf_counter() - t0
     return s
+
+
+def _skipped_images(engine) -> list[dict]:
+    """Images the OCR reader or the logo matcher could not analyse, one entry per (listing, image,
+    reason) with the stages that skipped it."""
+    from .images import REASONS_ZH
+
+    rows: dict[tuple, dict] = {}
+
+    def add(stage, listing_id, image, reason, reason_zh=None):
+        key = (listing_id, image, reason)
+        r = rows.setdefault(key, {"listing_id": listing_id, "image": image, "reason": reason,
+                                  "reason_zh": reason_zh or REASONS_ZH.get(reason, reason), "stages": []})
+        if stage not in r["stages"]:
+            r["stages"].append(stage)
+
+    reader = getattr(engine, "image_text", None)
+    for x in getattr(reader, "skipped", None) or ():
+        add("ocr", x.get("listing_id"), x.get("image"), x.get("reason"), x.get("reason_zh"))
+    for m in getattr(engine, "matchers", ()):
+        for x in getattr(m, "skipped", None) or ():
+            add("logo", getattr(x, "listing_id", "?"), getattr(x, "image", "?"), getattr(x, "reason", "?"),
+                getattr(x, "reason_zh", None))
+    return list(rows.values())
 
 
 def _match_items(engine, listings_path, output, s: "BatchSummary", progress, err, items=None) -> None:
@@ -141,6 +181,7 @@ def _worker(engine, listings_path, k: int, n: int, out_path: str, err, q) -> Non
         img = engine.image_stats()
         s.ocr = img.get("ocr")
         s.logo_skipped = img.get("logo_skipped", 0)
+        s.skipped_images = _skipped_images(engine)
         if engine.image_text is not None:
             engine.image_text.close()
         q.put(("done", k, (s, sizes)))
@@ -209,6 +250,7 @@ def _match_forked(engine, listings_path, output, progress, err, n: int) -> Batch
         s.leads += w.leads
         s.errors += w.errors
         s.logo_skipped += w.logo_skipped
+        s.skipped_images += w.skipped_images
         for kk, v in w.by_kind.items():
             s.by_kind[kk] = s.by_kind.get(kk, 0) + v
         if w.ocr:

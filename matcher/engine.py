@@ -30,8 +30,8 @@ class EngineOptions:
 def _seller_matches(rule: AuthorizedSeller, listing: Listing) -> bool:
     if rule.platform and rule.platform != listing.platform:
         return False
-    if rule.seller_id and rule.seller_id == listing.seller_id:
-        return True
+    if rule.seller_id:  # an id is proof; the name beside it is only a label (a copycat shop can take it)
+        return rule.seller_id == listing.seller_id
     if rule.seller_name and listing.seller_name and compact(rule.seller_name) == compact(listing.seller_name):
         return True
     return False

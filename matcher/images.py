@@ -34,7 +34,8 @@ MAX_BYTES = 25 * 1024 * 1024          # 25 MiB on disk
 MAX_PIXELS = 40_000_000               # 40 MP decoded (~120 MB as RGB)
 MAX_SIDE = 16_000                     # either side, in pixels
 MIN_SIDE = 8                          # smaller than this is not a usable photo
-FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "MPO"})
+FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "MPO", "AVIF"})
+LIGHT, DARK = (255, 255, 255), (0, 0, 0)
 
 REASONS_ZH = {
     "missing": "图片文件不存在",
@@ -136,9 +137,58 @@ def probe_image(path: str | Path, *, max_bytes: int = MAX_BYTES, max_pixels: int
     return ImageInfo(img.format.upper(), img.size[0], img.size[1], len(data), sha256_bytes(data))
 
 
+def has_alpha(img: Image.Image) -> bool:
+    """Whether the image carries transparency (alpha channel, or a palette/RGB/L colour key)."""
+    return img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
+
+
+def _to_8bit(img: Image.Image) -> Image.Image:
+    """16-bit and 32-bit greyscale (PNG I;16, TIFF I/F) scaled to 8 bits instead of clipped to white."""
+    import numpy as np
+
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        a = np.asarray(img, dtype=np.float64)
+        if img.mode.startswith("I;16") or (img.mode == "I" and a.max(initial=0) > 255):
+            top = 65535.0 if a.max(initial=0) <= 65535 else float(a.max())
+        else:
+            top = 255.0 if a.max(initial=0) <= 255 else float(a.max())
+        if img.mode == "F" and a.max(initial=0) <= 1.0:
+            top = 1.0
+        return Image.fromarray(np.clip(a * (255.0 / top), 0, 255).round().astype(np.uint8), "L")
+    return img
+
+
+def contrasting_background(rgba: Image.Image) -> tuple[int, int, int]:
+    """DARK when the visible (alpha-weighted) pixels are mostly light (white text on a transparent
+    sheet), else LIGHT: the background that keeps the content readable."""
+    import numpy as np
+
+    a = np.asarray(rgba.convert("RGBA"), dtype=np.float32)
+    w = a[:, :, 3] / 255.0
+    if w.sum() < 1:
+        return LIGHT
+    lum = (0.299 * a[:, :, 0] + 0.587 * a[:, :, 1] + 0.114 * a[:, :, 2])
+    return DARK if float((lum * w).sum() / w.sum()) > 160 else LIGHT
+
+
+def flatten(img: Image.Image, background="auto") -> Image.Image:
+    """Composite a transparent image on ``background``: an RGB tuple, or ``"auto"`` for the
+    contrasting one (:func:`contrasting_background`). Returns RGBA-free RGB."""
+    rgba = img.convert("RGBA")
+    bg_rgb = contrasting_background(rgba) if background == "auto" else tuple(background)
+    bg = Image.new("RGBA", rgba.size, tuple(bg_rgb) + (255,))
+    bg.alpha_composite(rgba)
+    return bg.convert("RGB")
+
+
 def decode_image(data: bytes, src: str = "<bytes>", *, mode: str | None = "RGB", max_pixels: int = MAX_PIXELS,
-                 max_side: int = MAX_SIDE, formats=FORMATS, background=(255, 255, 255)) -> Image.Image:
-    """Decode image bytes safely; transparent images are flattened on ``background`` when mode is RGB/L."""
+                 max_side: int = MAX_SIDE, formats=FORMATS, background=LIGHT) -> Image.Image:
+    """Decode image bytes safely (raises ImageRejected).
+
+    ``mode`` "RGB" or "L": 16-bit greyscale is scaled to 8 bits; transparent images (alpha, or
+    palette/RGB colour keys) are flattened on ``background`` (an RGB tuple, or ``"auto"`` for the
+    background that contrasts with the visible pixels: white text on a transparent sheet goes on
+    black). ``mode=None`` returns the decoded image as is (first frame, EXIF-rotated)."""
     img = _open_header(data, src, max_pixels=max_pixels, max_side=max_side, formats=formats)
     try:
         with warnings.catch_warnings():
@@ -148,17 +198,32 @@ def decode_image(data: bytes, src: str = "<bytes>", *, mode: str | None = "RGB",
             img = ImageOps.exif_transpose(img) or img
             if mode is None:
                 return img
-            if mode in ("RGB", "L") and (img.mode in ("RGBA", "LA", "PA") or
-                                         (img.mode == "P" and "transparency" in img.info)):
-                rgba = img.convert("RGBA")
-                bg = Image.new("RGBA", rgba.size, tuple(background) + (255,))
-                bg.alpha_composite(rgba)
-                img = bg
+            img = _to_8bit(img)
+            if mode in ("RGB", "L") and has_alpha(img):
+                img = flatten(img, background)
             return img.convert(mode) if img.mode != mode else img
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejected("too_many_pixels", "decompression bomb", src) from None
+    except Exception as e:
+        raise ImageRejected("corrupt", f"cannot decode image ({type(e).__name__}: {e})"[:200], src) from None
+
+
+def decode_for_reading(data: bytes, src: str = "<bytes>", **limits) -> list[Image.Image]:
+    """RGB renderings of an image for reading its text (raises ImageRejected).
+
+    One image for opaque files; for transparent ones two, flattened on the contrasting background
+    first and on the opposite one second (light text on a transparent sheet is unreadable on white,
+    dark text on black; a sheet with both needs both)."""
+    img = decode_image(data, src, mode=None, **limits)
+    try:
+        img = _to_8bit(img)
+        if not has_alpha(img):
+            return [img.convert("RGB")]
+        rgba = img.convert("RGBA")
+        first = contrasting_background(rgba)
+        return [flatten(rgba, first), flatten(rgba, LIGHT if first == DARK else DARK)]
     except Exception as e:
         raise ImageRejected("corrupt", f"cannot decode image ({type(e).__name__}: {e})"[:200], src) from None
 

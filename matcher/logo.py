@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -23,8 +24,9 @@ from watchlist.model import Watchlist
 
 from .images import ImageRejected, open_image_with_hash
 from .logo_cache import FeatureCache, LogoProblem, load_template
-from .logo_features import (MIN_SIMILARITY, PAD, Detection, LogoIndex, LogoTemplate, env_threads, find_logos,
-                            photo_features)
+from .logo_store import LogoStore
+from .logo_features import (MIN_SIMILARITY, Detection, LogoIndex, LogoTemplate, env_threads, find_logos,
+                            logo_corners, photo_features, project)
 from .types import Match, MatchContext
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,9 @@ class SkippedImage:
 
 class LogoMatcher:
     def __init__(self, watchlist: Watchlist, cache_dir=None, *, min_similarity: float = MIN_SIMILARITY,
-                 max_images: int = MAX_IMAGES_PER_LISTING):
+                 max_images: int = MAX_IMAGES_PER_LISTING, store_dir=None):
+        """``cache_dir``: feature cache (``<data_dir>/cache``); ``store_dir``: the data directory whose
+        ``logos/`` keeps copies of registered logos (default: the parent of ``cache_dir``)."""
         env_threads()
         self.min_similarity = min_similarity
         self.max_images = max_images
@@ -60,9 +64,22 @@ class LogoMatcher:
         templates: list[LogoTemplate] = []
         by_sha: dict[str, int] = {}
         self.marks_of: list[list] = []          # template index -> [(enterprise, mark)]
+        self.notes: dict[str, str] = {}         # mark id -> something an officer should know
+        if store_dir is None and cache_dir is not None:
+            store_dir = Path(cache_dir).parent
+        self.store = LogoStore(store_dir) if store_dir is not None else None
         for ent, mark in watchlist.logo_marks():
+            path = watchlist.logo_path(mark)
             try:
-                t = load_template(watchlist.logo_path(mark), self.cache)
+                if self.store is not None and not Path(path).is_file():
+                    copy = self.store.lookup(mark.id)
+                    if copy is not None:
+                        self.notes[mark.id] = f"{path} is missing: using the copy stored at registration ({copy.name})"
+                        log.warning("logo %s: %s", mark.id, self.notes[mark.id])
+                        path = copy
+                t = load_template(path, self.cache)
+                if self.store is not None and path == watchlist.logo_path(mark):
+                    self.store.put(path, mark.id, sha256=t.sha256, save=False)
             except LogoProblem as e:
                 self.problems[mark.id] = str(e)
                 log.warning("logo %s not used: %s", mark.id, e)
@@ -73,6 +90,8 @@ class LogoMatcher:
                 templates.append(t)
                 self.marks_of.append([])
             self.marks_of[i].append((ent, mark))
+        if self.store is not None:
+            self.store.save()
         self.index = LogoIndex(templates)
         self._results: OrderedDict[str, list[Detection]] = OrderedDict()
 
@@ -145,11 +164,17 @@ class LogoMatcher:
         rot_zh = f"，旋转约{rot}°" if rot >= 3 else ""
         rot_en = f", rotated about {rot}°" if rot >= 3 else ""
         pct = round(d.rel_width * 100)
+        how_zh = {"affine": "，斜视变形", "homography": "，透视变形"}.get(d.transform, "")
+        how_en = {"affine": ", seen at an angle", "homography": ", in perspective"}.get(d.transform, "")
+        if d.transform == "shape":
+            ev_zh, ev_en = "按外形轮廓定位", "located by its silhouette"
+        else:
+            ev_zh, ev_en = f"{d.inliers}个特征点几何吻合", f"{d.inliers} keypoints geometrically consistent"
         reasons = [f"图{n}中发现图形商标'{mark.id}'（{ent.name}）：位置 x={x}, y={y}, 宽{w}, 高{h}"
-                   f"（约占图宽{pct}%{rot_zh}），轮廓与笔画相似度{d.score:.2f}，{d.inliers}个特征点几何吻合"]
+                   f"（约占图宽{pct}%{rot_zh}{how_zh}），轮廓与笔画相似度{d.score:.2f}，{ev_zh}"]
         reasons_en = [f"registered logo '{mark.id}' ({ent.name}) found in image {n} at x={x}, y={y}, "
-                      f"{w}x{h} px (about {pct}% of the width{rot_en}); edge similarity {d.score:.2f}, "
-                      f"{d.inliers} keypoints geometrically consistent"]
+                      f"{w}x{h} px (about {pct}% of the width{rot_en}{how_en}); edge similarity {d.score:.2f}, "
+                      f"{ev_en}"]
         if mark.well_known:
             reasons.append("驰名商标，跨类保护")
             reasons_en.append("well-known mark: protected across classes")
@@ -160,14 +185,13 @@ class LogoMatcher:
             reasons_en.append(f"goods in Nice class {', '.join(map(str, common))}, as registered for the mark")
         evidence = {"field": "image", "image": ref, "image_sha256": sha, "bbox": [x, y, w, h], "quad": quad,
                     "angle": round(d.angle, 1), "similarity": round(d.score, 3), "inliers": d.inliers,
-                    "rel_width": round(d.rel_width, 3), "logo_sha256": t.sha256, "reasons_en": reasons_en}
+                    "rel_width": round(d.rel_width, 3), "logo_sha256": t.sha256, "transform": d.transform,
+                    "reasons_en": reasons_en}
         return Match(ctx.listing.listing_id, ctx.listing.platform, mark.id, "logo", logo_score(d.score),
                      reasons, evidence)
 
 
 def quad_of(d: Detection, t: LogoTemplate) -> list[list[int]]:
     """The logo's (rotated) outline in original photo pixels: four corners, clockwise from top-left."""
-    c = np.array([[PAD, PAD], [t.width - PAD, PAD], [t.width - PAD, t.height - PAD], [PAD, t.height - PAD]],
-                 np.float64)
-    pc = c @ d.matrix[:, :2].T + d.matrix[:, 2]
+    pc = project(d.matrix, logo_corners(t))
     return [[int(round(px)), int(round(py))] for px, py in pc]

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from .images import ImageRejected, open_image_with_hash
-from .logo_features import FEATURE_VERSION, LogoTemplate, inner_detail, prepare_logo
+from .logo_features import FEATURE_VERSION, LogoTemplate, is_solid, prepare_logo, silhouette_solidity
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 LOGO_MAX_BYTES = 10 * 1024 * 1024
 LOGO_MAX_PIXELS = 16_000_000
 LOGO_MIN_SIDE = 32
-MIN_INNER_DETAIL = 0.03  # inner edge energy / outline edge energy (see logo_features.inner_detail)
+MIN_FEATURES = 8           # SIFT keypoints over the logo's renderings (logo_features.prepare_logo)
+GOOD_SIDE = 300            # what to ask for when a logo is too small or plain to describe
+MAX_PLAIN_SOLIDITY = 0.95  # a solid logo whose area fills its convex hull this much is a plain shape
 
 
 class LogoProblem(ValueError):
@@ -86,12 +88,14 @@ def load_template(path: str | Path, cache: FeatureCache | None = None) -> LogoTe
         t = prepare_logo(img, sha256=sha)
     except ValueError as e:
         raise LogoProblem(f"{path}: {e}", "图形商标图片没有可见内容") from None
-    if inner_detail(t) < MIN_INNER_DETAIL:
-        raise LogoProblem(f"{path}: a plain shape with nothing inside its outline; it cannot be told apart from "
-                          "other objects of that shape", "图形商标为无内部图案的简单形状，无法可靠识别")
-    if t.n_features < 8:
-        raise LogoProblem(f"{path}: only {t.n_features} distinctive points; the logo is too plain to find in photos",
-                          "图形商标图案过于简单，无法在图片中可靠识别")
+    if t.n_features < MIN_FEATURES:
+        raise LogoProblem(f"{path}: too few distinctive features ({t.n_features}, need {MIN_FEATURES}): upload the "
+                          f"logo on its own, cropped, at least {GOOD_SIDE} px on its longer side",
+                          f"图形商标可识别特征过少：请上传单独的商标图样（已裁剪，长边至少{GOOD_SIDE}像素）")
+    if is_solid(t) and silhouette_solidity(t) > MAX_PLAIN_SOLIDITY:
+        raise LogoProblem(f"{path}: a plain convex shape (disc, square, polygon) with nothing inside: any object of "
+                          "that shape would match; upload the logo with its lettering or inner design",
+                          "图形商标为无内部图案的简单凸形（圆、方形等），任何同形物体都会误配；请上传含文字或内部图案的商标图样")
     t.meta.setdefault("source_size", list(img.size))
     if cache is not None:
         cache.put(t)

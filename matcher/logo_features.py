@@ -25,7 +25,6 @@ import hashlib
 import io
 import json
 import math
-import os
 from dataclasses import dataclass, field
 
 import cv2
@@ -240,6 +239,8 @@ class LogoIndex:
         owners = [np.full(len(t.descriptors), i, np.int32) for i, t in enumerate(templates)]
         self.owner = np.concatenate(owners) if owners else np.zeros(0, np.int32)
         self.n = int(len(self.owner))
+        # solid silhouettes (few distinctive keypoints): also searched by shape (shape_verify)
+        self.solid = [i for i, t in enumerate(templates) if is_solid(t)]
         self.flann = None
         if self.n:
             data = np.ascontiguousarray(np.concatenate(descs), dtype=np.float32)
@@ -258,6 +259,7 @@ class LogoIndex:
         pairs = np.unique(q.astype(np.int64) * (len(self.templates) + 1) + own.reshape(-1))
         logos = pairs % (len(self.templates) + 1)
         votes = np.bincount(logos, minlength=len(self.templates))
+        self.last_votes = votes  # all logos' votes for this photo (solid logos are picked from them)
         order = np.argsort(-votes)[:top]
         return [(int(i), int(votes[i])) for i in order if votes[i] >= min_votes]
 
@@ -270,21 +272,23 @@ class Detection:
     score: float          # dense similarity (0-1)
     inliers: int
     votes: int
-    matrix: np.ndarray    # 2x3, canonical logo -> original photo pixels
+    matrix: np.ndarray    # 3x3, canonical logo canvas -> original photo pixels (projective)
     bbox: list[int]       # x, y, w, h in original photo pixels
     angle: float          # degrees, counter-clockwise as seen in the photo
     rel_width: float      # logo width / photo width
     parts: dict = field(default_factory=dict)  # the dense similarity's components
+    transform: str = "similarity"  # which fit verified it: similarity, affine or homography
 
     def to_evidence(self) -> dict:
         return {"bbox": self.bbox, "inliers": self.inliers, "similarity": round(self.score, 3),
-                "angle": round(self.angle, 1), "rel_width": round(self.rel_width, 3)}
+                "angle": round(self.angle, 1), "rel_width": round(self.rel_width, 3),
+                "transform": self.transform}
 
 
 MIN_INLIERS = 5
 MIN_SIMILARITY = 0.6    # combined edge similarity a logo must reach to be reported
 MIN_OUTLINE = 0.45      # the logo's outline band must agree at least this well
-ECC_RANGE = (0.2, 0.85)  # refine the alignment only when the first similarity is in between
+ECC_RANGE = (0.3, 0.85)  # refine a fit's alignment only when its similarity is in between
 
 
 def _bf_matches(photo: PhotoFeatures, t: LogoTemplate, max_dist: float = 330.0):
@@ -304,24 +308,72 @@ def _bf_matches(photo: PhotoFeatures, t: LogoTemplate, max_dist: float = 330.0):
     return np.array(src, np.float32), np.array(dst, np.float32)
 
 
-def _plausible(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, max_angle: float) -> tuple[bool, float, float]:
-    a, b = M[0, 0], M[1, 0]
-    s = math.hypot(a, b)
-    angle = math.degrees(math.atan2(b, a))
+def logo_corners(t: LogoTemplate) -> np.ndarray:
+    """The logo's canvas corners without padding (4, 2), clockwise from top-left."""
+    return np.array([[PAD, PAD], [t.width - PAD, PAD], [t.width - PAD, t.height - PAD], [PAD, t.height - PAD]],
+                    np.float32)
+
+
+def project(H: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Apply a 3x3 (or 2x3) transform to points (n, 2); raises nothing, returns (n, 2) float64."""
+    H = as3x3(H)
+    p = np.c_[np.asarray(pts, np.float64), np.ones(len(pts))] @ H.T
+    w = p[:, 2:3]
+    w = np.where(np.abs(w) < 1e-9, 1e-9, w)
+    return p[:, :2] / w
+
+
+def as3x3(M: np.ndarray) -> np.ndarray:
+    M = np.asarray(M, np.float64)
+    return M if M.shape == (3, 3) else np.vstack([M, [0.0, 0.0, 1.0]])
+
+
+# Sanity limits of a fitted transform (logo canvas -> photo). A sign seen at an angle or a label on a
+# curved bottle is foreshortened (one side shorter than the other) and sheared a little; a fit that
+# folds, mirrors or squashes the logo beyond these is a chance alignment of unrelated points.
+MAX_ASPECT_CHANGE = 2.5      # width/height of the projected logo vs the logo's own, either way
+MAX_SIDE_RATIO = 2.2         # opposite sides of the projected outline
+MIN_CORNER_ANGLE = 40.0      # degrees, each corner of the projected outline (90 for no distortion)
+
+
+def _plausible(H: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, max_angle: float) -> tuple[bool, float, float]:
+    """(plausible, rotation in degrees (image axes), logo width / photo's longer side)."""
+    H = as3x3(H)
+    c = logo_corners(t)
+    den = np.c_[c, np.ones(4)] @ H[2]
+    if (den <= 1e-6).any():  # the logo would be projected through the horizon
+        return False, 0.0, 0.0
+    pc = project(H, c)
+    top, bottom = pc[1] - pc[0], pc[2] - pc[3]
+    left, right = pc[3] - pc[0], pc[2] - pc[1]
+    angle = math.degrees(math.atan2(top[1] + bottom[1], top[0] + bottom[0]))
     h, w = photo.gray.shape
-    logo_w = s * (t.width - 2 * PAD)
-    rel = logo_w / max(w, h)
-    if not (0.05 <= rel <= 1.2) or abs(angle) > max_angle:
+    lw = (np.hypot(*top) + np.hypot(*bottom)) / 2
+    lh = (np.hypot(*left) + np.hypot(*right)) / 2
+    rel = float(lw / max(w, h))
+    if not (0.05 <= rel <= 1.2) or abs(angle) > max_angle or lh < 1:
         return False, angle, rel
+    aspect = (lw / lh) / ((t.width - 2 * PAD) / max(1, t.height - 2 * PAD))
+    if not (1 / MAX_ASPECT_CHANGE <= aspect <= MAX_ASPECT_CHANGE):
+        return False, angle, rel
+    sides = [np.hypot(*v) for v in (top, bottom, left, right)]
+    if min(sides) < 1 or max(sides[0], sides[1]) / min(sides[0], sides[1]) > MAX_SIDE_RATIO or \
+            max(sides[2], sides[3]) / min(sides[2], sides[3]) > MAX_SIDE_RATIO:
+        return False, angle, rel
+    x, y = pc[:, 0], pc[:, 1]
+    area = 0.5 * float((x * np.roll(y, -1) - np.roll(x, -1) * y).sum())  # > 0: corners keep their order
+    if area <= 0 or not cv2.isContourConvex(pc.astype(np.float32)):  # mirrored or folded
+        return False, angle, rel
+    for i in range(4):
+        u, v = pc[i - 1] - pc[i], pc[(i + 1) % 4] - pc[i]
+        cosang = float(np.dot(u, v) / (np.hypot(*u) * np.hypot(*v)))
+        if math.degrees(math.acos(max(-1.0, min(1.0, cosang)))) < MIN_CORNER_ANGLE:
+            return False, angle, rel
     # most of the logo must lie inside the photo
-    corners = np.array([[PAD, PAD], [t.width - PAD, PAD], [t.width - PAD, t.height - PAD], [PAD, t.height - PAD]],
-                       np.float32)
-    pc = corners @ M[:, :2].T + M[:, 2]
     cx = pc[:, 0].clip(0, w)
     cy = pc[:, 1].clip(0, h)
-    area = cv2.contourArea(pc.astype(np.float32))
     inside = cv2.contourArea(np.stack([cx, cy], 1).astype(np.float32))
-    if area <= 0 or inside / area < 0.7:
+    if inside / abs(area) < 0.7:
         return False, angle, rel
     return True, angle, rel
 
@@ -347,7 +399,9 @@ def _regions(t: LogoTemplate) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]
         return cached
     region = cv2.dilate(t.mask, np.ones((7, 7), np.uint8)) > 0
     # silhouette: the outer contours filled (rings and letters' counters included)
-    cs, _ = cv2.findContours(t.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    # (closed first, so a logo made of pieces separated by thin gaps, like a globe, is one silhouette)
+    closed = cv2.morphologyEx(t.mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
+    cs, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     sil = np.zeros_like(t.mask)
     cv2.drawContours(sil, cs, -1, 255, thickness=cv2.FILLED)
     k = max(3, int(round(0.07 * CANON)) | 1)
@@ -356,11 +410,18 @@ def _regions(t: LogoTemplate) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]
         interior = sil > 0
     # transparent holes (a ring's inside) show whatever is behind the logo: compare only near strokes
     interior &= region
+    struct = t.structure.astype(np.float32)
+    band = region & ~interior
+    b = float(struct[band].mean()) if band.any() else 0.0
+    detail = float(struct[interior].mean()) / b if b > 1e-6 and interior.any() else 0.0
+    if detail < SOLID_DETAIL:
+        # a solid silhouette (swoosh, trefoil, globe): its outline is the design, so the whole
+        # region (outline band included) is compared, and the grid cells are cells of the outline
+        interior = region.copy()
     ys, xs = np.nonzero(interior)
     cells = []
     if len(xs):
         x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-        struct = t.structure.astype(np.float32)
         energy = struct[interior].mean()
         if energy <= 1e-6:
             xs = xs[:0]
@@ -377,19 +438,33 @@ def _regions(t: LogoTemplate) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]
                     continue  # flat part of the logo: nothing to compare
                 cells.append((slice(cy0, cy1), slice(cx0, cx1)))
     t._regions_cache = (region, interior, cells)
+    t._detail = detail
     return t._regions_cache
 
 
 GRID = (3, 3)
+SOLID_DETAIL = 0.03  # inner edge energy / outline edge energy below which a logo is a solid silhouette
 
 
 def inner_detail(t: LogoTemplate) -> float:
-    """Edge energy inside the outline relative to the outline's own: ~0 for a plain shape."""
-    region, interior, _ = _regions(t)
-    band = region & ~interior
-    st = t.structure.astype(np.float32)
-    b = float(st[band].mean()) if band.any() else 0.0
-    return float(st[interior].mean()) / b if b > 1e-6 and interior.any() else 0.0
+    """Edge energy inside the outline relative to the outline's own: ~0 for a solid silhouette."""
+    _regions(t)
+    return t._detail
+
+
+def is_solid(t: LogoTemplate) -> bool:
+    """A silhouette with nothing inside its outline (matched on its outline alone)."""
+    return inner_detail(t) < SOLID_DETAIL
+
+
+def silhouette_solidity(t: LogoTemplate) -> float:
+    """Area of the logo's visible pixels / area of their convex hull (1.0 for a disc or a square;
+    well below 1 for a swoosh, a star or a logo of separate pieces)."""
+    pts = cv2.findNonZero(t.mask)
+    if pts is None:
+        return 1.0
+    hull = cv2.contourArea(cv2.convexHull(pts))
+    return float((t.mask > 0).sum() / hull) if hull > 0 else 1.0
 
 
 def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
@@ -401,29 +476,69 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     other letter matches); outline: the band along the logo's silhouette (a logo of another shape
     with the same letters fails there).
     """
-    inv = cv2.invertAffineTransform(M)
-    warped = cv2.warpAffine(photo.gray, inv, (t.width, t.height), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REPLICATE)
-    valid = cv2.warpAffine(np.full(photo.gray.shape, 255, np.uint8), inv, (t.width, t.height),
-                           flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    H = as3x3(M)
+    size = (t.width, t.height)
+    affine = abs(H[2, 0]) < 1e-12 and abs(H[2, 1]) < 1e-12
+    flags = cv2.WARP_INVERSE_MAP
+    if affine:
+        warped = cv2.warpAffine(photo.gray, H[:2], size, flags=cv2.INTER_LINEAR | flags, borderMode=cv2.BORDER_REPLICATE)
+    else:
+        warped = cv2.warpPerspective(photo.gray, H, size, flags=cv2.INTER_LINEAR | flags,
+                                     borderMode=cv2.BORDER_REPLICATE)
     so = _orient(warped, sigma=1.2)
     region, interior, cells = _regions(t)
-    ok = cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0
+    ph, pw = photo.gray.shape
+    pc = project(H, np.array([[0, 0], [t.width, 0], [t.width, t.height], [0, t.height]], np.float64))
+    if (pc[:, 0] >= 3).all() and (pc[:, 0] <= pw - 4).all() and (pc[:, 1] >= 3).all() and (pc[:, 1] <= ph - 4).all():
+        ok = np.ones(size[::-1], bool)  # the whole canvas lies inside the photo
+    else:
+        ones = np.full(photo.gray.shape, 255, np.uint8)
+        valid = (cv2.warpAffine(ones, H[:2], size, flags=cv2.INTER_NEAREST | flags, borderMode=cv2.BORDER_CONSTANT,
+                                borderValue=0) if affine else
+                 cv2.warpPerspective(ones, H, size, flags=cv2.INTER_NEAREST | flags, borderMode=cv2.BORDER_CONSTANT,
+                                     borderValue=0))
+        ok = cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0
     out = {"interior": 0.0, "cell_min": 0.0, "cell_2nd": 0.0, "outline": 0.0}
     i = interior & ok
     if i.sum() < 50:
         return out
     tor = t.orient.astype(np.float32)
+    mag = np.sqrt((so * so).sum(axis=2))
+    # Covered cells: flat in the photo where the logo has detail (a sticker, a price tag, a thumb).
+    # They carry no evidence either way and are left out; a wrong letter is not flat (it has its own
+    # edges) and still counts. At most a third of the cells may be covered.
+    covered = set()
+    if len(cells) >= 3:
+        te = getattr(t, "_cell_energy", None)
+        if te is None:
+            tmag = np.sqrt((tor * tor).sum(axis=2))
+            te = t._cell_energy = [float(tmag[c][interior[c]].mean()) if interior[c].sum() >= 20 else 0.0
+                                   for c in cells]
+        pe = [float(mag[c][i[c]].mean()) if i[c].sum() >= 20 else 0.0 for c in cells]
+        pmed, tmed = float(np.median(pe)), float(np.median(te))
+        if pmed > 1e-6 and tmed > 1e-6:
+            covered = {k for k in range(len(cells)) if pe[k] < COVERED_FLAT * pmed and te[k] > 0.5 * tmed}
+        if len(covered) > len(cells) // 3:
+            covered = set()
+        if covered:
+            i = i.copy()
+            for k in covered:
+                i[cells[k]] = False
+            cells = [c for k, c in enumerate(cells) if k not in covered]
+            out["covered"] = len(covered)
     out["interior"] = _zncc(tor[i], so[i])
     band = region & ok & ~interior
-    out["outline"] = _zncc(tor[band], so[band]) if band.sum() >= 50 else 0.0
+    if band.sum() >= 50:
+        out["outline"] = _zncc(tor[band], so[band])
+    elif is_solid(t):  # a silhouette: its compared region already is its outline
+        out["outline"] = out["interior"]
     cm = [(tor[c], so[c], i[c]) for c in cells]  # cell crops and what is comparable in them
     cz = sorted(_zncc(a[m], b[m]) if m.sum() >= 20 else 0.0 for a, b, m in cm)
     if cz:
         out["cell_min"] = cz[0]
         out["cell_2nd"] = cz[1] if len(cz) > 1 else cz[0]
+        out["cell_3rd"] = cz[2] if len(cz) > 2 else out["cell_2nd"]
     # contrast-blind agreement: photo orientations as unit vectors, weighted by the logo's edges
-    mag = np.sqrt((so * so).sum(axis=2))
     eps = 0.15 * float(np.percentile(mag[i], 90)) + 1e-3
     sn = so / (mag + eps)[:, :, None]
 
@@ -435,6 +550,7 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     az = sorted(agree(tor[c], sn[c], i[c]) for c in cells if i[c].sum() >= 20)
     out["a_cell_min"] = az[0] if az else 0.0
     out["a_cell_2nd"] = (az[1] if len(az) > 1 else az[0]) if az else 0.0
+    out["a_cell_3rd"] = (az[2] if len(az) > 2 else out["a_cell_2nd"]) if az else 0.0
     return out
 
 
@@ -443,79 +559,147 @@ def dense_similarity(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> fl
     return combine(s)
 
 
-def combine(s: dict) -> float:
+def combine(s: dict, inliers: int = 0) -> float:
     """One similarity: the letters/inner design must match as a whole and in its worst parts, and
     the outline must be there too (else a logo of other shape with the same letters would pass).
 
     Two readings of "match" are computed and the better one kept: correlation of the orientation
     fields (robust to clutter behind transparent parts) and contrast-blind agreement of edge
-    directions (robust to low-contrast recolouring)."""
-    corr = min(s["interior"], (s["cell_min"] + s["cell_2nd"]) / 2)
-    agree = min(s.get("a_interior", 0.0), (s.get("a_cell_min", 0.0) + s.get("a_cell_2nd", 0.0)) / 2)
+    directions (robust to low-contrast recolouring).
+
+    Partial occlusion (a sticker, a box in front): with strong geometric evidence (at least
+    ``OCCLUSION_INLIERS`` keypoints agree) and a well-matching interior, the single worst grid cell
+    is taken as covered and ignored. Another logo of the same outline differs in at least two cells
+    (its letters), so it still fails."""
+    c1, c2 = "cell_min", "cell_2nd"
+    a1, a2 = "a_cell_min", "a_cell_2nd"
+    if inliers >= OCCLUSION_INLIERS and s["interior"] >= OCCLUSION_INTERIOR:
+        c1, c2, a1, a2 = "cell_2nd", "cell_3rd", "a_cell_2nd", "a_cell_3rd"
+    corr = min(s["interior"], (s.get(c1, 0.0) + s.get(c2, 0.0)) / 2)
+    agree = min(s.get("a_interior", 0.0), (s.get(a1, 0.0) + s.get(a2, 0.0)) / 2)
     sim = max(corr, agree)
     if s["outline"] < MIN_OUTLINE:
         sim = min(sim, s["outline"])
     return sim
 
 
+OCCLUSION_INLIERS = 40
+COVERED_FLAT = 0.2   # a cell whose photo edge energy is under this share of the median cell's is covered
+OCCLUSION_INTERIOR = 0.75
+
+
 def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40) -> np.ndarray:
-    """Sharpen a RANSAC similarity with ECC on edge structure (keeps M if ECC fails)."""
-    inv = cv2.invertAffineTransform(M).astype(np.float32)
+    """Sharpen a fitted transform (3x3, canvas -> photo) with ECC on edge structure.
+
+    Returns the refined 3x3 transform, or ``M`` itself when ECC fails or wanders off (its centre
+    moving by more than a quarter of the logo's width)."""
+    H = as3x3(M)
+    homog = abs(H[2, 0]) > 1e-9 or abs(H[2, 1]) > 1e-9
+    motion = cv2.MOTION_HOMOGRAPHY if homog else cv2.MOTION_AFFINE
+    warp = (H / H[2, 2] if homog else H[:2]).astype(np.float32)
     try:
         st = _photo_structure(photo)
-        _, warp = cv2.findTransformECC(t.structure.astype(np.float32), st, inv, cv2.MOTION_AFFINE,
-                                       (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-4),
-                                       None, 3)
-        newM = cv2.invertAffineTransform(warp)
-        # reject refinements that wander off (more than a quarter of the logo)
-        c = np.array([t.width / 2, t.height / 2, 1.0])
-        if np.linalg.norm(newM @ c - M @ c) > 0.25 * math.hypot(M[0, 0], M[1, 0]) * t.width:
-            return M
-        return newM
+        _, warp = cv2.findTransformECC(t.structure.astype(np.float32), st, warp, motion,
+                                       (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-4), None, 3)
     except cv2.error:
         return M
+    newH = as3x3(warp)
+    c = np.array([[t.width / 2, t.height / 2]])
+    lw = float(np.hypot(*(project(H, logo_corners(t)[1:2]) - project(H, logo_corners(t)[:1]))[0]))
+    if np.linalg.norm(project(newH, c) - project(H, c)) > 0.25 * max(lw, 1.0):
+        return M
+    return newH
+
+
+# The transforms tried for each shortlisted logo, simplest first: (name, minimum inliers).
+# A similarity (rotation + uniform scale) covers flat, frontal logos; an affine fit adds shear and
+# unequal scale (a logo seen at a moderate angle, a label on a curved bottle); a homography adds
+# foreshortening (a sign or box seen at a steep angle). Each is RANSAC-fitted on the same
+# correspondences, checked for plausibility, and scored densely; the best verified one is kept.
+FITS = (("similarity", MIN_INLIERS), ("affine", MIN_INLIERS + 2), ("homography", MIN_INLIERS + 5))
+CLEAR_HIT = 0.85   # a fit this similar needs no further (more flexible) fits
+FLEX_FIT_INLIERS = 10  # affine/homography are tried only once some fit found this many inliers
+FLEX_TOP = 1           # per photo, logos (most inliers first) that get the affine/homography fits
+
+
+def _turn_about_centre(t: LogoTemplate, degrees: int) -> np.ndarray:
+    """3x3 rotation of the logo canvas about its centre (canvas -> canvas)."""
+    a = math.radians(degrees)
+    c, s_ = math.cos(a), math.sin(a)
+    cx, cy = t.width / 2, t.height / 2
+    return np.array([[c, -s_, cx - c * cx + s_ * cy], [s_, c, cy - s_ * cx - c * cy], [0.0, 0.0, 1.0]])
+
+
+def _fit(kind: str, src: np.ndarray, dst: np.ndarray, thr: float):
+    if kind == "similarity":
+        M, inl = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=thr,
+                                             maxIters=3000, confidence=0.995, refineIters=10)
+    elif kind == "affine":
+        M, inl = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=thr,
+                                      maxIters=3000, confidence=0.995, refineIters=10)
+    else:
+        M, inl = cv2.findHomography(src, dst, cv2.RANSAC, thr, maxIters=2000, confidence=0.995)
+    if M is None or inl is None:
+        return None, 0
+    return as3x3(M), int(inl.sum())
 
 
 def verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, votes: int, *, max_angle: float = 40.0,
-           min_inliers: int = MIN_INLIERS, use_ecc: bool = True) -> Detection | None:
+           min_inliers: int = MIN_INLIERS, use_ecc: bool = True, fits=FITS,
+           stats: dict | None = None, known_inliers: int = 0) -> Detection | None:
+    """The best verified placement of logo ``t`` in the photo, or None.
+
+    Each transform of ``fits`` is fitted (RANSAC on photo/logo descriptor matches), dropped when
+    implausible (see :func:`_plausible`), optionally refined with ECC when its similarity is
+    borderline, and scored with :func:`dense_scores`/:func:`combine`; the most similar wins."""
     src, dst = _bf_matches(photo, t)
     if len(src) < min_inliers:
         return None
     h, w = photo.gray.shape
     thr = max(3.0, 0.008 * max(h, w))
-    M, inl = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=thr,
-                                         maxIters=3000, confidence=0.995, refineIters=10)
-    if M is None or inl is None:
+    best = None  # (sim, H, n_in, angle, rel, parts, kind)
+    most_inliers = known_inliers  # inliers an earlier (simpler) fit of this logo found
+    for kind, need in fits:
+        if best is not None and best[0] >= CLEAR_HIT:
+            break
+        need = max(need, min_inliers)
+        if len(src) < need:
+            continue
+        if kind != "similarity" and most_inliers < FLEX_FIT_INLIERS:
+            continue  # nothing consistent found so far: a more flexible fit would only fit noise
+        H, n_in = _fit(kind, src, dst, thr)
+        most_inliers = max(most_inliers, n_in)
+        if H is None or n_in < need:
+            continue
+        ok, angle, rel = _plausible(H, t, photo, max_angle)
+        if not ok and abs(angle) > max_angle:
+            # a symmetric logo (a globe, a four-leaf design) fits as well turned by 90/180/270
+            # degrees about its centre: try the upright equivalent
+            for k in (180, 90, 270):
+                H2 = H @ _turn_about_centre(t, k)
+                ok, angle, rel = _plausible(H2, t, photo, max_angle)
+                if ok:
+                    H = H2
+                    break
+        if not ok:
+            continue
+        parts = dense_scores(H, t, photo)
+        sim = combine(parts, n_in)
+        if use_ecc and ECC_RANGE[0] <= sim < ECC_RANGE[1]:  # clear rejects and clear hits need no refinement
+            H2 = refine(H, t, photo)
+            if H2 is not H:
+                ok2, angle2, rel2 = _plausible(H2, t, photo, max_angle)
+                parts2 = dense_scores(H2, t, photo) if ok2 else None
+                if parts2 is not None and combine(parts2, n_in) > sim:
+                    H, sim, angle, rel, parts = H2, combine(parts2, n_in), angle2, rel2, parts2
+        if best is None or sim > best[0]:
+            best = (sim, H, n_in, angle, rel, parts, kind)
+    if stats is not None:
+        stats["most_inliers"] = most_inliers
+    if best is None:
         return None
-    n_in = int(inl.sum())
-    if n_in < min_inliers:
-        return None
-    ok, angle, rel = _plausible(M, t, photo, max_angle)
-    if not ok:
-        return None
-    parts = dense_scores(M, t, photo)
-    sim = combine(parts)
-    if use_ecc and ECC_RANGE[0] <= sim < ECC_RANGE[1]:  # clear rejects and clear hits need no refinement
-        M2 = refine(M, t, photo)
-        if M2 is not M:
-            ok2, angle2, rel2 = _plausible(M2, t, photo, max_angle)
-            parts2 = dense_scores(M2, t, photo) if ok2 else None
-            if parts2 is not None and combine(parts2) > sim:
-                M, sim, angle, rel, parts = M2, combine(parts2), angle2, rel2, parts2
-    # back to original photo pixels
-    Mo = M.copy()
-    Mo /= photo.scale
-    corners = np.array([[PAD, PAD], [t.width - PAD, PAD], [t.width - PAD, t.height - PAD], [PAD, t.height - PAD]],
-                       np.float32)
-    pc = corners @ Mo[:, :2].T + Mo[:, 2]
-    x0, y0 = pc.min(0)
-    x1, y1 = pc.max(0)
-    H, W = round(h / photo.scale), round(w / photo.scale)
-    x0, y0 = max(0, int(x0)), max(0, int(y0))
-    x1, y1 = min(W, int(math.ceil(x1))), min(H, int(math.ceil(y1)))
-    return Detection(template=ti, score=sim, inliers=n_in, votes=votes, matrix=Mo,
-                     bbox=[x0, y0, x1 - x0, y1 - y0], angle=-angle, rel_width=rel,
-                     parts={k: round(v, 3) for k, v in parts.items()})
+    sim, H, n_in, angle, rel, parts, kind = best
+    return _detection(photo, t, ti, sim, H, n_in, votes, angle, rel, parts, kind)
 
 
 def shortlist_size(n_logos: int) -> int:
@@ -531,11 +715,167 @@ def find_logos(index: LogoIndex, photo: PhotoFeatures, *, top: int | None = None
     if candidates is not None:
         allowed = set(candidates)
         short = [(i, v) for i, v in short if i in allowed]
+    # 1) a similarity fit for every shortlisted logo; 2) the more flexible fits (affine, homography)
+    # only for the FLEX_TOP logos with the most consistent keypoints that are not already clear
+    # hits: a photo rarely shows more than one or two logos, and the flexible fits cost the most.
+    first = []
     for ti, votes in short:
-        d = verify(photo, index.templates[ti], ti, votes)
+        st: dict = {}
+        d = verify(photo, index.templates[ti], ti, votes, fits=FITS[:1], stats=st)
+        first.append((st.get("most_inliers", 0), ti, votes, d))
+    flex = sorted((x for x in first if x[0] >= FLEX_FIT_INLIERS and (x[3] is None or x[3].score < CLEAR_HIT)),
+                  key=lambda x: -x[0])[:FLEX_TOP]
+    better = {}
+    for n_in, ti, votes, d in flex:
+        d2 = verify(photo, index.templates[ti], ti, votes, fits=FITS[1:], known_inliers=n_in)
+        if d2 is not None and (d is None or d2.score > d.score):
+            better[ti] = d2
+    for _, ti, votes, d in first:
+        d = better.get(ti, d)
+        if d is not None and d.score >= min_similarity:
+            out.append(d)
+    done = {d.template for d in out}
+    votes = getattr(index, "last_votes", None)
+    solid = [ti for ti in getattr(index, "solid", ()) if ti not in done and (candidates is None or ti in allowed)]
+    if votes is not None and len(solid) > SHAPE_TOP_LOGOS:  # bound the cost: the best-voted silhouettes
+        solid = sorted(solid, key=lambda ti: -int(votes[ti]))[:SHAPE_TOP_LOGOS]
+    for ti in solid:
+        d = shape_verify(photo, index.templates[ti], ti)
         if d is not None and d.score >= min_similarity:
             out.append(d)
     return suppress_overlaps(out)
+
+
+# ---------------------------------------------------------------- solid silhouettes by shape
+#
+# A solid logo (a swoosh, a trefoil of separate leaves, a crown) has few distinctive keypoints:
+# its corners look like any corner. It is found instead by the shape of its largest piece: the photo
+# is cut into regions bounded by edges (Canny), each region's Hu moments (invariant to position,
+# scale and rotation) are compared with the piece's, and the best few regions give candidate
+# placements (centroid, scale from the area, rotation from the principal axis, or a sweep when the
+# piece is round) that are verified by the same dense check as keypoint fits, over the whole logo
+# (all its pieces). Cost: a few ms per photo per solid logo.
+
+SHAPE_ECC_RANGE = (0.1, 0.85)  # placements from moments are coarse: ECC refines them from lower similarity
+SHAPE_TOP_LOGOS = 8       # solid logos tried by shape per photo (the best-voted ones)
+SHAPE_MAX_REGIONS = 4     # best-matching photo regions tried per solid logo
+SHAPE_MAX_HU_DIST = 0.5   # log-Hu distance above which a region is not this piece's shape
+HU_LOG_CAP = np.array([3.0, 4.0])
+HU_WEIGHTS = np.array([1.0, 0.25])
+SHAPE_SWEEP = tuple(range(-40, 41, 10))  # rotations tried for round pieces (no principal axis)
+
+
+def _hu_from_mask(m: np.ndarray) -> tuple[np.ndarray, tuple[float, float], float, float, float] | None:
+    mo = cv2.moments(m, binaryImage=True)
+    if mo["m00"] <= 0:
+        return None
+    hu = cv2.HuMoments(mo).ravel()[:2]
+    # spread and elongation only; capped, since near-zero invariants of round shapes are noise
+    loghu = np.minimum(-np.log10(np.abs(hu) + 1e-30), HU_LOG_CAP)
+    cx, cy = mo["m10"] / mo["m00"], mo["m01"] / mo["m00"]
+    mu20, mu02, mu11 = mo["mu20"], mo["mu02"], mo["mu11"]
+    theta = 0.5 * math.atan2(2 * mu11, mu20 - mu02)
+    common = math.sqrt(4 * mu11 ** 2 + (mu20 - mu02) ** 2)
+    l1, l2 = (mu20 + mu02 + common) / 2, (mu20 + mu02 - common) / 2
+    anis = math.sqrt(l1 / l2) if l2 > 1e-9 else 99.0
+    return loghu, (cx, cy), float(mo["m00"]), math.degrees(theta), anis
+
+
+def _largest_piece(t: LogoTemplate):
+    cached = getattr(t, "_piece_cache", None)
+    if cached is not None:
+        return cached
+    n, lab, st, _ = cv2.connectedComponentsWithStats((t.mask > 0).astype(np.uint8), connectivity=8)
+    if n <= 1:
+        t._piece_cache = False
+        return False
+    i = 1 + int(np.argmax(st[1:, cv2.CC_STAT_AREA]))
+    t._piece_cache = _hu_from_mask((lab == i).astype(np.uint8))
+    return t._piece_cache
+
+
+def _photo_regions(photo: PhotoFeatures) -> list:
+    cached = getattr(photo, "_regions", None)
+    if cached is not None:
+        return cached
+    g = photo.gray
+    e = cv2.dilate(cv2.Canny(g, 40, 120), np.ones((3, 3), np.uint8))
+    n, lab, st, _ = cv2.connectedComponentsWithStats((e == 0).astype(np.uint8), connectivity=4)
+    h, w = g.shape
+    lo, hi = (0.03 * max(h, w)) ** 2, 0.5 * h * w
+    out = []
+    for i in range(1, n):
+        x, y, bw, bh, area = st[i]
+        if not (lo <= area <= hi):
+            continue
+        r = _hu_from_mask((lab[y:y + bh, x:x + bw] == i).astype(np.uint8))
+        if r is None:
+            continue
+        loghu, (cx, cy), a, th, an = r
+        out.append((loghu, (cx + x, cy + y), a, th, an))
+    photo._regions = out
+    return out
+
+
+def shape_verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, *, max_angle: float = 40.0) -> Detection | None:
+    """Find a solid logo by the shape of its largest piece (see the comment above); None if absent."""
+    piece = _largest_piece(t)
+    if not piece:
+        return None
+    p_hu, (pcx, pcy), p_area, p_th, p_an = piece
+    regions = _photo_regions(photo)
+    scored = sorted(((float(np.abs(r[0] - p_hu) @ HU_WEIGHTS), r) for r in regions), key=lambda x: x[0])
+    best = None
+    for dist, (hu, (cx, cy), area, th, an) in scored[:SHAPE_MAX_REGIONS]:
+        if dist > SHAPE_MAX_HU_DIST:
+            break
+        # the region lost about one pixel all round to the dilated edges: add it back to the area
+        s = math.sqrt((area + 2 * math.sqrt(math.pi * area)) / p_area)
+        if p_an > 1.25 and an > 1.15:
+            d0 = th - p_th
+            angles = [d0, d0 + 180.0, d0 - 180.0]
+        else:
+            angles = list(SHAPE_SWEEP)
+        for ang in angles:
+            if abs(ang) > max_angle:
+                continue
+            a = math.radians(ang)
+            R = np.array([[s * math.cos(a), -s * math.sin(a)], [s * math.sin(a), s * math.cos(a)]])
+            H = np.eye(3)
+            H[:2, :2] = R
+            H[:2, 2] = np.array([cx, cy]) - R @ np.array([pcx, pcy])
+            ok, angle, rel = _plausible(H, t, photo, max_angle)
+            if not ok:
+                continue
+            parts = dense_scores(H, t, photo)
+            sim = combine(parts)
+            if SHAPE_ECC_RANGE[0] <= sim < SHAPE_ECC_RANGE[1]:  # a coarse placement: refine more often
+                H2 = refine(H, t, photo)
+                if H2 is not H:
+                    ok2, angle2, rel2 = _plausible(H2, t, photo, max_angle)
+                    parts2 = dense_scores(H2, t, photo) if ok2 else None
+                    if parts2 is not None and combine(parts2) > sim:
+                        H, sim, angle, rel, parts = H2, combine(parts2), angle2, rel2, parts2
+            if best is None or sim > best[0]:
+                best = (sim, H, angle, rel, parts)
+    if best is None:
+        return None
+    sim, H, angle, rel, parts = best
+    return _detection(photo, t, ti, sim, H, 0, 0, angle, rel, parts, "shape")
+
+
+def _detection(photo, t, ti, sim, H, n_in, votes, angle, rel, parts, kind) -> Detection:
+    h, w = photo.gray.shape
+    Ho = np.diag([1 / photo.scale, 1 / photo.scale, 1.0]) @ as3x3(H)
+    pc = project(Ho, logo_corners(t))
+    x0, y0 = pc.min(0)
+    x1, y1 = pc.max(0)
+    Hh, W = round(h / photo.scale), round(w / photo.scale)
+    x0, y0 = max(0, int(x0)), max(0, int(y0))
+    x1, y1 = min(W, int(math.ceil(x1))), min(Hh, int(math.ceil(y1)))
+    return Detection(template=ti, score=sim, inliers=n_in, votes=votes, matrix=Ho,
+                     bbox=[x0, y0, x1 - x0, y1 - y0], angle=-angle, rel_width=rel,
+                     parts={k: round(v, 3) for k, v in parts.items()}, transform=kind)
 
 
 def _iou(a: list[int], b: list[int]) -> float:
@@ -566,6 +906,8 @@ def debug_candidates(index: LogoIndex, photo: PhotoFeatures, top: int = 10) -> l
 
 def env_threads() -> None:
     """Respect MARKWATCH_CV_THREADS (e.g. 1 to leave the other core to OCR)."""
-    n = os.environ.get("MARKWATCH_CV_THREADS")
-    if n and n.isdigit():
-        cv2.setNumThreads(int(n))
+    from config.settings import get_settings
+
+    n = get_settings().crawl.cv_threads
+    if n:
+        cv2.setNumThreads(n)

@@ -13,7 +13,10 @@ _KEEP = re.compile(r"[^0-9a-z\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff]+")
 
 @lru_cache(maxsize=65536)
 def t2s(text: str) -> str:
-    return _T2S.convert(text)
+    try:
+        return _T2S.convert(text)
+    except UnicodeEncodeError:  # lone surrogates (hostile input) cannot be converted: U+FFFD them
+        return _T2S.convert(text.encode("utf-8", "replace").decode("utf-8"))
 
 
 def fold(text: str) -> str:

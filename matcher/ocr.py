@@ -242,7 +242,7 @@ class ImageTextReader:
 
                 from .ocr_engine import init_worker
                 self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"),
-                                                 initializer=init_worker, initargs=(1,))
+                                                 initializer=init_worker, initargs=(1, os.getpid()))
             except Exception:
                 self._pool_failed = True
                 self._pool = None

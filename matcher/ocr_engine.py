@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 
-from .images import ImageRejected, decode_image, fit_within
+from .images import ImageRejected, decode_for_reading, fit_within
 
 # Longer side an image is reduced to before detection. Product photos and live-room frames keep
 # their printed text readable at this size; bigger images only cost time.
@@ -35,7 +35,7 @@ except Exception:  # pragma: no cover - metadata missing in odd installs
     _RAPIDOCR_VERSION = "unknown"
 
 # Cached results are only reused when they were produced by the same engine and settings.
-ENGINE_KEY = f"rapidocr-onnxruntime-{_RAPIDOCR_VERSION}/ppocrv4/det{DET_LIMIT_SIDE}/max{MAX_SIDE}/s{RAW_MIN_SCORE}/alt{ALT_MIN_PROB}"
+ENGINE_KEY = f"rapidocr-onnxruntime-{_RAPIDOCR_VERSION}/ppocrv4/det{DET_LIMIT_SIDE}/max{MAX_SIDE}/s{RAW_MIN_SCORE}/alt{ALT_MIN_PROB}/bg2"
 
 _ENGINE = None
 _ENGINE_THREADS = None
@@ -139,8 +139,42 @@ class _AlternativesDecode:
         return out
 
 
-def init_worker(threads: int = 1) -> None:
-    """Process-pool initializer: build the engine before the first image arrives."""
+def die_with_parent(parent_pid: int | None) -> str:
+    """Make this (worker) process end when ``parent_pid`` ends, even by SIGKILL.
+
+    Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` (the kernel kills us when the parent goes), then a
+    check that the parent did not already die before the call. Elsewhere: a daemon thread that
+    exits the process once it is re-parented. Returns the mechanism used ("prctl" or "watchdog").
+    Without this, a ``kill -9`` of ``markwatch match`` would leave ~300 MB OCR workers running."""
+    import os
+    import sys
+
+    mech = "watchdog"
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0:
+            mech = "prctl"
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(0)  # the parent died before the death signal was armed
+    if mech == "watchdog" and parent_pid is not None:
+        import threading
+
+        def watch():
+            import time
+            while os.getppid() == parent_pid:
+                time.sleep(1.0)
+            os._exit(0)
+        threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+    return mech
+
+
+def init_worker(threads: int = 1, parent_pid: int | None = None) -> None:
+    """Process-pool initializer: die with the parent, then build the engine before the first image."""
+    die_with_parent(parent_pid)
     get_engine(threads)
 
 
@@ -173,6 +207,30 @@ def read_image(img, threads: int = 1) -> list[dict]:
     return boxes
 
 
+def _overlap(a, b) -> float:
+    ax = [p[0] for p in a]
+    ay = [p[1] for p in a]
+    bx = [p[0] for p in b]
+    by = [p[1] for p in b]
+    iw = max(0, min(max(ax), max(bx)) - max(min(ax), min(bx)))
+    ih = max(0, min(max(ay), max(by)) - max(min(ay), min(by)))
+    small = min((max(ax) - min(ax)) * (max(ay) - min(ay)), (max(bx) - min(bx)) * (max(by) - min(by)))
+    return iw * ih / small if small > 0 else 0.0
+
+
+def merge_boxes(first: list[dict], second: list[dict]) -> list[dict]:
+    """Boxes of two readings of one image: a box of ``second`` covering a box of ``first`` (same
+    place) replaces it only when read with more confidence; other boxes are added."""
+    out = list(first)
+    for b in second:
+        same = [i for i, a in enumerate(out) if _overlap(a["box"], b["box"]) > 0.5]
+        if not same:
+            out.append(b)
+        elif all(b["confidence"] > out[i]["confidence"] for i in same) and len(same) == 1:
+            out[same[0]] = b
+    return out
+
+
 def read_bytes(data: bytes, src: str = "<bytes>", threads: int = 1) -> dict:
     """Decode (safely) and OCR one image. Never raises.
 
@@ -182,13 +240,16 @@ def read_bytes(data: bytes, src: str = "<bytes>", threads: int = 1) -> dict:
     t0 = time.perf_counter()
     c0 = time.process_time()
     try:
-        img = decode_image(data, src, mode="RGB")
+        imgs = decode_for_reading(data, src)
     except ImageRejected as e:
         return {"rejected": e.reason, "message": e.message}
     except Exception as e:  # defensive: the image module should have converted it
         return {"rejected": "corrupt", "message": f"{type(e).__name__}: {e}"[:200]}
+    img = imgs[0]
     try:
         boxes = read_image(img, threads)
+        for other in imgs[1:]:  # a transparent image: also read on the opposite background
+            boxes = merge_boxes(boxes, read_image(other, threads))
     except Exception as e:
         return {"rejected": "ocr_failed", "message": f"OCR failed: {type(e).__name__}: {e}"[:200]}
     return {"boxes": boxes, "width": img.size[0], "height": img.size[1],

@@ -25,10 +25,7 @@ SIMILAR = 0.85  # correlation at or above which two glyphs count as look-alikes
 
 @lru_cache(maxsize=1)
 def _font():
-    try:
-        from PIL import ImageFont
-    except ImportError:  # pragma: no cover
-        return None
+    from PIL import ImageFont
     for p in FONT_CANDIDATES:
         if Path(p).is_file():
             try:

@@ -18,10 +18,16 @@ def import_(file: Path = typer.Argument(..., help="Listings JSONL (DESIGN.md for
 
     Example: markwatch listings import devset/listings.jsonl
     """
+    from config.textio import label
+    from matcher.listing import listings_encoding
+
     from .stages import import_listings_file
 
     if not file.is_file():
         fail(f"{file}: file not found")
+    enc = listings_encoding(file)
+    if enc != "utf-8":
+        typer.echo(f"{file}: encoding {label(enc)} (detected)", err=True)
     c = import_listings_file(db_engine(), file, source=source, err=lambda m: typer.echo(f"error: {m}", err=True))
     typer.echo(f"{file}: {c['new']} new, {c['changed']} changed, {c['unchanged']} unchanged, "
                f"{c['bad_lines']} bad lines skipped")

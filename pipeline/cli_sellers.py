@@ -127,3 +127,25 @@ def sup_remove(rule_id: int = typer.Argument(..., help="Rule id (see `markwatch 
     except ValueError as e:
         fail(str(e), 2)
     typer.echo(f"suppression rule #{rule_id} removed by {actor}; {n} leads back to new")
+
+
+@suppressions_app.command("preview")
+def sup_preview(phrase: str = typer.Argument(..., help="The phrase a rule would match in titles/descriptions"),
+                target: Optional[str] = typer.Option(None, "--target", help="Only leads on this mark/GI id")):
+    """Show how many leads a phrase rule would hide, before adding it with
+    `leads dismiss ID --suppress-phrase PHRASE`. Exit 2 when the phrase would be refused.
+
+    Example: markwatch suppressions preview 正品授权 --target tm-moutai
+    """
+    from alerts.suppress import preview_phrase
+    from store.db import session_scope
+
+    try:
+        with session_scope(db_engine()) as s:
+            p = preview_phrase(s, phrase, target)
+    except ValueError as e:
+        fail(str(e), 2)
+    typer.echo(f"phrase {p['phrase']!r}: would suppress {p['new']} new leads now "
+               f"({p['all']} stored leads of any status contain it)")
+    for lid, title in p["examples"]:
+        typer.echo(f"  #{lid} {title[:60]}")

@@ -7,43 +7,54 @@ import typer
 
 from .common import db_engine, fail
 
-app = typer.Typer(help="Register marks and GIs to watch (YAML or CSV).", no_args_is_help=True)
+app = typer.Typer(help="Register marks and GIs to watch (YAML, CSV or XLSX).", no_args_is_help=True)
 
 
 @app.command("import")
-def import_(file: Path = typer.Argument(..., help="Watchlist .yaml/.yml or .csv (word marks)"),
+def import_(file: Path = typer.Argument(..., help="Watchlist .yaml/.yml, .csv (enterprises and marks) or .xlsx"),
             deactivate_missing: bool = typer.Option(False, help="Stop watching marks/GIs not in the file")):
     """Import a watchlist; re-importing updates entries in place by their ids.
 
     Example: markwatch watchlist import devset/watchlist.yaml
     """
+    from config.textio import label
     from store.db import session_scope
-    from store.repo import upsert_watchlist
+    from store.watchlist_ids import import_watchlist
     from watchlist import WatchlistError, load_watchlist
 
+    meta: dict = {}
     try:
-        wl = load_watchlist(file)
+        wl = load_watchlist(file, meta=meta)
     except WatchlistError as e:
         fail(str(e), 2)
+    if meta.get("encoding", "utf-8") != "utf-8":
+        typer.echo(f"{file}: encoding {label(meta['encoding'])} (detected)", err=True)
     eng = db_engine()
-    with session_scope(eng) as s:
-        c = upsert_watchlist(s, wl, deactivate_missing=deactivate_missing)
+    try:
+        with session_scope(eng) as s:
+            c = import_watchlist(s, wl, str(file.resolve()), deactivate_missing=deactivate_missing)
+    except WatchlistError as e:
+        fail(str(e), 2)
     typer.echo(f"imported {file}: {c['enterprises']} enterprises ({c['created']} new), {c['marks']} marks, {c['gis']} GIs")
 
 
 @app.command()
-def export(file: Path = typer.Argument(..., help="Output .yaml or .csv (word marks only)")):
-    """Export the stored watchlist.
+def export(file: Path = typer.Argument(..., help="Output .yaml, .xlsx or .csv (no GIs)")):
+    """Export the stored watchlist; importing the file back gives the same watchlist. Exit 2
+    (nothing written) when the format cannot carry it, e.g. GIs in CSV.
 
-    Example: markwatch watchlist export backup.yaml
+    Example: markwatch watchlist export backup.xlsx
     """
     from store.db import session_scope
     from store.repo import load_watchlist_from_db
-    from watchlist import save_watchlist
+    from watchlist import WatchlistExportError, save_watchlist
 
     with session_scope(db_engine()) as s:
         wl = load_watchlist_from_db(s)
-    save_watchlist(wl, file)
+    try:
+        save_watchlist(wl, file)
+    except WatchlistExportError as e:
+        fail(f"{file}: {e}", 2)
     typer.echo(f"wrote {file}")
 
 
@@ -53,11 +64,14 @@ def check(file: Path = typer.Argument(..., help="Watchlist file to validate")):
 
     Example: markwatch watchlist check my-marks.yaml
     """
+    from config.textio import label
     from watchlist import WatchlistError, load_watchlist
 
+    meta: dict = {}
     try:
-        wl = load_watchlist(file)
+        wl = load_watchlist(file, meta=meta)
     except WatchlistError as e:
         fail(str(e), 2)
     n = sum(len(e.marks) for e in wl.enterprises)
-    typer.echo(f"{file}: ok ({len(wl.enterprises)} enterprises, {n} marks, {len(wl.geographical_indications)} GIs)")
+    enc = f", {label(meta['encoding'])}" if meta.get("encoding", "utf-8") != "utf-8" else ""
+    typer.echo(f"{file}: ok{enc} ({len(wl.enterprises)} enterprises, {n} marks, {len(wl.geographical_indications)} GIs)")

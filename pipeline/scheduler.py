@@ -63,19 +63,10 @@ def _hhmm(v: str, where: str) -> tuple[int, int]:
 
 
 def enabled_sources(sources_dir: Path) -> list[str]:
-    """Names of enabled sources in the sources folder (crawler.sources when available)."""
-    try:
-        from crawler.sources import load_sources_checked
+    """Names of enabled sources in the sources folder (broken files: config_error at crawl)."""
+    from crawler.sources import load_sources_checked
 
-        return [s.name for s in load_sources_checked(sources_dir)[0] if s.enabled]  # broken files: config_error at crawl
-    except ImportError:
-        pass
-    out = []
-    for p in sorted(Path(sources_dir).glob("*.y*ml")) if Path(sources_dir).is_dir() else []:
-        d = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        if d.get("enabled", True) and d.get("name"):
-            out.append(str(d["name"]))
-    return out
+    return [s.name for s in load_sources_checked(sources_dir)[0] if s.enabled]
 
 
 def load_schedule(settings, ast) -> ScheduleConfig:

@@ -371,3 +371,15 @@ class TargetMatchState(Base):
     pending_hash: Mapped[str | None] = mapped_column(String(64))
     cursor: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+# ---- issue 16 (h16): which enterprise/GI and which file each watchlist id belongs to ----------
+class WatchlistId(Base):
+    """One row per enterprise, mark and GI id: its kind (enterprise|mark|gi), its owner (the
+    enterprise of a mark; itself otherwise) and the file it was last imported from."""
+    __tablename__ = "watchlist_ids"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[str] = mapped_column(String(128))
+    file: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

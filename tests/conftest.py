@@ -42,3 +42,13 @@ def db(settings):
     eng = make_engine(settings=settings)
     yield eng
     eng.dispose()
+
+
+
+# Hypothesis budgets: small in `make test`, larger in `make fuzz` (HYPOTHESIS_PROFILE=fuzz).
+from hypothesis import HealthCheck, settings as _hyp_settings  # noqa: E402
+
+for _name, _n in (("default", 40), ("fuzz", 2000)):
+    _hyp_settings.register_profile(_name, max_examples=_n, deadline=None,
+                                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+_hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

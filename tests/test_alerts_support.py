@@ -114,9 +114,6 @@ import pytest  # noqa: E402
 def no_browser_screenshots(monkeypatch):
     """The pass's evidence capture renders listing URLs in Chromium; these tests' URLs are
     fictitious (marketplace.test), so screenshots are switched off (never the network)."""
-    try:
-        import crawler.evidence as ce
-    except ImportError:
-        return
+    import crawler.evidence as ce
     monkeypatch.setattr(ce, "_screenshots", lambda settings, pages, say: {
         p["out"]: {"ok": False, "error": "screenshots disabled in tests"} for p in pages})

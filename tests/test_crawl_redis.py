@@ -29,6 +29,10 @@ def test_crawl_uses_a_shared_redis_frontier(settings, db, redis_client, monkeypa
     monkeypatch.setenv("MARKWATCH_REDIS_URL", URL)
     monkeypatch.setenv("MARKWATCH_CRAWL_ID", crawl_id)
     monkeypatch.setenv("MARKWATCH_REDIS_PERSIST", "1")
+    from config.settings import Settings
+
+    settings = Settings()  # settings are built once from the environment: build them after setting it
+    assert settings.crawl.redis_url == URL
     import_demo_watchlist(db)
     try:
         with SandboxServer(seed=3, n_listings=60, n_rooms=2, cache_dir=tmp_path / "img", slow_seconds=0.1) as sb:

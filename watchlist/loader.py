@@ -1,13 +1,25 @@
-"""Load and save watchlists: YAML (the DESIGN.md contract) and CSV (word marks only).
+"""Load and save watchlists: YAML (the DESIGN.md contract), CSV (enterprises and their marks,
+one row per mark) and XLSX (every part, one sheet each).
 
-Every problem is reported with the file, the line, the entry and the field; all problems of a
-file are collected before raising, so a holder can fix a file in one go.
+Every problem is reported with the file, the line (YAML line, CSV line, XLSX row), the entry and
+the field; all problems of a file are collected before raising, so a holder can fix a file in one
+go, and a file with problems is never imported in part (a half-read authorised-seller list would
+turn the official store's listings into leads).
+
+Round trips are lossless: YAML -> CSV/XLSX -> YAML gives the same watchlist. Where a format cannot
+carry something (GIs in CSV; a list item containing the cell separator; a formula-like CSV cell)
+saving refuses with WatchlistExportError instead of writing a file that would read back different.
+
+Files are decoded as UTF-8, UTF-8 with BOM, GBK or GB18030 (config.textio); YAML is parsed with
+libyaml (CSafeLoader) keeping line numbers; anchors/aliases, files over MAX_FILE_BYTES and nesting
+deeper than the interpreter can follow are refused with a located error.
 """
 from __future__ import annotations
 
 import csv
 import io
 import re
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -15,21 +27,26 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import Problem, WatchlistError
-from .model import Enterprise, GeographicalIndication, Mark, Watchlist
+from .model import AuthorizedSeller, Enterprise, GeographicalIndication, Mark, Watchlist
 
-CSV_FIELDS = ["enterprise_id", "enterprise_name", "mark_id", "text", "aliases", "nice_classes",
-              "well_known", "reference_price"]
 
 
 class _LineDict(dict):
     line: int = 0
 
 
-class _LineLoader(yaml.SafeLoader):
+MAX_FILE_BYTES = 20 << 20
+
+
+class WatchlistExportError(ValueError):
+    """The watchlist cannot be saved in the asked format without losing something."""
+
+
+class _LineLoader(yaml.CSafeLoader):
     pass
 
 
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _LineDict:
+def _construct_mapping(loader, node: yaml.MappingNode) -> _LineDict:
     loader.flatten_mapping(node)
     d = _LineDict(loader.construct_pairs(node, deep=True))
     d.line = node.start_mark.line + 1
@@ -152,11 +169,17 @@ def _check_logo_files(file: str, wl: Watchlist, problems: list[Problem]) -> None
 def parse_watchlist_yaml(text: str, file: str = "<watchlist>", base_dir: Path | None = None,
                          check_files: bool = True) -> Watchlist:
     try:
+        for ev in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
+                raise WatchlistError([Problem(file, ev.start_mark.line + 1, "document", "-",
+                                              "YAML anchors and aliases (&, *) are not supported in a watchlist")])
         raw = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark else None
         raise WatchlistError([Problem(file, line, "document", "-", f"not valid YAML: {getattr(e, 'problem', e)}")]) from None
+    except RecursionError:
+        raise WatchlistError([Problem(file, None, "document", "-", "nested too deeply")]) from None
     if raw is None:
         raw = _LineDict()
     if not isinstance(raw, dict):
@@ -184,66 +207,292 @@ def _split(v: str) -> list[str]:
     return [p.strip() for p in v.replace(",", "|").replace(";", "|").split("|") if p.strip()] if v else []
 
 
-def parse_watchlist_csv(text: str, file: str = "<watchlist.csv>", base_dir: Path | None = None) -> Watchlist:
-    """Word marks from CSV: one row per mark, enterprises grouped by enterprise_id."""
-    reader = csv.DictReader(io.StringIO(text))
-    problems: list[Problem] = []
-    missing = [f for f in ("enterprise_id", "mark_id", "text") if f not in (reader.fieldnames or [])]
-    if missing:
-        raise WatchlistError([Problem(file, 1, "header", m, "column is required but missing") for m in missing])
+_SEPARATORS = (",", ";", "|")
+_TRUE = ("1", "true", "yes", "y", "是", "TRUE")
+_FALSE = ("0", "false", "no", "n", "否", "FALSE", "")
+SELLER_SEP = ":"
+
+
+def _is_list(model, name: str) -> bool:
+    return typing.get_origin(model.model_fields[name].annotation) is list
+
+
+def _is_bool(model, name: str) -> bool:
+    return model.model_fields[name].annotation is bool
+
+
+def _cell_text(v: Any) -> str:
+    """A cell from an XLSX sheet or CSV as text (Excel turns 33 into 33.0 and True into TRUE)."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return str(v)
+
+
+def _out(v: Any, where: str) -> str:
+    """A field value as one cell; WatchlistExportError when a list item holds a separator."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, list):
+        items = [_out(x, where) for x in v]
+        for x in items:
+            if any(c in x for c in _SEPARATORS) or not x.strip():
+                raise WatchlistExportError(f"{where}: list item {x!r} contains a separator (, ; |) or is empty; "
+                                           "a CSV/XLSX cell cannot carry it: export to .yaml")
+        return "|".join(items)
+    return str(v)
+
+
+def _sellers_out(sellers: list[AuthorizedSeller], where: str) -> str:
+    items = []
+    for a in sellers:
+        parts = [a.platform or "", a.seller_id or "", a.seller_name or ""]
+        if any(SELLER_SEP in x for x in parts[:2]) or any("|" in x for x in parts):
+            raise WatchlistExportError(f"{where}: authorised seller {parts} contains ':' or '|'; export to .yaml")
+        items.append(SELLER_SEP.join(parts if parts[2] else parts[:2]))
+    return "|".join(items)
+
+
+def _sellers_in(text: str) -> list[dict]:
+    """'platform:seller_id:seller_name|...' -> AuthorizedSeller dicts (empty parts omitted)."""
+    out = []
+    for item in (text or "").split("|"):
+        if not item.strip():
+            continue
+        parts = (item.split(SELLER_SEP, 2) + ["", ""])[:3]
+        out.append({k: v.strip() for k, v in zip(("platform", "seller_id", "seller_name"), parts) if v.strip()})
+    return out
+
+
+def _fields_in(model, row: dict[str, str], mapping: dict[str, str]) -> tuple[dict, list[tuple[str, str]]]:
+    """Build a model's input dict from text cells. mapping: model field -> column. Returns
+    (dict, [(column, message)]) — pydantic then validates the dict."""
+    d: dict = {}
+    errs: list[tuple[str, str]] = []
+    for name, col in mapping.items():
+        if col not in row:
+            continue
+        text = _cell_text(row[col]).strip()
+        if _is_bool(model, name):
+            if text in _TRUE or text.lower() in _TRUE:
+                d[name] = True
+            elif text in _FALSE or text.lower() in _FALSE:
+                d[name] = False
+            else:
+                errs.append((col, f"not yes/no: {text!r}"))
+        elif _is_list(model, name):
+            d[name] = _split(text)
+        elif text:
+            d[name] = text
+    return d, errs
+
+
+def _mark_columns() -> dict[str, str]:
+    """Mark field -> CSV/XLSX column (mark_id for id; every other field under its own name, so
+    fields added to the model travel without changing this module)."""
+    return {n: ("mark_id" if n == "id" else n) for n in Mark.model_fields}
+
+
+def _problems_of(e: ValidationError, file: str, line: int, entry: str, columns: dict[str, str]) -> list[Problem]:
+    out = []
+    for err in e.errors():
+        field = columns.get(str(err["loc"][0]), ".".join(str(p) for p in err["loc"])) if err["loc"] else "-"
+        if field == "-" and (m := _NEEDS.search(err.get("msg", ""))):
+            field = columns.get(m.group(1), m.group(1))
+        out.append(Problem(file, line, entry, field or "-", _message(err)))
+    return out
+
+
+ENT_COLUMNS = {"id": "enterprise_id", "name": "enterprise_name", "qualifications": "qualifications"}
+CSV_FIELDS = ["enterprise_id", "enterprise_name", "qualifications", "authorized_sellers",
+              *[c for c in _mark_columns().values()]]
+
+
+def _rows_to_enterprises(rows, file: str, problems: list[Problem], entry_of) -> list[dict]:
+    """Group (line, row) cells into enterprise dicts with their marks; enterprise columns must
+    agree between the rows of one enterprise (blank = same as above)."""
     ents: dict[str, dict] = {}
-    for row in reader:
-        line = reader.line_num
-        entry = f"row {line - 1} (mark_id {row.get('mark_id') or '?'})"
-        try:
-            classes = [int(c) for c in _split(row.get("nice_classes") or "")]
-        except ValueError:
-            problems.append(Problem(file, line, entry, "nice_classes", f"not a list of numbers: {row.get('nice_classes')!r}"))
-            continue
-        price_s = (row.get("reference_price") or "").strip()
-        try:
-            price = float(price_s) if price_s else None
-        except ValueError:
-            problems.append(Problem(file, line, entry, "reference_price", f"not a number: {price_s!r}"))
-            continue
-        wk = (row.get("well_known") or "").strip().lower() in ("1", "true", "yes", "y", "是")
-        mark = {"id": (row.get("mark_id") or "").strip(), "kind": "word", "text": (row.get("text") or "").strip(),
-                "aliases": _split(row.get("aliases") or ""), "nice_classes": classes, "well_known": wk,
-                "reference_price": price}
-        try:
-            Mark.model_validate(mark)
-        except ValidationError as e:
-            for err in e.errors():
-                field = ".".join(str(p) for p in err["loc"]) or "text"
-                problems.append(Problem(file, line, entry, field, _message(err)))
-            continue
-        eid = (row.get("enterprise_id") or "").strip()
+    ent_line: dict[str, int] = {}
+    mcols = _mark_columns()
+    for line, row in rows:
+        entry = entry_of(line, row)
+        eid = _cell_text(row.get("enterprise_id")).strip()
         if not eid:
             problems.append(Problem(file, line, entry, "enterprise_id", "is required but missing"))
             continue
-        ent = ents.setdefault(eid, {"id": eid, "name": (row.get("enterprise_name") or eid).strip(), "marks": []})
-        ent["marks"].append(mark)
+        edict, errs = _fields_in(Enterprise, row, ENT_COLUMNS)
+        if "authorized_sellers" in row:
+            edict["authorized_sellers"] = _sellers_in(_cell_text(row["authorized_sellers"]))
+        for col, msg in errs:
+            problems.append(Problem(file, line, entry, col, msg))
+        ent = ents.get(eid)
+        if ent is None:
+            edict.setdefault("name", eid)
+            ent = ents[eid] = {**edict, "marks": []}
+            ent_line[eid] = line
+        else:
+            for k, v in edict.items():
+                if k != "id" and v not in ("", [], None) and v != ent.get(k):
+                    col = ENT_COLUMNS.get(k, k)
+                    problems.append(Problem(file, line, entry, col, f"differs from line {ent_line[eid]} of the same "
+                                                                    f"enterprise ({ent.get(k)!r} vs {v!r})"))
+        mdict, errs = _fields_in(Mark, row, mcols)
+        for col, msg in errs:
+            problems.append(Problem(file, line, entry, col, msg))
+        if not any(v not in ("", [], None, False) for k, v in mdict.items()):
+            continue  # an enterprise-only row (no marks, or sellers only)
+        mdict.setdefault("kind", "word")
+        try:
+            Mark.model_validate(mdict)
+        except ValidationError as e:
+            problems.extend(_problems_of(e, file, line, entry, mcols))
+            continue
+        ent["marks"].append(mdict)
+    return list(ents.values())
+
+
+def parse_watchlist_csv(text: str, file: str = "<watchlist.csv>", base_dir: Path | None = None) -> Watchlist:
+    """Enterprises and their marks from CSV: one row per mark (word or logo), enterprise columns
+    repeated (or left blank) on each row; a row without mark columns is an enterprise alone.
+    Lists are separated by | (also , or ;); authorised sellers as platform:seller_id:seller_name."""
+    reader = csv.DictReader(io.StringIO(text))
+    problems: list[Problem] = []
+    fields = [f.strip() for f in (reader.fieldnames or [])]
+    reader.fieldnames = fields
+    missing = [f for f in ("enterprise_id", "mark_id") if f not in fields]
+    if missing:
+        raise WatchlistError([Problem(file, 1, "header", m, "column is required but missing"
+                                      + (" (found: " + ", ".join(fields[:12]) + ")" if fields else "")) for m in missing])
+    unknown = [f for f in fields if f and f not in CSV_FIELDS]
+    for f in unknown:
+        problems.append(Problem(file, 1, "header", f, "is not a known column (known: " + ", ".join(CSV_FIELDS) + ")"))
+
+    def rows():
+        for row in reader:
+            if None in row:
+                problems.append(Problem(file, reader.line_num, f"row {reader.line_num - 1}", "-",
+                                        f"{len(row[None])} more cells than header columns"))
+                continue
+            yield reader.line_num, row
+
+    try:
+        ents = _rows_to_enterprises(rows(), file, problems,
+                                    lambda line, row: f"row {line - 1} (mark_id {row.get('mark_id') or '?'})")
+    except csv.Error as e:
+        raise WatchlistError([Problem(file, reader.line_num, "document", "-", f"not valid CSV: {e}")]) from None
+    return _finish(file, {"enterprises": ents}, base_dir, problems)
+
+
+def _finish(file: str, raw: dict, base_dir: Path | None, problems: list[Problem]) -> Watchlist:
+    _check_ids(file, raw, problems)
     if problems:
         raise WatchlistError(problems)
-    _check_ids(file, {"enterprises": list(ents.values())}, problems)
-    wl = Watchlist(enterprises=[Enterprise.model_validate(e) for e in ents.values()], base_dir=base_dir)
+    ents = _validate_items(file, raw.get("enterprises") or [], "enterprises", Enterprise, problems)
+    gis = _validate_items(file, raw.get("geographical_indications") or [], "geographical_indications",
+                          GeographicalIndication, problems)
+    if problems:
+        raise WatchlistError(problems)
+    return Watchlist(enterprises=ents, geographical_indications=gis, base_dir=base_dir)
+
+
+GI_COLUMNS = {"id": "id", "name": "name", "aliases": "aliases", "product": "product", "category": "category",
+              "nice_classes": "nice_classes"}
+SHEETS = ("enterprises", "marks", "geographical_indications")
+
+
+def parse_watchlist_xlsx(data: bytes, file: str = "<watchlist.xlsx>", base_dir: Path | None = None) -> Watchlist:
+    """A watchlist workbook: sheets `enterprises` (enterprise_id, enterprise_name, qualifications,
+    authorized_sellers), `marks` (enterprise_id, mark_id, kind, text, ...) and
+    `geographical_indications` (id, name, aliases, product, category, admin_codes, places,
+    authorized_users, nice_classes). Errors name the sheet row as the line."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as e:  # zip/XML errors of a broken or hostile upload
+        raise WatchlistError([Problem(file, None, "document", "-", f"not a readable XLSX workbook ({type(e).__name__}: {e})")]) from None
+    problems: list[Problem] = []
+
+    def sheet(name):
+        if name not in wb.sheetnames:
+            return []
+        it = wb[name].iter_rows(values_only=True)
+        head = [_cell_text(c).strip() for c in next(it, ())]
+        out = []
+        for n, vals in enumerate(it, 2):
+            if vals is None or all(v is None or _cell_text(v).strip() == "" for v in vals):
+                continue
+            out.append((n, {h: v for h, v in zip(head, vals) if h}))
+        return out
+
+    for name in wb.sheetnames:
+        if name not in SHEETS:
+            problems.append(Problem(file, None, f"sheet {name}", "-", "is not a known sheet (" + ", ".join(SHEETS) + ")"))
+    ent_rows = [(n, r) for n, r in sheet("enterprises")]
+    mark_rows = [(n, r) for n, r in sheet("marks")]
+    ents = _rows_to_enterprises(ent_rows, file, problems, lambda n, r: f"sheet enterprises row {n} (id {r.get('enterprise_id') or '?'})")
+    by_id = {e["id"]: e for e in ents}
+    marks_only = _rows_to_enterprises(mark_rows, file, problems, lambda n, r: f"sheet marks row {n} (mark_id {r.get('mark_id') or '?'})")
+    for e in marks_only:
+        if e["id"] not in by_id:
+            by_id[e["id"]] = e
+            ents.append(e)
+        else:
+            by_id[e["id"]]["marks"].extend(e["marks"])
+    gis = []
+    for n, row in sheet("geographical_indications"):
+        d, errs = _fields_in(GeographicalIndication, row, GI_COLUMNS)
+        for col, msg in errs:
+            problems.append(Problem(file, n, f"sheet geographical_indications row {n}", col, msg))
+        d["region"] = {"admin_codes": _split(_cell_text(row.get("admin_codes"))),
+                       "places": _split(_cell_text(row.get("places")))}
+        d["authorized_users"] = _sellers_in(_cell_text(row.get("authorized_users")))
+        gis.append(_LineDict(d))
+        gis[-1].line = n
+    wb.close()
+    return _finish(file, {"enterprises": ents, "geographical_indications": gis}, base_dir, problems)
+
+
+def _checked(wl: Watchlist, file: str, check_files: bool) -> Watchlist:
+    problems: list[Problem] = []
+    if check_files:
+        _check_logo_files(file, wl, problems)
     if problems:
         raise WatchlistError(problems)
     return wl
 
 
-def load_watchlist(path: str | Path, check_files: bool = True) -> Watchlist:
-    """Load a watchlist file (.yaml/.yml or .csv). Raises WatchlistError naming file/line/entry/field."""
+def load_watchlist(path: str | Path, check_files: bool = True, meta: dict | None = None) -> Watchlist:
+    """Load a watchlist file (.yaml/.yml, .csv or .xlsx). Raises WatchlistError naming
+    file/line/entry/field. The detected text encoding goes to ``meta["encoding"]``."""
+    from config.textio import EncodingProblem, decode_text
+
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise WatchlistError([Problem(str(p), None, "file", "-", f"{size} bytes; a watchlist is at most {MAX_FILE_BYTES}")])
+        data = p.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
         raise WatchlistError([Problem(str(p), None, "file", "-", "file not found")]) from None
-    except UnicodeDecodeError as e:
-        raise WatchlistError([Problem(str(p), None, "file", "-", f"not UTF-8 text ({e.reason})")]) from None
     base = p.resolve().parent
+    if p.suffix.lower() == ".xlsx":
+        return _checked(parse_watchlist_xlsx(data, str(p), base), str(p), check_files)
+    try:
+        text, enc = decode_text(data, str(p))
+    except EncodingProblem as e:
+        raise WatchlistError([Problem(str(p), e.line, "file", "-", e.message)]) from None
+    if meta is not None:
+        meta["encoding"] = enc
     if p.suffix.lower() == ".csv":
-        return parse_watchlist_csv(text, str(p), base)
+        return _checked(parse_watchlist_csv(text, str(p), base), str(p), check_files)
     return parse_watchlist_yaml(text, str(p), base, check_files=check_files)
 
 
@@ -252,19 +501,101 @@ def dump_watchlist_yaml(wl: Watchlist) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_rows(wl: Watchlist) -> list[dict]:
+    rows = []
+    mcols = _mark_columns()
+    for ent in wl.enterprises:
+        where = f"enterprise {ent.id}"
+        base = {"enterprise_id": ent.id, "enterprise_name": ent.name,
+                "qualifications": _out(list(ent.qualifications), where),
+                "authorized_sellers": _sellers_out(ent.authorized_sellers, where)}
+        if not ent.marks:
+            rows.append(dict(base))
+        for m in ent.marks:
+            r = dict(base)
+            for name, col in mcols.items():
+                r[col] = _out(getattr(m, name), f"{where} > mark {m.id} > {name}")
+            rows.append(r)
+    return rows
+
+
 def dump_watchlist_csv(wl: Watchlist) -> str:
+    """CSV of enterprises and marks. Raises WatchlistExportError when the watchlist has GIs (CSV
+    has no place for them) or a cell would read back differently or run as an Excel formula."""
+    if wl.geographical_indications:
+        ids = ", ".join(g.id for g in wl.geographical_indications[:5])
+        raise WatchlistExportError(f"CSV carries enterprises and marks only; this watchlist has "
+                                   f"{len(wl.geographical_indications)} GIs ({ids}): export to .yaml or .xlsx")
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     w.writeheader()
-    for ent, m in wl.word_marks():
-        w.writerow({"enterprise_id": ent.id, "enterprise_name": ent.name, "mark_id": m.id, "text": m.text,
-                    "aliases": "|".join(m.aliases), "nice_classes": "|".join(map(str, m.nice_classes)),
-                    "well_known": "true" if m.well_known else "false",
-                    "reference_price": "" if m.reference_price is None else f"{m.reference_price:g}"})
+    for r in _csv_rows(wl):
+        for k, v in r.items():
+            if isinstance(v, str) and v.startswith(_FORMULA):
+                raise WatchlistExportError(f"enterprise {r['enterprise_id']}: {k} {v[:30]!r} starts like a "
+                                           "spreadsheet formula; export to .xlsx or .yaml")
+        w.writerow(r)
     return buf.getvalue()
 
 
+def dump_watchlist_xlsx(wl: Watchlist, path: Path) -> None:
+    """Workbook with the sheets parse_watchlist_xlsx reads; every cell is written as text (never
+    as a formula). Raises WatchlistExportError when a value cannot be carried."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    rows = _csv_rows(wl)
+    wb = Workbook()
+    es = wb.active
+    es.title = "enterprises"
+    ecols = ["enterprise_id", "enterprise_name", "qualifications", "authorized_sellers"]
+    mcols = ["enterprise_id", *_mark_columns().values()]
+    gcols = ["id", "name", "aliases", "product", "category", "admin_codes", "places", "authorized_users", "nice_classes"]
+    ms = wb.create_sheet("marks")
+    gs = wb.create_sheet("geographical_indications")
+
+    def put(ws, values):
+        ws.append([None] * len(values))
+        for c, v in zip(ws[ws.max_row], values):
+            if isinstance(v, str) and ILLEGAL_CHARACTERS_RE.search(v):
+                raise WatchlistExportError(f"{ws.title} row {ws.max_row}: {v[:30]!r} has control characters XLSX "
+                                           "cannot hold; export to .yaml")
+            c.value = v
+            c.data_type = "s"
+
+    put(es, ecols)
+    put(ms, mcols)
+    put(gs, gcols)
+    seen = set()
+    for r in rows:
+        if r["enterprise_id"] not in seen:
+            seen.add(r["enterprise_id"])
+            put(es, [r[c] for c in ecols])
+        if r.get("mark_id"):
+            put(ms, [r[c] for c in mcols])
+    for g in wl.geographical_indications:
+        where = f"GI {g.id}"
+        put(gs, [g.id, g.name, _out(list(g.aliases), where), g.product, g.category or "",
+                 _out(list(g.region.admin_codes), where), _out(list(g.region.places), where),
+                 _sellers_out(g.authorized_users, where), _out(list(g.nice_classes), where)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    wb.save(tmp)
+    tmp.replace(path)
+
+
 def save_watchlist(wl: Watchlist, path: str | Path) -> None:
+    """Write .yaml/.yml, .csv or .xlsx by suffix. Raises WatchlistExportError (nothing written)
+    when the format cannot carry the watchlist losslessly."""
     p = Path(path)
-    text = dump_watchlist_csv(wl) if p.suffix.lower() == ".csv" else dump_watchlist_yaml(wl)
-    p.write_text(text, encoding="utf-8")
+    suf = p.suffix.lower()
+    if suf == ".xlsx":
+        dump_watchlist_xlsx(wl, p)
+        return
+    if suf == ".csv":  # with a BOM: Excel (zh-CN) opens it as UTF-8, and no reader has to guess
+        p.write_text(dump_watchlist_csv(wl), encoding="utf-8-sig")
+        return
+    p.write_text(dump_watchlist_yaml(wl), encoding="utf-8")

@@ -9,16 +9,15 @@ same cache the matcher reads, so a registered logo costs nothing at match time.
 """
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from matcher.images import ImageRejected, probe_image
+from matcher.logo_store import LogoStore
 from matcher.logo_cache import LOGO_MAX_BYTES, LOGO_MAX_PIXELS, FeatureCache, LogoProblem, load_template
 
 from .model import Watchlist
 
-EXT = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif", "BMP": "bmp", "TIFF": "tif", "MPO": "jpg"}
 NEAR_DUPLICATE_BITS = 6  # perceptual-hash distance under which two logos look the same
 
 
@@ -59,26 +58,23 @@ def validate_logo(path: str | Path, cache_dir: str | Path | None = None) -> Logo
     return LogoInfo(Path(path), pi.sha256, pi.format, pi.width, pi.height, t.n_features, t.phash)
 
 
-def store_logo(path: str | Path, data_dir: str | Path, sha256: str, fmt: str) -> Path:
-    """Copy the logo into ``<data_dir>/logos/<sha256>.<ext>`` (idempotent, content-addressed)."""
-    dest_dir = Path(data_dir) / "logos"
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    dest = dest_dir / f"{sha256}.{EXT.get(fmt, 'img')}"
-    if not dest.exists():
-        tmp = dest.with_suffix(dest.suffix + ".tmp")
-        shutil.copyfile(path, tmp)
-        tmp.replace(dest)
+def store_logo(path: str | Path, data_dir: str | Path, sha256: str, fmt: str, mark_id: str | None = None) -> Path:
+    """Copy the logo into ``<data_dir>/logos/<sha256>.<ext>`` (idempotent, content-addressed) and
+    record it for ``mark_id`` (matcher.logo_store.LogoStore). Raises OSError when it cannot."""
+    dest = LogoStore(data_dir).put(path, mark_id, sha256=sha256, fmt=fmt)
+    if dest is None:
+        raise OSError(f"cannot store a copy of {path} under {Path(data_dir) / 'logos'}")
     return dest
 
 
 def register_logo(path: str | Path, data_dir: str | Path | None = None,
-                  cache_dir: str | Path | None = None) -> LogoInfo:
+                  cache_dir: str | Path | None = None, mark_id: str | None = None) -> LogoInfo:
     """Validate, store (when ``data_dir`` is given) and precompute the features of one logo."""
     if cache_dir is None and data_dir is not None:
         cache_dir = Path(data_dir) / "cache"
     info = validate_logo(path, cache_dir)
     if data_dir is not None:
-        info.stored = store_logo(path, data_dir, info.sha256, info.format)
+        info.stored = store_logo(path, data_dir, info.sha256, info.format, mark_id)
     return info
 
 
@@ -96,7 +92,7 @@ def check_logos(watchlist: Watchlist, cache_dir: str | Path | None = None,
     for ent, mark in watchlist.logo_marks():
         r = LogoReport(mark.id, ent.name, mark.image or "")
         try:
-            r.info = register_logo(watchlist.logo_path(mark), data_dir, cache_dir)
+            r.info = register_logo(watchlist.logo_path(mark), data_dir, cache_dir, mark.id)
         except LogoProblem as e:
             r.problem, r.problem_zh = str(e), e.reason_zh
         if not mark.nice_classes and not mark.well_known:

@@ -11,7 +11,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    """Strings are stripped, and a blank optional field is absent (None): a value means the same
+    whether it came from YAML, a CSV cell or an XLSX cell, so round trips are lossless."""
+    model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_none(cls, data):
+        if isinstance(data, dict):
+            for k, v in list(data.items()):
+                f = cls.model_fields.get(k)
+                if f is not None and f.default is None and isinstance(v, str) and not v.strip():
+                    data = {**data, k: None}
+        return data
 
 
 class AuthorizedSeller(_Strict):
@@ -34,7 +46,7 @@ class Mark(_Strict):
     image: str | None = None  # logo: path relative to the watchlist file
     nice_classes: list[int] = Field(default_factory=list)
     well_known: bool = False
-    reference_price: float | None = Field(default=None, gt=0)
+    reference_price: float | None = Field(default=None, gt=0, le=1e8)  # CNY
 
     @field_validator("nice_classes")
     @classmethod

@@ -108,8 +108,11 @@ class SandboxServer:
                  slow_seconds: float = 2.0, cart_delay: float = 0.05, host: str = "127.0.0.1", port: int = 0):
         self.catalog = get_catalog(seed, n_listings, n_rooms)
         self.epoch = epoch if epoch is not None else read_epoch(Path(state_file) if state_file else None, advance)
-        cache_dir = Path(cache_dir) if cache_dir else Path(os.environ.get("MARKWATCH_SANDBOX_CACHE",
-                                                                           Path.home() / ".cache" / "markwatch-sandbox"))
+        if not cache_dir:
+            from config.settings import get_settings
+
+            cache_dir = get_settings().crawl.sandbox_cache or Path.home() / ".cache" / "markwatch-sandbox"
+        cache_dir = Path(cache_dir)
         self.images = ImageCache(cache_dir)
         self.slow_seconds, self.cart_delay = slow_seconds, cart_delay
         self.stats = SandboxStats()

@@ -21,12 +21,9 @@ def failure_kind(failure) -> tuple[str, str]:
         return STATUS_KINDS.get(st, "http_error"), f"HTTP {st} (after retries)" if st in (429, 500, 502, 503, 504) else f"HTTP {st}"
     if failure.check(TxTimeout, TCPTimedOutError, defer.TimeoutError) or "Timeout" in failure.type.__name__:
         return "timeout", f"no answer in time ({failure.getErrorMessage()})"
-    try:
-        from playwright.async_api import TimeoutError as PwTimeout
-        if failure.check(PwTimeout):
-            return "timeout", f"browser timed out: {failure.getErrorMessage()[:300]}"
-    except ImportError:  # pragma: no cover
-        pass
+    from playwright.async_api import TimeoutError as PwTimeout
+    if failure.check(PwTimeout):
+        return "timeout", f"browser timed out: {failure.getErrorMessage()[:300]}"
     if failure.check(IgnoreRequest):
         msg = failure.getErrorMessage() or "request ignored"
         if "robots" in msg.lower():

@@ -654,3 +654,27 @@ def test_same_word_mark_twice_is_refused(app):
     r = b.post("/marks/word", headers={"X-CSRF-Token": b.csrf}, data={"text": "飞人 Jordan", "classes": "25"},
                follow_redirects=False)
     assert r.status_code == 303
+
+
+def test_snapshot_of_a_gbk_page_is_served_with_its_own_charset(app, world):
+    """Chinese shops often serve GBK; the kept page (bytes as fetched) must be declared with its
+    own encoding, not forced to UTF-8 (mojibake in the officer's evidence view), and the snapshot
+    may not load anything from the console itself."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from store.models import EvidenceRecord, Lead
+    from web.app import snapshot_charset
+
+    c = client(app, "officer")
+    with Session(app.state.engine) as s:
+        rec = s.scalar(select(EvidenceRecord).where(EvidenceRecord.kind == "html"))
+        lid = s.scalar(select(Lead.id).where(Lead.listing_pk == rec.listing_pk))
+        seq, path = rec.seq, world / "evidence" / rec.path
+    gbk = '<html><head><meta charset="gbk"></head><body><h1>耐克 运动鞋 正品</h1><img src="/leads/1/pack"></body></html>'
+    path.write_bytes(gbk.encode("gbk"))
+    r = c.get(f"/leads/{lid}/evidence/{seq}")
+    cs = r.headers["content-type"].split("charset=")[1]
+    assert cs.lower() in ("gbk", "gb18030", "gb2312") and "耐克 运动鞋 正品" in r.content.decode(cs)
+    assert "img-src 'self'" not in r.headers["content-security-policy"]
+    assert snapshot_charset("<p>耐克</p>".encode()).replace("-", "").lower() == "utf8"

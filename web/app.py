@@ -47,7 +47,18 @@ COOKIE = "mw_session"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 # Evidence HTML snapshots: shown in a sandboxed frame, no scripts, nothing loaded from outside.
-SNAPSHOT_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
+# img-src without 'self': a saved page's relative photo URLs would otherwise be requested from
+# the console itself (e.g. /leads/N/pack); the snapshot shows only images inlined as data: URLs.
+SNAPSHOT_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+
+def snapshot_charset(body: bytes) -> str:
+    """The encoding to declare for a kept HTML page (bytes exactly as fetched): its BOM, then its
+    ``<meta charset>``, then UTF-8 if it decodes, else the best guess (w3lib, as Scrapy decodes
+    pages). A GBK page served as UTF-8 would show mojibake; the bytes are served unchanged."""
+    from w3lib.encoding import html_to_unicode
+
+    return html_to_unicode(None, body)[0]
 LEAD_ACTIONS = ("review", "confirm", "dismiss", "refer", "close", "reopen", "undo")
 MAX_UPLOAD = 5 * 1024 * 1024
 
@@ -603,7 +614,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
         c.audit("evidence.view", f"lead {lead_id} seq {seq}")
         c.s.commit()
         if rec.kind == "html" or p.suffix.lower() in (".html", ".htm"):
-            return Response(p.read_bytes(), media_type="text/html; charset=utf-8",
+            body = p.read_bytes()
+            return Response(body, media_type=f"text/html; charset={snapshot_charset(body)}",
                             headers={"Content-Security-Policy": SNAPSHOT_CSP})
         mt = mimetypes.guess_type(p.name)[0] or "application/octet-stream"
         if not mt.startswith("image/"):

@@ -678,3 +678,20 @@ def test_snapshot_of_a_gbk_page_is_served_with_its_own_charset(app, world):
     assert cs.lower() in ("gbk", "gb18030", "gb2312") and "耐克 运动鞋 正品" in r.content.decode(cs)
     assert "img-src 'self'" not in r.headers["content-security-policy"]
     assert snapshot_charset("<p>耐克</p>".encode()).replace("-", "").lower() == "utf8"
+
+
+def test_password_reset_ends_the_users_sessions(app):
+    """`markwatch users add NAME` on an existing user resets the password: a session opened with
+    the old password (perhaps a stolen one) is logged out; other users stay logged in."""
+    from sqlalchemy.orm import Session
+
+    from web.auth import add_user
+
+    old = client(app, "officer")
+    other = client(app, "holder-a")
+    assert old.get("/api/leads").status_code == 200
+    with Session(app.state.engine) as s:
+        add_user(s, "officer", "officer", "a-new-password-42")
+        s.commit()
+    assert old.get("/api/leads").status_code == 401
+    assert other.get("/api/leads").status_code == 200

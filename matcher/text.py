@@ -30,7 +30,7 @@ from rapidfuzz.distance import Levenshtein
 
 from watchlist.model import Watchlist
 
-from .goods import GoodsClassifier, load_goods_classifier
+from .goods import GoodsClassifier, GoodsInference, load_goods_classifier, registered_classes
 from .normalize import fold
 from .text_glyphs import look_alike_glyphs
 from .text_rules import (STYLE_GENERIC, WordAligner, brand_after, find_cues, fold_around,
@@ -116,7 +116,7 @@ class TextMatcher:
             forms = compile_forms([mark.text or "", *mark.aliases])
             if not forms:
                 continue
-            cm = CompiledMark(len(self.marks), mark, ent, forms, frozenset(mark.nice_classes or ()))
+            cm = CompiledMark(len(self.marks), mark, ent, forms, registered_classes(mark))
             cm.anywhere = bool(mark.well_known or not cm.classes)
             cm.lens = [len(f.k0) for f in forms]
             self.marks.append(cm)
@@ -402,16 +402,27 @@ class TextMatcher:
 
     def match(self, ctx: MatchContext) -> list[Match]:
         hits: list[Hit] = []
+        gate = None  # the listing's classes and those of goods the notes call similar (once)
         for src in self._sources(ctx):
             cands = self._candidates(src.text)
-            windows = self._windows(cands, ctx.goods_classes) if cands else ()
+            if cands and gate is None:
+                gate = self._gate_classes(ctx)
+            windows = self._windows(cands, gate) if cands else ()
             fuzzy = list(self._fuzzy_tokens(src.text)) if self.fuzzy else ()
             if not windows and not fuzzy:
                 continue
-            hits.extend(self._verify(src, windows, fuzzy, ctx.goods_classes))
+            if gate is None:
+                gate = self._gate_classes(ctx)
+            hits.extend(self._verify(src, windows, fuzzy, gate))
         if not hits:
             return []
         return self._score(ctx, hits)
+
+    def _gate_classes(self, ctx: MatchContext) -> frozenset[int]:
+        """Classes a mark must be registered in to be judged on this listing at all: the goods'
+        classes plus those of groups the 注 notes call similar (relation() decides afterwards)."""
+        goods = self.goods.infer(ctx.listing.category, ctx.listing.title)
+        return self.goods.related_classes(goods) if goods.classes == ctx.goods_classes else ctx.goods_classes
 
     def _score(self, ctx: MatchContext, hits: list[Hit]) -> list[Match]:
         listing = ctx.listing
@@ -437,9 +448,13 @@ class TextMatcher:
         mark = cm.mark
         listing = ctx.listing
         classes = ctx.goods_classes
-        in_class = not cm.classes or bool(classes & cm.classes)
-        unknown = not classes
-        cross = not in_class and not unknown
+        goods = self.goods.infer(listing.category, listing.title)
+        if goods.classes != classes:  # the caller decided the classes: judge by class only
+            goods = GoodsInference(frozenset(), classes, 1.0, (), "context")
+        goods_rel, rel_detail = self.goods.relation(mark.nice_classes, mark.similar_groups, goods)
+        in_class = goods_rel in ("same", "similar") or not cm.classes
+        unknown = goods_rel == "unknown"
+        cross = goods_rel == "different"
         if cross:
             if not mark.well_known:
                 return None
@@ -476,15 +491,26 @@ class TextMatcher:
                   f"the registered mark '{name}'")
         score = best.base
         leaf = (re.split(r"\s*(?:/|>|＞|»|\\|\||,|，)\s*", listing.category or "")[-1] or "商品").strip()
-        if in_class and cm.classes:
-            common = sorted(classes & cm.classes)
-            if common:
+        weak_unknown = False
+        if goods_rel == "same" and cm.classes:
+            if len(rel_detail) == 4:
+                reasons.append(f"商品'{'、'.join(goods.words)}'属类似群{rel_detail}，与注册商品同群")
+                en.append(f"goods '{', '.join(goods.words)}' are in 类似群 {rel_detail}, the mark's group")
+            else:
+                common = sorted(classes & registered_classes(mark))
                 reasons.append(f"类别{leaf}属第{'、'.join(map(str, common))}类")
                 en.append(f"category {leaf} is in Nice class {', '.join(map(str, common))}")
+        elif goods_rel == "similar":
+            score -= 8
+            reasons.append(f"商品属类似商品（类似群{rel_detail}，依《类似商品和服务区分表》）")
+            en.append(f"similar goods (类似群 {rel_detail}, per the CNIPA similar goods table)")
         elif unknown and cm.classes:
             score -= 5
             reasons.append("商品类别未能识别")
             en.append("goods class unknown")
+            # a sound/look-alike of a short mark on unknown goods is not a lead by itself
+            weak_unknown = best.kind not in IDENTITY_KINDS and len(best.form.k0) <= (2 if best.form.cjk else 4)
+        weak_score = score  # every other signal (brand use, cues, phrasing, price) adds to this
         if (in_class or unknown) and best.brand and best.kind in IDENTITY_KINDS:
             score += 20
             reasons.append(f"以'{best.matched}{best.brand}'作为商品品牌标注")
@@ -521,12 +547,17 @@ class TextMatcher:
             if ratio <= 0.6:
                 reasons.append(f"售价¥{listing.price:g}仅为参考价¥{ref:g}的{ratio * 100:.0f}%")
                 en.append(f"price {listing.price:g} is {ratio * 100:.0f}% of the reference price {ref:g}")
+        weak_alone = weak_unknown and score <= weak_score
         if image_only:
             score += 20
             reasons.append("商标仅出现在图片中，标题未写明")
             en.append("the mark appears only in the images, not in the title")
             if best.src.confidence is not None:
                 score *= min(1.0, 0.55 + 0.5 * best.src.confidence)
+        if weak_alone:
+            score = min(score, 45)
+            reasons.append("商品未能识别且仅为音近/形近，证据不足")
+            en.append("goods unknown and only a sound/look-alike: not enough on its own")
         if indicative:
             score = min(score, 30)
             reasons.append(f"'{indicative.indicative}'表明为配件说明用途（指示性使用）")
@@ -534,7 +565,9 @@ class TextMatcher:
         score = int(round(max(0, min(100, score))))
         ev = {"field": best.src.field, "matched_text": best.matched, "kind": best.kind,
               "form": best.form.raw, "form_origin": best.form.origin,
-              "goods_classes": sorted(classes), "mark_classes": sorted(cm.classes),
+              "goods_classes": sorted(classes), "mark_classes": sorted(registered_classes(mark)),
+              "goods": {"relation": goods_rel, "groups": sorted(goods.groups), "words": list(goods.words),
+                        "confidence": goods.confidence, "source": goods.source},
               "cues": cues, "reasons_en": en}
         if best.src.field == "image":
             ev.update(image=best.src.image, box=best.src.box, confidence=best.src.confidence)

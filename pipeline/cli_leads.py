@@ -267,6 +267,10 @@ def refer(ids: List[int] = typer.Argument(..., help="Lead id(s) (confirmed)"),
     if man["evidence_problems"]:
         typer.echo(f"warning: {len(man['evidence_problems'])} evidence files missing or not matching the ledger: "
                    + ", ".join(man["evidence_problems"]), err=True)
+    if man.get("timestamp"):
+        typer.echo(f"trusted timestamp of the pack (manifest.json.tsr): {man['timestamp']['gen_time']}")
+    elif man.get("timestamp_error"):
+        typer.echo(f"warning: the pack has no trusted timestamp: {man['timestamp_error']}", err=True)
 
 
 @app.command()

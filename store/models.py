@@ -41,6 +41,7 @@ class Mark(Base):
     reference_price: Mapped[float | None] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     enterprise: Mapped[Enterprise] = relationship(back_populates="marks")
+    registration_number: Mapped[str | None] = mapped_column(String(64))  # 注册号 (migration 0005)
 
 
 class AuthorizedSeller(Base):

@@ -4,10 +4,19 @@ Field names follow the watchlist YAML contract in DESIGN.md.
 """
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+@lru_cache(maxsize=1)
+def _similar_group_codes() -> frozenset[str]:
+    """The 类似群 codes of the shipped table (config/data/similar_goods.json)."""
+    from config.settings import DATA_TABLES_DIR
+    return frozenset(json.loads((DATA_TABLES_DIR / "similar_goods.json").read_text(encoding="utf-8"))["groups"])
 
 
 class _Strict(BaseModel):
@@ -47,6 +56,22 @@ class Mark(_Strict):
     nice_classes: list[int] = Field(default_factory=list)
     well_known: bool = False
     reference_price: float | None = Field(default=None, gt=0, le=1e8)  # CNY
+    registration_number: str | None = Field(default=None, max_length=64)  # 注册号 (shown in referral records)
+    # 类似群 codes of the CNIPA 类似商品和服务区分表 ('2507' = 鞋), for marks registered by group.
+    similar_groups: list[str] = Field(default_factory=list)
+
+    @field_validator("similar_groups", mode="before")
+    @classmethod
+    def _groups_known(cls, v) -> list[str]:
+        # YAML reads 2507 unquoted as a number (and 0901 as 901): accept it as the code
+        v = [f"{g:04d}" if isinstance(g, int) and not isinstance(g, bool) else g for g in (v or [])]
+        known = _similar_group_codes()
+        for g in v:
+            if not isinstance(g, str):
+                raise ValueError(f"类似群 {g!r} is not a four-digit code such as '2507'")
+            if g not in known:
+                raise ValueError(f"类似群 {g!r} is not a group of the 类似商品和服务区分表 (four digits, e.g. '2507')")
+        return v
 
     @field_validator("nice_classes")
     @classmethod

@@ -110,7 +110,7 @@ def show(lead_id: int = typer.Argument(..., help="Lead id")):
         typer.echo(f"  url {li.url or '-'}\n  seller {li.seller_name} ({li.seller_id}) at {li.seller_location or '-'}"
                    f"\n  price {li.price if li.price is not None else '-'} {li.currency}  sales {li.sales if li.sales is not None else '-'}"
                    f"\n  first seen {r['first_seen']}  last seen {r['last_seen']}")
-        typer.echo("why it matched: " + "；".join(lead.reasons or []))
+        typer.echo("why it matched: " + "；".join(r["reasons"]))
         typer.echo("priority:")
         for pr in lead.priority_reasons or []:
             typer.echo(f"  · {pr}")

@@ -96,7 +96,7 @@ def test_item_specific_note_relates_smartwatches_to_watches(tm):
 def test_short_homophone_on_unknown_goods_is_not_a_lead_by_itself(tm):
     weak = run(tm, "菲跃 新款 爆款 现货", "某平台/其它")["tm-feiyue"]
     assert weak.score < DEFAULT_THRESHOLD and weak.evidence["goods"]["relation"] == "unknown"
-    assert any("证据不足" in r for r in weak.reasons)
+    assert any(c["code"] == "weak_unknown" for c in weak.evidence["reason_codes"])
     # another signal (a counterfeit cue) still makes it a lead
     strong = run(tm, "菲跃 新款 高仿 现货", "某平台/其它")["tm-feiyue"]
     assert strong.score >= DEFAULT_THRESHOLD

@@ -695,3 +695,17 @@ def test_password_reset_ends_the_users_sessions(app):
         s.commit()
     assert old.get("/api/leads").status_code == 401
     assert other.get("/api/leads").status_code == 200
+
+
+def test_reasons_render_from_stored_codes_in_the_console_language():
+    from store.models import Lead
+    from web.app import reasons_of
+
+    codes = [{"code": "gi_outside", "source": "origin", "text": "日本", "resolved": None, "foreign": True,
+              "why": None, "region": "黑龙江省哈尔滨市五常市", "no_origin": False}]
+    lead = Lead(reasons=["stored text"], evidence={"reason_codes": codes, "reasons_en": ["stale"]})
+    zh, en = reasons_of(lead, "zh-CN"), reasons_of(lead, "en")
+    assert "境外" in zh[0] and "不在保护区域" in zh[0]
+    assert "abroad" in en[0] and "outside the protected region" in en[0]
+    old = Lead(reasons=["旧的理由"], evidence={"reasons_en": ["old reason"]})
+    assert reasons_of(old, "zh-CN") == ["旧的理由"] and reasons_of(old, "en") == ["old reason"]

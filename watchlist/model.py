@@ -59,6 +59,10 @@ class Mark(_Strict):
     registration_number: str | None = Field(default=None, max_length=64)  # 注册号 (shown in referral records)
     # 类似群 codes of the CNIPA 类似商品和服务区分表 ('2507' = 鞋), for marks registered by group.
     similar_groups: list[str] = Field(default_factory=list)
+    # Reference prices per goods: keys are Nice classes (25) or 类似群 groups ('2507'); a price
+    # applies only to listings of those goods (cheap genuine socks are not "7% of ¥899").
+    reference_prices: dict[str, float] = Field(default_factory=dict)
+    reference_currency: str = "CNY"  # ISO 4217 code of the reference prices
 
     @field_validator("similar_groups", mode="before")
     @classmethod
@@ -72,6 +76,23 @@ class Mark(_Strict):
             if g not in known:
                 raise ValueError(f"类似群 {g!r} is not a group of the 类似商品和服务区分表 (four digits, e.g. '2507')")
         return v
+
+    @field_validator("reference_prices", mode="before")
+    @classmethod
+    def _ref_prices(cls, v):
+        out = {}
+        for k, p in (v or {}).items():
+            key = str(k).strip()
+            if not (key.isdigit() and (1 <= int(key) <= 45 and len(key) <= 2 or len(key) == 4)):
+                raise ValueError(f"reference_prices key {k!r} is not a Nice class (1-45) or a 4-digit 类似群 group")
+            try:
+                price = float(p)
+            except (TypeError, ValueError):
+                raise ValueError(f"reference_prices[{key}] is not a number: {p!r}") from None
+            if not 0 < price <= 1e8:
+                raise ValueError(f"reference_prices[{key}] must be > 0 and at most 1e8")
+            out[key] = price
+        return out
 
     @field_validator("nice_classes")
     @classmethod

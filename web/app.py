@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.i18n import match_reasons
 from config.settings import Settings, get_settings
 from store.models import (Enterprise, EvidenceRecord, GeographicalIndication, Image, KeyMarket, Lead, Listing,
                           ListingImage, ListingSnapshot, Mark, Run, RunFailure, Source, Suppression, WebAudit,
@@ -204,18 +205,14 @@ def _data_dir(c: Ctx) -> Path:
 # -- presentation helpers ----------------------------------------------------------------------
 
 def reasons_of(lead: Lead, lang: str) -> list[str]:
-    """What the officer reads as "why": rendered from stored reason codes when the lead has them
-    (matcher/reasons.py, issue 11), else the stored text (English from evidence['reasons_en'])."""
-    codes = getattr(lead, "reason_codes", None)
-    if codes:
-        try:
-            from matcher.reasons import render_reasons  # type: ignore[import-not-found]
-        except ImportError:  # the renderer lands with issue 11; the stored text is shown until then
-            render_reasons = None
-        if render_reasons is not None:
-            return list(render_reasons(codes, lang))
-    if lang == "en" and (lead.evidence or {}).get("reasons_en"):
-        return list(lead.evidence["reasons_en"])
+    """What the officer reads as "why": rendered from the stored reason codes in the console's
+    language (alerts.i18n.match_reasons, matcher/reasons.py), else the stored text (English from
+    evidence['reasons_en'] for leads stored before codes existed)."""
+    ev = lead.evidence or {}
+    if ev.get("reason_codes"):
+        return match_reasons(lead.reasons, ev, lang)
+    if lang == "en" and ev.get("reasons_en"):
+        return list(ev["reasons_en"])
     return list(lead.reasons or [])
 
 

@@ -533,7 +533,7 @@ def extract_detail(response, source: dict, listing_id: str | None = None) -> Ext
         "seller_id": pick("seller_id"), "seller_name": pick("seller_name"),
         "seller_location": pick("seller_location"), "origin": pick("origin") or None,
         "category": "/".join(c for c in cats if c), "images": [response.urljoin(u) for u in images if u],
-        "description": description, "shop_link": pick("shop_link"),
+        "description": description, "shop_link": response.urljoin(shop) if (shop := pick("shop_link")) else "",
         "brand": pick("brand") if (d.get("brand") or _wants_structured(source, "brand")) else "",
     }
     if not fields["seller_id"] and fields["seller_name"]:

@@ -172,6 +172,16 @@ class Source(_M):
     def _check(self):
         if not self.sandbox and not self.base_url:
             raise ValueError("needs base_url, or sandbox: true")
+        if self.base_url:
+            u = urlsplit(self.base_url)
+            try:
+                u.port  # noqa: B018 (raises ValueError for a port that is not a number)
+                ok = u.scheme in ("http", "https") and bool(u.hostname)
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(f"base_url: {self.base_url!r} is not an http(s) URL with a host "
+                                 "(and a numeric port, if any)")
         if self.kind == "marketplace" and (self.detail is None or (self.results is None and not self.start_urls)):
             raise ValueError("a marketplace source needs 'detail' and 'results' selectors")
         if self.kind == "marketplace" and self.detail is not None and not self.detail.title and not (

@@ -134,6 +134,65 @@ def _price(p: dict, lang: str) -> str:
             f"is {p['ratio'] * 100:.0f}% of the reference price {p['ref']:g} {ref_cur}")
 
 
+# --- GI reasons (matcher/gi.py) ---------------------------------------------------------------------
+GI_FORM = {
+    "zh-CN": {"traditional": "是地理标志'{name}'的繁体写法", "inserted": "即地理标志'{name}'中间插入'{gap}'",
+              "shortened": "即地理标志'{name}'的简写", "homophone": "与地理标志'{name}'同音异字",
+              "forbidden": "即地理标志'{name}'的'{gap}'用法（地理标志规则禁止'风味/型/式/类'等用法）"},
+    "en": {"traditional": "the traditional form of GI '{name}'", "inserted": "GI '{name}' with '{gap}' inserted",
+           "shortened": "a shortened form of GI '{name}'", "homophone": "a homophone of GI '{name}'",
+           "forbidden": "GI '{name}' in the forbidden '{gap}' form (风味/型/式/类)"},
+}
+GI_SOURCE = {"zh-CN": {"origin": "产地", "seller_location": "发货地"}, "en": {"origin": "origin", "seller_location": "seller location"}}
+
+
+def _gi_hit(p: dict, lang: str) -> str:
+    if p["field"] == "image":
+        conf = p.get("confidence")
+        where = (f"图片文字'{p['text']}'" + (f"（置信度{conf:.2f}）" if conf is not None else "")) if lang == "zh-CN" \
+            else f"image text '{p['text']}'" + (f" (confidence {conf:.2f})" if conf is not None else "")
+    else:
+        where = FIELD[lang].get(p["field"], p["field"])
+    if p["form"] == "exact":
+        return f"{where}含地理标志'{p['name']}'" if lang == "zh-CN" else f"{where} has GI '{p['name']}'"
+    desc = GI_FORM[lang][p["form"]].format(name=p["name"], gap=p.get("gap", ""))
+    return f"{where}含'{p['snippet']}'，{desc}" if lang == "zh-CN" else f"{where} has '{p['snippet']}': {desc}"
+
+
+def _gi_place(p: dict, lang: str) -> str:
+    src = GI_SOURCE[lang].get(p.get("source", ""), p.get("source", ""))
+    text = p.get("text", "")
+    if p.get("foreign"):
+        return f"{src}'{text}'（境外）" if lang == "zh-CN" else f"{src} '{text}' (abroad)"
+    if p.get("resolved"):
+        return f"{src}'{text}'（{p['resolved']}）" if lang == "zh-CN" else f"{src} '{text}' ({p['resolved']})"
+    if p.get("why"):
+        return f"{src}'{text}'（{p['why']}）" if lang == "zh-CN" else f"{src} '{text}' ({p['why']})"
+    return f"{src}'{text}'" if lang == "zh-CN" else f"{src} '{text}'"
+
+
+def _gi_outside(p: dict, lang: str) -> str:
+    if lang == "zh-CN":
+        return f"{_gi_place(p, lang)}不在保护区域（{p['region']}）内" + ("，未标注产地" if p.get("no_origin") else "")
+    return f"{_gi_place(p, lang)} is outside the protected region ({p['region']})" + \
+        ("; no 产地 given" if p.get("no_origin") else "")
+
+
+def _gi_undetermined(p: dict, lang: str) -> str:
+    if lang == "zh-CN":
+        return f"{_gi_place(p, lang)}范围大于或跨越保护区域（{p['region']}），无法确认是否来自区域内"
+    return f"{_gi_place(p, lang)} is too coarse or ambiguous to tell inside from outside the region ({p['region']})"
+
+
+def _gi_goods_title(p: dict, lang: str) -> str:
+    if lang == "zh-CN":
+        why = f"标题写明'{p['term']}'" if p.get("term") else f"标题商品为地理标志产品'{p['product']}'"
+        where = f"类目'{p['category']}'" if p.get("category") else "未标注类目"
+        return f"{why}（{where}）"
+    why = f"the title names '{p['term']}'" if p.get("term") else f"the title's goods are the GI's product ({p['product']})"
+    return f"{why} ({'category ' + repr(p['category']) if p.get('category') else 'no category'})"
+
+
 # ONE table: code -> language -> template (str.format over the params) or a function.
 TABLE: dict[str, dict[str, object]] = {
     "hit": {"zh-CN": _hit, "en": _hit},
@@ -164,6 +223,20 @@ TABLE: dict[str, dict[str, object]] = {
                       "en": "no {currency}→{ref_currency} rate in the rate table: price not compared"},
     "image_only": {"zh-CN": "商标仅出现在图片中，标题未写明", "en": "the mark appears only in the images, not in the title"},
     "indicative": {"zh-CN": "'{phrase}'表明为配件说明用途（指示性使用）", "en": "indicative use ('{phrase}')"},
+    "gi_hit": {"zh-CN": _gi_hit, "en": _gi_hit},
+    "gi_goods_category": {"zh-CN": "商品类目'{category}'与地理标志产品'{product}'相符",
+                          "en": "category '{category}' is the GI's product ({product})"},
+    "gi_goods_title": {"zh-CN": _gi_goods_title, "en": _gi_goods_title},
+    "gi_goods_title_class": {"zh-CN": "标题写明'{term}'，类目'{category}'为同类商品",
+                             "en": "the title names '{term}', category '{category}' in the same Nice class"},
+    "gi_goods_class": {"zh-CN": "类目'{category}'与地理标志产品'{product}'同属第{classes_zh}类",
+                       "en": "category '{category}' is in the GI product's Nice class {classes_en}"},
+    "gi_outside": {"zh-CN": _gi_outside, "en": _gi_outside},
+    "gi_undetermined": {"zh-CN": _gi_undetermined, "en": _gi_undetermined},
+    "gi_unknown": {"zh-CN": lambda p, l: f"产地/发货地无法确认（{p.get('note') or '未填写'}），不能判断是否来自保护区域（{p['region']}）",
+                   "en": lambda p, l: f"origin unknown ({p.get('note') or 'not given'}): cannot tell whether the goods "
+                                      f"come from the protected region ({p['region']})"},
+    "gi_note": {"zh-CN": "{note}", "en": "note: {note}"},
     "authorised_name": {"zh-CN": "店铺名'{name}'与授权店铺'{authorised}'相似，但卖家ID不同（{seller_id}）",
                         "en": "shop name '{name}' looks like the authorised shop '{authorised}' but the seller id "
                               "differs ({seller_id})"},

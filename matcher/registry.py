@@ -71,7 +71,7 @@ def _text(watchlist, options, goods):
 def _gi(watchlist, options, goods):
     from .gi import GIMatcher
 
-    return GIMatcher(watchlist, goods)
+    return GIMatcher(watchlist, goods, language=getattr(options, "language", None) or "zh-CN")
 
 
 def _logo(watchlist, options, goods):

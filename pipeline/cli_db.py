@@ -4,6 +4,7 @@ from __future__ import annotations
 import typer
 
 from config.settings import get_settings
+from config.redact import mask_url
 
 app = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
 
@@ -18,4 +19,4 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision")):
 
     st = get_settings()
     do_upgrade(st.db_url, revision)
-    typer.echo(f"database at {st.db_url} is at revision {revision}")
+    typer.echo(f"database at {mask_url(st.db_url)} is at revision {revision}")

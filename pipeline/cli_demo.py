@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from config.settings import get_settings
+from config.redact import mask_url
 
 DEMO_WATCHLIST = Path(__file__).resolve().parent.parent / "crawler" / "sandbox" / "demo_watchlist.yaml"
 # `--full`: the sandbox at its original size (about 5 minutes on a quiet 2-core machine, most of it
@@ -102,7 +103,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"  #{r['lead_id']} [{r['score']}] {r['target_id']} {r['kind']} {r['platform']}/{r['listing_id']} "
                            f"{r['title'][:36]} — {'；'.join(r['reasons'])[:120]}")
         typer.echo(f"data directory: {st.resolved_data_dir}")
-        typer.echo(f"database: {st.db_url}")
+        typer.echo(f"database: {mask_url(st.db_url)}")
         typer.echo("next: `markwatch leads list`, `markwatch runs show %d`, `markwatch run`" % res.run_id)
         _console_accounts(eng, wl)
         if res.status == "failed":

@@ -46,7 +46,9 @@ _L = {  # user-facing labels: zh-CN by default, English with MARKWATCH_LANGUAGE=
                          "seller_name": "卖家", "seller_location": "卖家所在地", "origin": "产地", "category": "类目",
                          "description": "描述"},
               "warnings": {"price_on_request": "价格面议", "price_missing": "未找到价格",
-                           "price_unreadable": "价格无法识别"}},
+                           "price_unreadable": "价格无法识别"},
+              "states": {"active": "在售", "removed": "已下架", "pending": "待匹配", "done": "已匹配",
+                         "error": "匹配出错"}},
     "en": {"leads": "{n} leads", "removed": " (removed)", "pages": "page {page}/{pages}, {total} listings",
            "no_price": "price: - (none on the page)", "status": "status: {status}  source: {source}  first seen {first}  "
            "last seen {last}  match: {match}", "page": "page [{source}] fetched {at} HTTP {code}: price text {text}{rng}; "
@@ -158,8 +160,10 @@ def show(ref: str = typer.Argument(..., help="PLATFORM:LISTING_ID (or a listing 
             typer.echo(f"  {L['fields'].get(k, k)}: {rec[k]}")
     if rec["price"] is None:
         typer.echo("  " + L["no_price"])
-    typer.echo("  " + L["status"].format(status=d["status"], source=d["source"] or "-", first=d["first_seen"],
-                                         last=d["last_seen"], match=d["match_state"]))
+    states = L.get("states", {})
+    typer.echo("  " + L["status"].format(status=states.get(d["status"], d["status"]), source=d["source"] or "-",
+                                         first=d["first_seen"], last=d["last_seen"],
+                                         match=states.get(d["match_state"], d["match_state"])))
     for p in d["pages"]:
         rng = L["range"].format(high=p["price_high"]) if p.get("price_high") else ""
         typer.echo("  " + L["page"].format(source=p["source"], at=p["fetched_at"], code=p["status_code"],

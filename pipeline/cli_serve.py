@@ -6,6 +6,18 @@ import typer
 from config.settings import get_settings
 
 
+def banner(host: str, port: int, db_url: str) -> str:
+    """The start-up line: the console's address and the database, with any password masked
+    (``postgresql+psycopg://mw:***@db/mw``): the line goes to logs and terminals."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        shown = make_url(db_url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can read: show only its scheme, if any
+        shown = (db_url.split("://", 1)[0] + "://…") if "://" in db_url else "(unreadable URL)"
+    return f"console: http://{host}:{port}/  (database {shown})"
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
@@ -28,5 +40,5 @@ def register(app: typer.Typer) -> None:
         web = create_app(get_settings(), eng)
         if insecure_cookies:
             web.state.secure_cookies = False
-        typer.echo(f"console: http://{host}:{port}/  (database {get_settings().db_url})", err=True)
+        typer.echo(banner(host, port, get_settings().db_url), err=True)
         uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=True, forwarded_allow_ips="127.0.0.1")

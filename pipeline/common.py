@@ -4,6 +4,7 @@ from __future__ import annotations
 import typer
 
 from config.settings import get_settings
+from config.redact import mask_url
 
 
 def fail(msg: str, code: int = 1) -> None:
@@ -20,5 +21,5 @@ def db_engine():
         eng = make_engine(settings=st)
         ensure_schema(eng)
     except Exception as e:  # unreachable server, bad URL, read-only dir ...
-        fail(f"cannot open database {st.db_url}: {type(e).__name__}: {e}")
+        fail(f"cannot open database {mask_url(st.db_url)}: {type(e).__name__}: {mask_url(str(e)) if '://' in str(e) else e}")
     return eng

@@ -71,6 +71,7 @@ def test_listings_show_gives_everything_about_one_listing(stored):
     r = run("listings", "show", "mall-a:a2")
     assert r.exit_code == 0, r.output
     assert "耐克 Air Max 90" in r.stdout and "价格：-（页面未标价）" in r.stdout
+    assert "状态：在售" in r.stdout and "匹配：待匹配" in r.stdout  # states in Chinese, not 'active'/'pending'
     r = run("listings", "show", "b1", "--json")
     d = json.loads(r.stdout)
     assert d["listing"]["title"] == "五常大米 10kg" and d["leads"][0]["score"] == 88
@@ -144,3 +145,17 @@ def test_listings_output_in_english_on_request(stored, monkeypatch):
     assert "price: - (none on the page)" in r.stdout
     r = run("listings", "list", "--platform", "mall-b")
     assert "page 1/1, 2 listings" in r.stderr and "1 leads" in r.stdout
+
+
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:PORT", "www.shop.example", "ftp://shop.example"])
+def test_sources_check_refuses_a_base_url_that_cannot_be_crawled(tmp_path, base_url):
+    """A typo in base_url (a placeholder port, no scheme) is reported by `sources check` naming the
+    field, not found only when the pass crawls nothing."""
+    f = tmp_path / "shop.yaml"
+    f.write_text(f'name: shop\nplatform: shop\nbase_url: "{base_url}"\nresults: {{item_links: "css:a::attr(href)"}}\n'
+                 'detail: {title: "css:h1::text"}\n', encoding="utf-8")
+    r = run("sources", "check", str(f))
+    assert r.exit_code == 2 and "base_url" in r.output and base_url in r.output
+    f.write_text(f.read_text(encoding="utf-8").replace(base_url, "https://www.shop.example:8443"), encoding="utf-8")
+    r = run("sources", "check", str(f))
+    assert r.exit_code == 0 and "valid" in r.output

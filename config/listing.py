@@ -156,16 +156,7 @@ def listing_from_dict(d: dict, file: str = "<listing>", line: int = 0, base_dir:
                 except UnicodeEncodeError:
                     pass
                 else:
-                    return Listing(
-                        platform=t["platform"], listing_id=t["listing_id"], title=t["title"],
-                        url=t["url"], kind=kind, description=t["description"],
-                        price=_num(d.get("price"), file, line, "price"), currency=t["currency"] or "CNY",
-                        seller_id=t["seller_id"], seller_name=t["seller_name"],
-                        seller_location=t["seller_location"], category=t["category"],
-                        images=images, captured_at=t["captured_at"], origin=t["origin"] or None,
-                        sales=_num(d.get("sales"), file, line, "sales", integer=True, limit=MAX_SALES),
-                        caption=t["caption"], base_dir=base_dir,
-                    )
+                    return _build(t, d, kind, images, file, line, base_dir)
     return _listing_from_dict_checked(d, file, line, base_dir)
 
 
@@ -192,17 +183,7 @@ def _listing_from_dict_checked(d: dict, file: str, line: int, base_dir: Path | N
         raise ListingError(file, line, "images", f"{len(images)} images (at most {MAX_IMAGES})")
     for i, _ in enumerate(images):
         _text({f"images[{i}]": images[i]}, f"images[{i}]", file, line)
-    return Listing(
-        platform=t["platform"], listing_id=t["listing_id"], title=t["title"],
-        url=t["url"], kind=kind, description=t["description"],
-        price=_num(d.get("price"), file, line, "price"), currency=t["currency"] or "CNY",
-        seller_id=t["seller_id"], seller_name=t["seller_name"],
-        seller_location=t["seller_location"], category=t["category"],
-        images=images, captured_at=t["captured_at"],
-        origin=t["origin"] or None,
-        sales=_num(d.get("sales"), file, line, "sales", integer=True, limit=MAX_SALES),
-        caption=t["caption"], base_dir=base_dir,
-    )
+    return _build(t, d, kind, images, file, line, base_dir)
 
 
 def _lines(fh, max_bytes: int):
@@ -283,3 +264,18 @@ def listings_encoding(path: str | Path) -> str:
     for _ in read_listings(path, meta):
         break
     return meta.get("encoding", "utf-8")
+
+
+def _build(t: dict, d: dict, kind: str, images: list, file: str, line: int, base_dir: Path | None) -> Listing:
+    """The Listing from checked text fields `t` and the raw dict `d` (numbers checked here)."""
+    return Listing(
+        platform=t["platform"], listing_id=t["listing_id"], title=t["title"],
+        url=t["url"], kind=kind, description=t["description"],
+        price=_num(d.get("price"), file, line, "price"), currency=t["currency"] or "CNY",
+        seller_id=t["seller_id"], seller_name=t["seller_name"],
+        seller_location=t["seller_location"], category=t["category"],
+        images=images, captured_at=t["captured_at"],
+        origin=t["origin"] or None,
+        sales=_num(d.get("sales"), file, line, "sales", integer=True, limit=MAX_SALES),
+        caption=t["caption"], base_dir=base_dir,
+    )

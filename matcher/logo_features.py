@@ -503,19 +503,29 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     if i.sum() < 50:
         return out
     tor = t.orient.astype(np.float32)
+    tmag = getattr(t, "_orient_mag", None)
+    if tmag is None:
+        tmag = t._orient_mag = np.sqrt((tor * tor).sum(axis=2))
     mag = np.sqrt((so * so).sum(axis=2))
+    # Every score below is a correlation or a weighted mean over a mask (the interior, one grid
+    # cell), so it is computed from per-pixel sums: one masked stack of products, summed over the
+    # interior and over each cell's slice (cells are disjoint), instead of copying masked pixels
+    # for every cell and every reading.
     # Covered cells: flat in the photo where the logo has detail (a sticker, a price tag, a thumb).
     # They carry no evidence either way and are left out; a wrong letter is not flat (it has its own
     # edges) and still counts. At most a third of the cells may be covered.
-    covered = set()
     if len(cells) >= 3:
         te = getattr(t, "_cell_energy", None)
         if te is None:
-            tmag = np.sqrt((tor * tor).sum(axis=2))
             te = t._cell_energy = [float(tmag[c][interior[c]].mean()) if interior[c].sum() >= 20 else 0.0
                                    for c in cells]
-        pe = [float(mag[c][i[c]].mean()) if i[c].sum() >= 20 else 0.0 for c in cells]
+        mi = mag * i
+        pe = []
+        for c in cells:
+            n = int(i[c].sum())
+            pe.append(float(mi[c].sum()) / n if n >= 20 else 0.0)
         pmed, tmed = float(np.median(pe)), float(np.median(te))
+        covered = set()
         if pmed > 1e-6 and tmed > 1e-6:
             covered = {k for k in range(len(cells)) if pe[k] < COVERED_FLAT * pmed and te[k] > 0.5 * tmed}
         if len(covered) > len(cells) // 3:
@@ -526,28 +536,43 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
                 i[cells[k]] = False
             cells = [c for k, c in enumerate(cells) if k not in covered]
             out["covered"] = len(covered)
-    out["interior"] = _zncc(tor[i], so[i])
     band = region & ok & ~interior
     if band.sum() >= 50:
         out["outline"] = _zncc(tor[band], so[band])
-    elif is_solid(t):  # a silhouette: its compared region already is its outline
+    # contrast-blind agreement: photo orientations as unit vectors, weighted by the logo's edges
+    eps = 0.15 * float(np.percentile(mag[i], 90)) + 1e-3
+    a0, a1 = tor[:, :, 0], tor[:, :, 1]
+    b0, b1 = so[:, :, 0], so[:, :, 1]
+    ab = a0 * b0 + a1 * b1
+    st = np.dstack([a0, a1, b0, b1, ab, a0 * a0 + a1 * a1, b0 * b0 + b1 * b1, tmag, ab / (mag + eps),
+                    np.ones_like(a0)]).astype(np.float64)
+    st *= i[:, :, None]
+
+    def zncc_agree(v: np.ndarray) -> tuple[float, float, int]:
+        n = v[9]
+        if n < 1:
+            return 0.0, 0.0, 0
+        num = v[4] - (v[0] * v[2] + v[1] * v[3]) / n
+        va = v[5] - (v[0] ** 2 + v[1] ** 2) / n
+        vb = v[6] - (v[2] ** 2 + v[3] ** 2) / n
+        den = math.sqrt(max(va, 0.0) * max(vb, 0.0))
+        return (float(num / den) if den > 1e-6 else 0.0), (float(v[8] / v[7]) if v[7] > 1e-6 else 0.0), int(n)
+
+    out["interior"], out["a_interior"], _ = zncc_agree(st.sum(axis=(0, 1)))
+    if band.sum() < 50 and is_solid(t):  # a silhouette: its compared region already is its outline
         out["outline"] = out["interior"]
-    cm = [(tor[c], so[c], i[c]) for c in cells]  # cell crops and what is comparable in them
-    cz = sorted(_zncc(a[m], b[m]) if m.sum() >= 20 else 0.0 for a, b, m in cm)
+    cz, az = [], []
+    for c in cells:
+        z, ag, n = zncc_agree(st[c].sum(axis=(0, 1)))
+        cz.append(z if n >= 20 else 0.0)
+        if n >= 20:
+            az.append(ag)
+    cz.sort()
+    az.sort()
     if cz:
         out["cell_min"] = cz[0]
         out["cell_2nd"] = cz[1] if len(cz) > 1 else cz[0]
         out["cell_3rd"] = cz[2] if len(cz) > 2 else out["cell_2nd"]
-    # contrast-blind agreement: photo orientations as unit vectors, weighted by the logo's edges
-    eps = 0.15 * float(np.percentile(mag[i], 90)) + 1e-3
-    sn = so / (mag + eps)[:, :, None]
-
-    def agree(a, b, m):
-        w = np.sqrt((a[m] ** 2).sum(axis=1)).sum()
-        return float((a[m] * b[m]).sum() / w) if w > 1e-6 else 0.0
-
-    out["a_interior"] = agree(tor, sn, i)
-    az = sorted(agree(tor[c], sn[c], i[c]) for c in cells if i[c].sum() >= 20)
     out["a_cell_min"] = az[0] if az else 0.0
     out["a_cell_2nd"] = (az[1] if len(az) > 1 else az[0]) if az else 0.0
     out["a_cell_3rd"] = (az[2] if len(az) > 2 else out["a_cell_2nd"]) if az else 0.0

@@ -287,7 +287,11 @@ class Detection:
 
 MIN_INLIERS = 5
 MIN_SIMILARITY = 0.6    # combined edge similarity a logo must reach to be reported
-MIN_OUTLINE = 0.45      # the logo's outline band must agree at least this well
+MIN_OUTLINE = 0.45      # the logo's outline band must agree at least this well ...
+MIN_OUTLINE_SHAPED = 0.5  # ... and this well for a logo with its own silhouette (not filling its box):
+# the same letters in another frame (a disc instead of a hexagon) agree at 0.45-0.49, while a
+# photo crop's outline is just the crop's border (background) and cannot be held to more than 0.45
+BOX_FILL = 0.97         # visible share of its bounding box above which a logo is a plain rectangle/crop
 ECC_RANGE = (0.3, 0.85)  # refine a fit's alignment only when its similarity is in between
 
 
@@ -457,6 +461,16 @@ def is_solid(t: LogoTemplate) -> bool:
     return inner_detail(t) < SOLID_DETAIL
 
 
+def fills_box(t: LogoTemplate) -> bool:
+    """True when the logo's visible pixels fill its bounding box (a rectangular logo or a photo
+    crop): its outline is then the image border rather than a designed silhouette."""
+    v = getattr(t, "_fills_box", None)
+    if v is None:
+        m = t.mask[PAD:t.height - PAD, PAD:t.width - PAD] > 0
+        v = t._fills_box = bool(m.size and m.mean() >= BOX_FILL)
+    return v
+
+
 def silhouette_solidity(t: LogoTemplate) -> float:
     """Area of the logo's visible pixels / area of their convex hull (1.0 for a disc or a square;
     well below 1 for a swoosh, a star or a logo of separate pieces)."""
@@ -539,6 +553,7 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     band = region & ok & ~interior
     if band.sum() >= 50:
         out["outline"] = _zncc(tor[band], so[band])
+    out["outline_min"] = MIN_OUTLINE if fills_box(t) else MIN_OUTLINE_SHAPED
     # contrast-blind agreement: photo orientations as unit vectors, weighted by the logo's edges
     eps = 0.15 * float(np.percentile(mag[i], 90)) + 1e-3
     a0, a1 = tor[:, :, 0], tor[:, :, 1]
@@ -600,17 +615,20 @@ def combine(s: dict, inliers: int = 0) -> float:
     a1, a2 = "a_cell_min", "a_cell_2nd"
     if inliers >= OCCLUSION_INLIERS and s["interior"] >= OCCLUSION_INTERIOR:
         c1, c2, a1, a2 = "cell_2nd", "cell_3rd", "a_cell_2nd", "a_cell_3rd"
-    corr = min(s["interior"], (s.get(c1, 0.0) + s.get(c2, 0.0)) / 2)
-    agree = min(s.get("a_interior", 0.0), (s.get(a1, 0.0) + s.get(a2, 0.0)) / 2)
+    # the worst counted cell may lie at most CELL_SLACK below the score: averaging it with a good
+    # neighbour alone let one wrong letter of a registered near-twin pass
+    corr = min(s["interior"], (s.get(c1, 0.0) + s.get(c2, 0.0)) / 2, s.get(c1, 0.0) + CELL_SLACK)
+    agree = min(s.get("a_interior", 0.0), (s.get(a1, 0.0) + s.get(a2, 0.0)) / 2, s.get(a1, 0.0) + CELL_SLACK)
     sim = max(corr, agree)
-    if s["outline"] < MIN_OUTLINE:
+    if s["outline"] < s.get("outline_min", MIN_OUTLINE):
         sim = min(sim, s["outline"])
     return sim
 
 
-OCCLUSION_INLIERS = 40
+OCCLUSION_INLIERS = 50  # 40 let registered near-twins through (one wrong letter taken as "covered")
 COVERED_FLAT = 0.2   # a cell whose photo edge energy is under this share of the median cell's is covered
 OCCLUSION_INTERIOR = 0.75
+CELL_SLACK = 0.15
 
 
 def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40) -> np.ndarray:
@@ -717,6 +735,8 @@ def verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, votes: int, *, max_an
                 parts2 = dense_scores(H2, t, photo) if ok2 else None
                 if parts2 is not None and combine(parts2, n_in) > sim:
                     H, sim, angle, rel, parts = H2, combine(parts2, n_in), angle2, rel2, parts2
+        if stats is not None:  # every plausible fit, for a later refinement (find_logos)
+            stats.setdefault("fits", []).append(_detection(photo, t, ti, sim, H, n_in, votes, angle, rel, parts, kind))
         if best is None or sim > best[0]:
             best = (sim, H, n_in, angle, rel, parts, kind)
     if stats is not None:
@@ -725,6 +745,26 @@ def verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, votes: int, *, max_an
         return None
     sim, H, n_in, angle, rel, parts, kind = best
     return _detection(photo, t, ti, sim, H, n_in, votes, angle, rel, parts, kind)
+
+
+ECC_TOP = 3  # per photo, borderline placements (most similar first) refined by ECC
+
+
+def refine_detection(photo: PhotoFeatures, t: LogoTemplate, d: Detection, *, max_angle: float = 40.0) -> Detection:
+    """``d`` with its transform refined by ECC (:func:`refine`) when that makes it more similar;
+    else ``d`` itself. Same plausibility limits and scoring as :func:`verify`."""
+    H = np.diag([photo.scale, photo.scale, 1.0]) @ d.matrix  # back to the rescaled photo's pixels
+    H2 = refine(H, t, photo)
+    if H2 is H:
+        return d
+    ok, angle, rel = _plausible(H2, t, photo, max_angle)
+    if not ok:
+        return d
+    parts = dense_scores(H2, t, photo)
+    sim = combine(parts, d.inliers)
+    if sim <= d.score:
+        return d
+    return _detection(photo, t, d.template, sim, H2, d.inliers, d.votes, angle, rel, parts, d.transform)
 
 
 def shortlist_size(n_logos: int) -> int:
@@ -743,20 +783,39 @@ def find_logos(index: LogoIndex, photo: PhotoFeatures, *, top: int | None = None
     # 1) a similarity fit for every shortlisted logo; 2) the more flexible fits (affine, homography)
     # only for the FLEX_TOP logos with the most consistent keypoints that are not already clear
     # hits: a photo rarely shows more than one or two logos, and the flexible fits cost the most.
+    # 3) the ECC refinement (the costliest step) only for the ECC_TOP most similar borderline
+    # placements of the photo: a wrong logo's placement is borderline too, and refining it rarely
+    # changes the outcome.
     first = []
+    tried: dict[int, list[Detection]] = {}  # every plausible fit per logo
     for ti, votes in short:
         st: dict = {}
-        d = verify(photo, index.templates[ti], ti, votes, fits=FITS[:1], stats=st)
+        d = verify(photo, index.templates[ti], ti, votes, fits=FITS[:1], stats=st, use_ecc=False)
         first.append((st.get("most_inliers", 0), ti, votes, d))
+        tried[ti] = st.get("fits", [])
     flex = sorted((x for x in first if x[0] >= FLEX_FIT_INLIERS and (x[3] is None or x[3].score < CLEAR_HIT)),
                   key=lambda x: -x[0])[:FLEX_TOP]
     better = {}
     for n_in, ti, votes, d in flex:
-        d2 = verify(photo, index.templates[ti], ti, votes, fits=FITS[1:], known_inliers=n_in)
+        st = {}
+        d2 = verify(photo, index.templates[ti], ti, votes, fits=FITS[1:], known_inliers=n_in, use_ecc=False, stats=st)
+        tried[ti] += st.get("fits", [])
         if d2 is not None and (d is None or d2.score > d.score):
             better[ti] = d2
-    for _, ti, votes, d in first:
-        d = better.get(ti, d)
+    found = [better.get(ti, d) for _, ti, _, d in first]
+    border = sorted((k for k, d in enumerate(found) if d is not None and ECC_RANGE[0] <= d.score < ECC_RANGE[1]),
+                    key=lambda k: -found[k].score)[:ECC_TOP]
+    for k in border:
+        # refine every fit found for that logo: a less similar fit (a homography under an affine
+        # map) may align best once refined
+        ti = first[k][1]
+        for x in tried[ti]:
+            if not ECC_RANGE[0] <= x.score < ECC_RANGE[1]:
+                continue
+            x2 = refine_detection(photo, index.templates[ti], x)
+            if x2.score > found[k].score:
+                found[k] = x2
+    for d in found:
         if d is not None and d.score >= min_similarity:
             out.append(d)
     done = {d.template for d in out}

@@ -137,7 +137,7 @@ def build_digest(s: Session, d: date, language: str = "zh-CN", holder: str | Non
         if ent is None and gi is None:
             raise ValueError(f"no enterprise or GI {holder!r} in the watchlist")
         holder_name = ent.name if ent else gi.name
-    rows = list(lead_rows(s, since=start, until=end, targets=allowed, include_suppressed=False))
+    rows = list(lead_rows(s, since=start, until=end, targets=allowed, include_suppressed=False, language=lang))
     for r in rows:
         t = targets.get(r["target_id"])
         r["target_label"] = t.label if t else r["target_id"]

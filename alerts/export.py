@@ -11,15 +11,20 @@ from sqlalchemy.orm import Session
 
 from store.models import Lead, Listing
 
+from .i18n import match_reasons
+
 EXPORT_FIELDS = ["lead_id", "listing_id", "platform", "target_id", "target_kind", "score", "reasons", "kind",
                  "url", "title", "seller_id", "seller_name", "seller_location", "price", "sales", "online",
                  "status", "verdict", "priority", "priority_reasons", "jurisdiction", "related_lead_id",
                  "referred_to", "first_seen", "last_seen"]
 
 
-def row_of(lead: Lead, li: Listing) -> dict:
+def row_of(lead: Lead, li: Listing, language: str | None = None) -> dict:
+    """One lead row; 'reasons' rendered from the lead's reason codes in ``language`` (default
+    MARKWATCH_LANGUAGE), see alerts.i18n.match_reasons."""
     return {"lead_id": lead.id, "listing_id": li.listing_id, "platform": li.platform, "target_id": lead.target_id,
-            "target_kind": lead.target_kind, "score": lead.score, "reasons": list(lead.reasons or []),
+            "target_kind": lead.target_kind, "score": lead.score,
+            "reasons": match_reasons(lead.reasons, lead.evidence, language),
             "kind": li.kind, "url": li.url, "title": li.title, "seller_id": li.seller_id,
             "seller_name": li.seller_name, "seller_location": li.seller_location, "price": li.price,
             "sales": li.sales, "online": li.status == "active", "status": lead.status, "verdict": lead.verdict,
@@ -33,7 +38,7 @@ def row_of(lead: Lead, li: Listing) -> dict:
 def lead_rows(s: Session, status: str | None = None, limit: int | None = None,
               bureaus: Iterable[str] | None = None, targets: Iterable[str] | None = None,
               since: datetime | None = None, until: datetime | None = None,
-              include_suppressed: bool = True) -> Iterator[dict]:
+              include_suppressed: bool = True, language: str | None = None) -> Iterator[dict]:
     """Lead rows, highest priority first. `bureaus`/`targets` restrict by jurisdiction/target id;
     `since`/`until` by first_seen (naive UTC)."""
     q = select(Lead, Listing).join(Listing, Lead.listing_pk == Listing.id)
@@ -53,7 +58,7 @@ def lead_rows(s: Session, status: str | None = None, limit: int | None = None,
     if limit:
         q = q.limit(limit)
     for lead, li in s.execute(q):
-        yield row_of(lead, li)
+        yield row_of(lead, li, language)
 
 
 def write_jsonl(rows, out: TextIO) -> int:

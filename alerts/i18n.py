@@ -46,3 +46,19 @@ def tr(key: str, language: str | None = None, **kw) -> str:
 
 def status_name(status: str, language: str | None = None) -> str:
     return STATUS_NAMES[lang_of(language)].get(status, status)
+
+
+def match_reasons(reasons: list[str] | None, evidence: dict | None, language: str | None = None) -> list[str]:
+    """'Why it matched' of a lead in the language (default MARKWATCH_LANGUAGE): rendered from the
+    reason codes the text matcher stored in ``evidence['reason_codes']`` (matcher/reasons.py),
+    else the stored strings (GI and logo leads, leads stored before codes existed)."""
+    codes = (evidence or {}).get("reason_codes")
+    if not codes:
+        return list(reasons or [])
+    if language is None:
+        from config.settings import get_settings
+
+        language = get_settings().language
+    from matcher.reasons import render_all
+
+    return render_all(codes, language)

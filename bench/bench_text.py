@@ -16,6 +16,7 @@ import resource
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 FILLER = ["新款", "包邮", "现货", "爆款", "正品", "限时特惠", "顺丰包邮", "七天无理由", "送礼佳品", "大容量",
           "男女", "夏季", "加厚", "家用", "便携", "官方", "旗舰", "升级版", "经典", "礼盒装", "500g", "2024",
@@ -99,12 +100,58 @@ def synth_listings(n: int, rng: random.Random, words: list[str], marks: list[tup
     return out
 
 
+def scaling(sizes: list[int], n_listings: int, seed: int = 7, real: str | None = None) -> list[dict]:
+    """Leads per 10k listings as the watchlist grows (issue 11): the SAME listings, which name
+    (disguised or not) only the first sizes[0] marks, matched with watchlists of each size whose
+    first sizes[0] marks are those; every lead for a later mark is a false lead."""
+    from matcher.goods import load_goods_classifier
+    from matcher.text import TextMatcher
+    from matcher.types import MatchContext, TextSource
+    from matcher.variants import READINGS
+    from watchlist.model import Watchlist
+
+    rng = random.Random(seed)
+    words, chars = _vocab(rng)
+    for c in chars:
+        if READINGS.get(c):
+            _HOMO[c] = READINGS[c][0]
+    full = synth_watchlist(max(sizes), rng, chars)
+    base = [(m.text, list(m.aliases)) for _, m in full.word_marks()[: sizes[0]]]
+    listings = synth_listings(n_listings, rng, words, base)
+    if real:  # real marketplace titles (tests/data/real-titles): none names a synthetic mark
+        from matcher.listing import Listing, read_listings
+
+        listings = [x for x in read_listings(real) if isinstance(x, Listing)][:n_listings]
+        base_ids = set()
+    goods = load_goods_classifier()
+    ctxs = [MatchContext(x, goods.classes(x.category, x.title), [TextSource("title", x.title)]) for x in listings]
+    if not real:
+        base_ids = {m.id for _, m in full.word_marks()[: sizes[0]]}
+    out = []
+    for n in sizes:
+        tm = TextMatcher(Watchlist(enterprises=full.enterprises[:n]), goods)
+        leads = false = 0
+        for ctx in ctxs:
+            for m in tm.match(ctx):
+                if m.score >= 60:
+                    leads += 1
+                    false += m.target_id not in base_ids
+        r = {"marks": n, "leads": leads, "false": false,
+             "leads_per_10k": leads * 10_000 / len(ctxs), "false_per_10k": false * 10_000 / len(ctxs)}
+        print(f"  {n:>6} marks: {r['leads_per_10k']:.1f} leads per 10k listings "
+              f"({r['false_per_10k']:.1f} for marks that never occur)")
+        out.append(r)
+    return out
+
+
 def main(argv: list[str]) -> dict:
     ap = argparse.ArgumentParser(prog="bench_text")
     ap.add_argument("--marks", type=int, default=5000)
     ap.add_argument("--listings", type=int, default=100_000)
     ap.add_argument("--naive-sample", type=int, default=100)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--scale", default="500,5000,20000", help="watchlist sizes for leads per 10k ('' to skip)")
+    ap.add_argument("--scale-listings", type=int, default=20_000)
     a = ap.parse_args(argv)
     rng = random.Random(a.seed)
 
@@ -176,7 +223,17 @@ def main(argv: list[str]) -> dict:
     print(f"  speed-up {rate / naive_rate:,.0f}x; peak RSS {peak_rss_mib:.0f} MiB")
     ok = rate >= 20_000 and rate / naive_rate >= 100 and peak_rss_mib < 1024
     print(f"  {'ok' if ok else 'short'}: target >= 20,000 listings/s, >= 100x naive, peak < 1024 MiB")
-    return {"marks": a.marks, "forms": len(forms), "automaton_keys": tm.n_keys, "build_cpu_s": round(build_s, 2),
+    growth: dict = {}
+    if a.scale:
+        gc.unfreeze()
+        print(f"leads per 10k listings as the watchlist grows ({a.scale_listings} listings naming the first marks):")
+        growth["synthetic"] = scaling([int(x) for x in a.scale.split(",")], a.scale_listings, a.seed)
+        real = Path(__file__).resolve().parent.parent / "tests" / "data" / "real-titles" / "listings.jsonl"
+        if real.is_file():
+            print("... and over the real Taobao titles of tests/data/real-titles (every lead is false):")
+            growth["real_titles"] = scaling([int(x) for x in a.scale.split(",")], a.scale_listings, a.seed,
+                                            real=str(real))
+    return {"leads_per_10k_by_watchlist_size": growth,"marks": a.marks, "forms": len(forms), "automaton_keys": tm.n_keys, "build_cpu_s": round(build_s, 2),
             "listings": len(listings), "match_cpu_s": round(cpu, 2), "match_wall_s": round(wall, 2),
             "listings_per_s_one_core": round(rate), "naive_listings_per_s": round(naive_rate, 1),
             "speedup_over_naive": round(rate / naive_rate), "peak_rss_mib": round(peak_rss_mib),

@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     logo_enabled: bool = Field(default=True, description="Look for registered logos in listing images")
     run_lock_wait: float = Field(default=0.0, ge=0, description="Seconds a run waits for another run's lock before giving up")
     log_level: str = "INFO"
+    # Trusted timestamps (RFC 3161) of the evidence-ledger head and referral packs (store/tsa.py).
+    tsa_url: str | None = Field(default=None, description="RFC 3161 timestamp authority URL (none: no tokens)")
+    tsa_ca_file: Path | None = Field(default=None, description="PEM root(s) of the TSA, to verify token signatures")
+    tsa_timeout: float = Field(default=20.0, gt=0, description="Seconds to wait for the TSA")
     # issue 17: matcher processes forked by a pass's match stage after loading (1 = no fork)
     match_workers: int = Field(default=1, ge=1, le=64, description="Matcher processes in a pass (forked after loading)")
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync",
-        "--hide-scrollbars", "--mute-audio"]
+        "--hide-scrollbars", "--mute-audio", "--dns-prefetch-disable",
+        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]
 CANDIDATES = ["/usr/lib/chromium/chromium-headless-shell", "/usr/bin/chromium-headless-shell",
               "/usr/lib/chromium/chromium", "/usr/bin/chromium"]
 
@@ -45,19 +46,132 @@ def launch_options(data_dir: Path) -> dict:
 
 
 class AbortOutside:
-    """scrapy-playwright PLAYWRIGHT_ABORT_REQUEST: a browser page may only load from allowed hosts."""
+    """scrapy-playwright PLAYWRIGHT_ABORT_REQUEST: a browser page may only load what the
+    allowed-host rule (crawler.hosts.HostRule) allows. Note Playwright does not call this for the
+    hops of a redirect the browser follows itself; evidence visits use :func:`guard_context`,
+    which fetches every request (each hop included) through the rule."""
 
-    def __init__(self, hosts: list[str]):
-        self.hosts = [h.lower() for h in hosts]
+    def __init__(self, hosts: list[str], base_url: str | None = None):
+        from .hosts import HostRule
+
+        self.rule = HostRule(hosts, base_url)
 
     def __call__(self, request) -> bool:
-        from urllib.parse import urlsplit
+        return not self.rule.allowed(request.url)
 
-        url = request.url
+
+MAX_REDIRECTS = 10
+
+
+class Guard:
+    """What :func:`guard_context` saw: ``exchanges`` fetched (crawler.warc.Exchange), ``refused``
+    requests ({url, reason, navigation, main_frame, resource_type}), ``failed`` ones."""
+
+    def __init__(self):
+        self.exchanges: list = []
+        self.refused: list[dict] = []
+        self.failed: list[dict] = []
+        self.redirects: list[dict] = []
+        self.next_hop: str | None = None  # a main-frame redirect's target, for the caller to navigate to
+
+    def main_frame_refused(self) -> list[dict]:
+        return [r for r in self.refused if r["main_frame"]]
+
+
+async def guard_context(ctx, rule, timeout: float = 20.0) -> Guard:
+    """Route every request of a Playwright BrowserContext through the allowed-host rule.
+
+    Navigations, redirect hops, subresources, fetch/XHR are fetched by Python
+    (``crawler.warc.fetch_once``: checked, pinned to the checked address, redirects not followed)
+    and handed to the browser with ``route.fulfill``, so the browser itself never reaches the
+    network and each redirect hop is checked again; refused ones are aborted
+    (``blockedbyclient``). Chromium follows a fulfilled redirect without routing the next hop, so
+    redirects are never handed to the browser: a subresource's are followed here, and a main-frame
+    navigation's redirect aborts it with ``Guard.next_hop`` set; the caller navigates there next
+    (:func:`goto_guarded`). Websockets to refused hosts are closed; others connect as usual.
+    Create the context with ``service_workers="block"`` so no request escapes routing.
+    """
+    import asyncio
+
+    from .hosts import HostBlocked
+    from .warc import browser_headers, fetch_once
+
+    g = Guard()
+
+    async def on_request(route):
+        from urllib.parse import urljoin
+
+        req = route.request
+        url = req.url
         if url.startswith(("data:", "blob:", "about:")):
-            return False
-        h = (urlsplit(url).hostname or "").lower()
-        return not any(h == a or h.endswith("." + a) for a in self.hosts)
+            await route.continue_()
+            return
+        try:
+            main = req.is_navigation_request() and req.frame.parent_frame is None
+        except Exception:  # service-worker requests have no frame
+            main = False
+        method, body, headers = req.method, req.post_data_buffer, await req.all_headers()
+        for _hop in range(MAX_REDIRECTS + 1):
+            try:
+                ex = await asyncio.to_thread(fetch_once, rule, method, url, headers, body, timeout)
+            except HostBlocked as e:
+                g.refused.append({"url": url, "reason": str(e), "navigation": req.is_navigation_request(),
+                                  "main_frame": main, "resource_type": req.resource_type})
+                await route.abort("blockedbyclient")
+                return
+            if ex.error:
+                g.failed.append({"url": url, "error": ex.error, "main_frame": main})
+                await route.abort("failed")
+                return
+            g.exchanges.append(ex)
+            loc = ex.header("location")
+            if ex.status in (301, 302, 303, 307, 308) and loc:
+                nxt = urljoin(url, loc)
+                g.redirects.append({"from": url, "to": nxt, "status": ex.status, "main_frame": main})
+                if main:  # Chromium would follow a fulfilled redirect unrouted: the caller navigates on
+                    g.next_hop = nxt
+                    await route.abort("aborted")
+                    return
+                if ex.status in (301, 302, 303) and method not in ("GET", "HEAD"):
+                    method, body = "GET", None
+                url = nxt  # subresources: follow here, every hop checked and recorded
+                continue
+            await route.fulfill(status=ex.status, headers=browser_headers(ex), body=ex.body)
+            return
+        g.failed.append({"url": url, "error": f"more than {MAX_REDIRECTS} redirects", "main_frame": main})
+        await route.abort("failed")
+
+    async def on_websocket(ws):
+        why = await asyncio.to_thread(rule.check, ws.url)
+        if why:
+            g.refused.append({"url": ws.url, "reason": why, "navigation": False, "main_frame": False,
+                              "resource_type": "websocket"})
+            await ws.close(code=1008, reason="refused by the allowed-host rule")
+            return
+        ws.connect_to_server()
+
+    await ctx.route("**/*", on_request)
+    await ctx.route_web_socket("**/*", on_websocket)
+    return g
+
+
+async def goto_guarded(page, g: Guard, url: str, timeout: float = 20.0):
+    """Navigate `page` to `url` under :func:`guard_context`, following main-frame redirects hop by hop
+    (each checked by the rule). Returns (response or None, error or None); a refused hop shows in
+    ``g.main_frame_refused()``."""
+    err = None
+    resp = None
+    for _ in range(MAX_REDIRECTS + 1):
+        g.next_hop = None
+        try:
+            resp = await page.goto(url, wait_until="load", timeout=int(timeout * 1000))
+            err = None
+        except Exception as e:
+            resp, err = None, f"{type(e).__name__}: {e}"[:300]
+        if g.next_hop is None or g.main_frame_refused():
+            return resp, (None if g.next_hop is None and not g.main_frame_refused() and resp is not None else err)
+        url = g.next_hop
+    return None, f"more than {MAX_REDIRECTS} redirects"
 
 
 def detail_page_meta(wait_for: str | None, timeout: float, reach=None, user_agent: str | None = None) -> dict:
@@ -69,7 +183,8 @@ def detail_page_meta(wait_for: str | None, timeout: float, reach=None, user_agen
     from scrapy_playwright.page import PageMethod
 
     ms = int(timeout * 1000)
-    ctx: dict = {"viewport": {"width": 1280, "height": 1000}, "locale": "zh-CN", "java_script_enabled": True}
+    ctx: dict = {"viewport": {"width": 1280, "height": 1000}, "locale": "zh-CN", "java_script_enabled": True,
+                 "service_workers": "block"}  # every request passes the abort hook (crawler.hosts)
     if user_agent:
         ctx["user_agent"] = user_agent
     if reach is not None and getattr(reach, "storage_state", None):

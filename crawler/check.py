@@ -86,9 +86,13 @@ def fetch_page(src: Source, url: str, data_dir: Path, timeout: float | None = No
     host = (urlsplit(url).hostname or "").lower()
     if urlsplit(url).scheme not in ("http", "https") or not host:
         raise CheckError(f"{url}: not an http(s) URL")
-    if not any(host == h or host.endswith("." + h) for h in d["allowed_hosts"]):
-        raise CheckError(f"{url}: host {host} is not one of the source's hosts ({', '.join(d['allowed_hosts'])}); "
-                         "add it to allowed_hosts")
+    from .hosts import HostRule
+
+    rule = HostRule.for_source(d)  # the one allowed-host rule (crawler.hosts)
+    why = rule.check(url)
+    if why:
+        raise CheckError(f"{url}: host {host} is not one of the source's hosts ({', '.join(d['allowed_hosts'])}): "
+                         f"{why}; add it to allowed_hosts")
     reach = resolve_reach(d, source_base(d))
     timeout = timeout or float(d["politeness"]["timeout"])
     ua = d["politeness"]["user_agent"]
@@ -106,12 +110,15 @@ def fetch_page(src: Source, url: str, data_dir: Path, timeout: float | None = No
                 ctx = b.new_context(**meta["playwright_context_kwargs"])
                 if reach.cookies:
                     ctx.add_cookies([{"name": k, "value": v, "url": url} for k, v in reach.cookies.items()])
+                ctx.route("**/*", lambda r: r.abort("blockedbyclient") if rule.check(r.request.url) else r.continue_())
                 page = ctx.new_page()
                 page.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
                 for pm in meta.get("playwright_page_methods", []):
                     getattr(page, pm.method)(*pm.args, **pm.kwargs)
                 html = page.content()
                 final = page.url
+                if rule.check(final):
+                    raise CheckError(f"{url}: the page went to {final}, outside the source's hosts")
             finally:
                 b.close()
         return html.encode("utf-8"), final, {"Content-Type": "text/html; charset=utf-8"}
@@ -125,9 +132,8 @@ def fetch_page(src: Source, url: str, data_dir: Path, timeout: float | None = No
             if r.status_code not in (301, 302, 303, 307, 308) or "location" not in r.headers:
                 break
             nxt = str(r.url.join(r.headers["location"]))
-            h = (urlsplit(nxt).hostname or "").lower()
-            if not any(h == a or h.endswith("." + a) for a in d["allowed_hosts"]):
-                raise CheckError(f"{url}: redirected to {nxt}, outside the source's hosts")
+            if rule.check(nxt):
+                raise CheckError(f"{url}: redirected to {nxt}, outside the source's hosts ({rule.check(nxt)})")
             r = c.get(nxt)
     if r.status_code >= 400:
         raise CheckError(f"{url}: HTTP {r.status_code}")

@@ -1,18 +1,24 @@
-"""Evidence (证据固定) for listings that became leads.
+"""Evidence (证据固定) for listings that became leads (docs/evidence.md).
 
 For each such listing (once per content version) a folder
 ``<data dir>/evidence/<platform>/<listing id>/<UTC capture time>/`` receives:
 
 * ``page.html`` - the detail page (or live room) exactly as fetched at crawl time;
-* ``screenshot.jpg`` / ``screenshot.png`` - a full-page screenshot: live rooms are shot at crawl
-  time (rooms end); marketplace pages are rendered now in Chromium (for sandbox sources the
-  sandbox is re-opened at the epoch just crawled);
-* ``image-<n>.<ext>`` - the listing's images as stored;
-* ``meta.json`` - URL, capture times, the listing as stored, the leads (target, score, reasons)
-  and the SHA-256 of every artefact above.
+* ``visit.html``, ``screenshot.jpg``, ``capture.warc.gz`` - one isolated evidence visit of a
+  marketplace page (crawler.screenshot): every request checked by the one allowed-host rule
+  (crawler.hosts), the screenshot, the document and the WARC 1.1 records of that same visit (for
+  sandbox sources the sandbox is re-opened at the epoch just crawled); a visit that leads outside
+  the allowed hosts makes the capture ``blocked`` and keeps no screenshot;
+* ``screenshot.png`` - live rooms: shot at crawl time in the visit that rendered the room;
+* ``image-<n>.<ext>`` - the listing's images as stored; for imported listings only files in the
+  listing file's own folder (crawler.hosts.import_image_path);
+* ``meta.json`` - URL, method (网络在线提取 / 导入), the listing, the leads, the visit (redirects,
+  refused requests, servers, TLS fingerprints) and each artefact with its SHA-256 and its own
+  capture time (``time_is`` says which event that time is).
 
-Every file is appended to the hash-chained ledger (``store.ledger``) and the chain head anchored,
-so ``markwatch evidence verify`` detects any artefact altered, missing or re-ordered.
+Every file is appended to the hash-chained ledger (``store.ledger``) with its own capture time,
+the chain head anchored and, with ``tsa_url``, time-stamped (RFC 3161), so ``markwatch evidence
+verify`` detects any artefact altered, missing or re-ordered and a chain rewritten after its token.
 """
 from __future__ import annotations
 
@@ -62,21 +68,20 @@ def _listings_needing_evidence(s, run_id: int | None, listing_pks: list[int] | N
 
 
 def _screenshots(settings: Settings, pages: list[dict], say: Callable[[str], None]) -> dict[str, dict]:
-    """Run crawler.screenshot in a subprocess; returns {out path: result}."""
+    """Run crawler.screenshot (evidence visits) in a subprocess; returns {dir: result}."""
     from .browser import find_chromium
 
     if not pages:
         return {}
     if find_chromium() is None:
-        return {p["out"]: {"ok": False, "error": "no Chromium installed"} for p in pages}
+        return {p["dir"]: {"ok": False, "status": "error", "error": "no Chromium installed"} for p in pages}
     work = settings.resolved_data_dir / "crawl"
     work.mkdir(parents=True, exist_ok=True)
-    job = work / f"screenshots-{os.getpid()}.json"
-    job.write_text(json.dumps({"data_dir": str(settings.resolved_data_dir), "pages": pages, "concurrency": 4},
+    job = work / f"evidence-visits-{os.getpid()}.json"
+    job.write_text(json.dumps({"data_dir": str(settings.resolved_data_dir), "pages": pages, "concurrency": 2},
                               ensure_ascii=False), encoding="utf-8")
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    by_url = {p["url"]: p["out"] for p in pages}
     results: dict[str, dict] = {}
     log = settings.resolved_data_dir / "logs" / "screenshots.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -87,21 +92,14 @@ def _screenshots(settings: Settings, pages: list[dict], say: Callable[[str], Non
         for line in proc.stdout:
             if line.startswith("RESULT "):
                 r = json.loads(line[7:])
-                out = by_url.get(r["url"])
-                if out:
-                    results[out] = r
+                results[r["dir"]] = r
                 if len(results) % 50 == 0:
-                    say(f"evidence: {len(results)}/{len(pages)} screenshots")
+                    say(f"evidence: {len(results)}/{len(pages)} pages visited")
         proc.wait()
     for p in pages:
-        results.setdefault(p["out"], {"ok": False, "error": f"screenshot process ended early (exit {proc.returncode})"})
+        results.setdefault(p["dir"], {"ok": False, "status": "error",
+                                      "error": f"evidence visit process ended early (exit {proc.returncode})"})
     return results
-
-
-def _allowed(src, url: str) -> bool:
-    h = (urlsplit(url).hostname or "").lower()
-    hosts = [x.lower() for x in src.resolved()["allowed_hosts"]]
-    return bool(h) and any(h == a or h.endswith("." + a) for a in hosts)
 
 
 def _known_sources(settings: Settings, engine: Engine) -> dict:
@@ -122,16 +120,40 @@ def _known_sources(settings: Settings, engine: Engine) -> dict:
     return out
 
 
+def _iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat()
+
+
+def _parse(ts: str | None) -> datetime | None:
+    if not ts:
+        return None
+    try:
+        return datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
 def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say: Callable[[str], None] = lambda m: None,
                     listing_pks: list[int] | None = None, screenshots: bool = True) -> dict:
     """Fix evidence for the listings behind leads created or updated in run `run_id` (or for
-    `listing_pks`) that have no evidence for their current content yet."""
+    `listing_pks`) that have no evidence for their current content yet.
+
+    Returns counts {listings, artefacts, screenshots, partial, blocked, timestamped}. A capture is
+    ``blocked`` when its page (or a redirect of it) leads outside the source's allowed hosts
+    (crawler.hosts): nothing from that visit is kept but the WARC of what was fetched before.
+    After the captures the ledger head is anchored (LEDGER_HEAD) and, when ``tsa_url`` is set,
+    time-stamped by the TSA (store.ledger.timestamp_head); a TSA failure is counted in
+    ``timestamp_errors`` and recorded as the named run failure ``timestamp_failed``.
+    """
+    from .hosts import import_image_path
     from .runner import sandboxes
 
     ev = evidence_dir(settings)
     ev.mkdir(parents=True, exist_ok=True)
     data = settings.resolved_data_dir
-    counts = {"listings": 0, "artefacts": 0, "screenshots": 0, "partial": 0}
+    counts = {"listings": 0, "artefacts": 0, "screenshots": 0, "partial": 0, "blocked": 0}
     with session_scope(engine) as s:
         rows = _listings_needing_evidence(s, run_id, listing_pks)
         plan = []
@@ -147,7 +169,7 @@ def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say:
     srcs = _known_sources(settings, engine)
     dirs: dict[int, Path] = {}
     skipped: dict[int, str] = {}
-    shots: list[dict] = []
+    visits: list[dict] = []
     need_sandbox = []
     for row, cp in plan:
         d = ev / safe_name(row.platform) / safe_name(row.listing_id) / stamp
@@ -158,15 +180,17 @@ def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say:
         if not screenshots or not row.url:
             continue
         src = srcs.get(row.source or "")
-        url = row.url
+        if cp is None and src is None:
+            skipped[row.id] = "imported listing (导入): its URL is not visited"
+            continue
         if src is not None and src.sandbox_options is not None:
             need_sandbox.append((src, row, d))
             continue
-        if src is None or not _allowed(src, url):  # never fetch from hosts no source allows
-            skipped[row.id] = (f"no screenshot: {urlsplit(url).hostname or url} is not an allowed host of a "
-                               f"configured source")
+        if src is None:
+            skipped[row.id] = f"no screenshot: no configured source names {urlsplit(row.url).hostname or row.url}"
             continue
-        shots.append({"url": url, "out": str(d / "screenshot.jpg")})
+        r = src.resolved()
+        visits.append({"url": row.url, "dir": str(d), "out": str(d / "screenshot.jpg"), "allowed_hosts": r["allowed_hosts"], "base_url": r["base_url"]})
     results: dict[str, dict] = {}
     if need_sandbox:
         used = list({src.name: src for src, _, _ in need_sandbox}.values())
@@ -174,88 +198,150 @@ def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say:
             extra = []
             for src, row, d in need_sandbox:
                 u = urlsplit(row.url)
-                extra.append({"url": urls[src.name] + u.path + (f"?{u.query}" if u.query else ""),
-                              "out": str(d / "screenshot.jpg")})
-            results.update(_screenshots(settings, shots + extra, say))
+                r = src.resolved(urls[src.name])
+                extra.append({"url": urls[src.name] + u.path + (f"?{u.query}" if u.query else ""), "dir": str(d),
+                              "out": str(d / "screenshot.jpg"),
+                              "allowed_hosts": r["allowed_hosts"], "base_url": r["base_url"]})
+            results.update(_screenshots(settings, visits + extra, say))
     else:
-        results.update(_screenshots(settings, shots, say))
+        results.update(_screenshots(settings, visits, say))
 
     with session_scope(engine) as s:
         for row, cp in plan:
             row = s.get(m.Listing, row.id)
             d = dirs[row.id]
-            captured = utcnow()
+            imported = cp is None
             artefacts, notes = [], []
+            status = "ok"
 
-            def put(kind: str, f: Path, url: str | None) -> None:
+            def put(kind: str, f: Path, url: str | None, at: datetime | None, what: str) -> None:
+                at = at or utcnow()
                 r = ledger.append_file(s, ev, f, kind=kind, listing_pk=row.id, platform=row.platform,
-                                       listing_id=row.listing_id, url=url, captured_at=captured)
-                artefacts.append({"kind": kind, "file": f.name, "sha256": r.sha256, "size": r.size, "url": url})
+                                       listing_id=row.listing_id, url=url, captured_at=at)
+                artefacts.append({"kind": kind, "file": f.name, "sha256": r.sha256, "size": r.size, "url": url,
+                                  "captured_at": _iso(at), "time_is": what})
 
             if cp is not None and cp.raw_path and (data / cp.raw_path).is_file():
                 f = d / "page.html"
                 shutil.copyfile(data / cp.raw_path, f)
-                put("html", f, row.url)
-            else:
+                put("html", f, row.url, cp.fetched_at, "crawl fetch")
+            elif not imported:
                 notes.append("no HTML kept for this page")
-            shot = None
+            visit = results.get(str(d)) or results.get(str(d / "screenshot.jpg"))
             if cp is not None and cp.screenshot_path and (data / cp.screenshot_path).is_file():
                 ext = Path(cp.screenshot_path).suffix or ".png"
                 shot = d / f"screenshot{ext}"
                 shutil.copyfile(data / cp.screenshot_path, shot)
-            else:
-                res = results.get(str(d / "screenshot.jpg"))
-                if res and res.get("ok") and (d / "screenshot.jpg").is_file():
-                    shot = d / "screenshot.jpg"
-                elif res:
-                    notes.append(f"no screenshot: {res.get('error')}")
-                else:
-                    notes.append(skipped.get(row.id, "no screenshot taken"))
-            if shot is not None:
-                put("screenshot", shot, row.url)
+                put("screenshot", shot, row.url, cp.fetched_at, "crawl visit (live room, same visit as the HTML)")
                 counts["screenshots"] += 1
-            imgs = s.execute(select(m.Image.path, m.Image.url).join(m.ListingImage, m.ListingImage.image_id == m.Image.id)
+            elif visit is not None:
+                if visit.get("status") == "blocked":
+                    status = "blocked"
+                    notes.append(f"blocked: {visit.get('error')}")
+                    for junk in ("screenshot.jpg", "visit.html"):
+                        (d / junk).unlink(missing_ok=True)
+                elif visit.get("ok"):
+                    if visit.get("visit_html") and (d / "visit.html").is_file():
+                        put("html", d / "visit.html", visit.get("final_url"), _parse(visit.get("visit_html_fetched_at")),
+                            "evidence visit")
+                    put("screenshot", d / "screenshot.jpg", visit.get("final_url"), _parse(visit.get("shot_at")),
+                        "evidence visit")
+                    counts["screenshots"] += 1
+                    if visit.get("refused"):
+                        notes.append(f"{len(visit['refused'])} request(s) outside the allowed hosts not loaded: "
+                                     + ", ".join(r["url"] for r in visit["refused"][:3]))
+                else:
+                    notes.append(f"no screenshot: {visit.get('error')}")
+                if visit.get("warc") and (d / visit["warc"]).is_file():
+                    put("warc", d / visit["warc"], visit.get("url"), _parse(visit.get("visit_ended")), "evidence visit")
+            elif not imported:
+                notes.append(skipped.get(row.id, "no screenshot taken"))
+            imgs = s.execute(select(m.Image.path, m.Image.url, m.Image.created_at)
+                             .join(m.ListingImage, m.ListingImage.image_id == m.Image.id)
                              .where(m.ListingImage.listing_pk == row.id).order_by(m.ListingImage.position)).all()
-            if not imgs:  # listings imported from files: images are paths relative to local_dir
-                base = Path(row.local_dir) if row.local_dir else data
-                imgs = [(str(base / p) if not Path(p).is_absolute() else p, None) for p in (row.images or [])
-                        if "://" not in p]
-            for n, (path, url) in enumerate(imgs):
-                src = Path(path) if Path(path).is_absolute() else data / path
-                if not src.is_file():
-                    notes.append(f"image {path} not on disk")
+            files: list[tuple[Path, str | None, datetime | None, str]] = []
+            for path, url, at in imgs:
+                files.append((Path(path) if Path(path).is_absolute() else data / path, url, at, "crawl fetch"))
+            if not imgs:  # imported listings: only files in the listing file's own folder
+                for ref in row.images or []:
+                    if "://" in ref:
+                        notes.append(f"image {ref} is a URL of an imported listing: not fetched")
+                        continue
+                    try:
+                        files.append((import_image_path(row.local_dir, ref), ref, row.first_seen, "import"))
+                    except ValueError as e:
+                        notes.append(f"refused {e}")
+            for n, (src_file, url, at, what) in enumerate(files):
+                if not src_file.is_file():
+                    notes.append(f"image {src_file.name} not on disk")
                     continue
-                f = d / f"image-{n + 1}{src.suffix or '.jpg'}"
-                shutil.copyfile(src, f)
-                put("image", f, url)
+                f = d / f"image-{n + 1}{src_file.suffix or '.jpg'}"
+                shutil.copyfile(src_file, f)
+                put("image", f, url, at, what)
             leads = s.execute(select(m.Lead.id, m.Lead.target_id, m.Lead.target_kind, m.Lead.score, m.Lead.reasons)
                               .where(m.Lead.listing_pk == row.id)).all()
+            captured = utcnow()
             meta = {
                 "platform": row.platform, "listing_id": row.listing_id, "url": row.url, "kind": row.kind,
                 "title": row.title, "price": row.price, "sales": row.sales, "seller_id": row.seller_id,
                 "seller_name": row.seller_name, "seller_location": row.seller_location, "origin": row.origin,
                 "category": row.category, "caption": row.caption,
-                "page_fetched_at": cp.fetched_at.isoformat() + "Z" if cp is not None else None,
-                "evidence_captured_at": captured.isoformat() + "Z",
+                "method": "导入" if imported else "网络在线提取",
+                "page_fetched_at": _iso(cp.fetched_at) if cp is not None else None,
+                "evidence_captured_at": _iso(captured),
+                "status": status,
+                "visit": ({k: visit.get(k) for k in ("url", "final_url", "status", "error", "visit_started",
+                                                     "shot_at", "visit_ended", "redirects", "refused", "failed",
+                                                     "exchanges", "warc")} if visit else None),
                 "leads": [{"lead_id": i, "target_id": t, "target_kind": k, "score": sc, "reasons": rs}
                           for i, t, k, sc, rs in leads],
                 "artefacts": artefacts, "notes": notes, "run_id": run_id,
             }
             mf = d / "meta.json"
             mf.write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-            put("meta", mf, row.url)
+            put("meta", mf, row.url, captured, "evidence record written")
+            if status == "ok" and notes:
+                status = "partial"
             s.add(EvidenceCapture(listing_pk=row.id, platform=row.platform, listing_id=row.listing_id,
                                   content_hash=row.content_hash or "", run_id=run_id,
                                   directory=d.relative_to(ev).as_posix(), captured_at=captured,
-                                  status="ok" if not notes else "partial", detail="; ".join(notes) or None))
+                                  status=status,
+                                  detail="; ".join(notes)[:4000] or (skipped.get(row.id) if imported else None)))
             counts["listings"] += 1
             counts["artefacts"] += len(artefacts)
-            counts["partial"] += bool(notes)
+            counts["partial"] += status == "partial"
+            counts["blocked"] += status == "blocked"
     with session_scope(engine) as s:
         ledger.write_head(s, ev)
+    counts.update(_timestamp_head(settings, engine, ev, run_id, say))
     say(f"evidence: {counts['listings']} listing(s), {counts['artefacts']} artefacts, "
-        f"{counts['screenshots']} screenshots ({counts['partial']} partial)")
+        f"{counts['screenshots']} screenshots ({counts['partial']} partial, {counts['blocked']} blocked)")
     return counts
+
+
+def _timestamp_head(settings: Settings, engine: Engine, ev: Path, run_id: int | None,
+                    say: Callable[[str], None]) -> dict:
+    """RFC 3161 token for the ledger head when a TSA is configured; a failure is a named run failure."""
+    url = getattr(settings, "tsa_url", None)
+    if not url:
+        return {}
+    try:
+        with session_scope(engine) as s:
+            rec = ledger.timestamp_head(s, ev, url, timeout=getattr(settings, "tsa_timeout", 20.0))
+        with session_scope(engine) as s:
+            ledger.write_head(s, ev)
+        if rec is not None:
+            say(f"evidence: ledger head time-stamped by {url}")
+        return {"timestamped": 1 if rec is not None else 0}
+    except Exception as e:  # the TSA being down must not lose the captures; it is recorded
+        say(f"evidence: time-stamping the ledger head failed: {e}")
+        if run_id:
+            from store.models import RunFailure
+
+            with session_scope(engine) as s:
+                s.add(RunFailure(run_id=run_id, source=None, kind="timestamp_failed",
+                                 detail=f"TSA {url}: {type(e).__name__}: {e}"[:4000]))
+        return {"timestamp_errors": 1}
 
 
 def captures_for_lead(s, lead_id: int) -> tuple[m.Lead | None, list[EvidenceCapture]]:

@@ -33,26 +33,43 @@ def host_of(url: str) -> str:
 
 
 class AllowedHostsMiddleware:
-    def __init__(self, hosts: list[str]):
-        self.hosts = {h.lower() for h in hosts}
+    """Refuses any request (pages, images, redirects) the allowed-host rule (crawler.hosts) refuses.
+
+    Redirects pass through here again (RedirectMiddleware re-schedules them), so a redirect to an
+    internal address is refused too."""
+
+    def __init__(self, hosts: list[str], base_url: str | None = None):
+        from .hosts import HostRule
+
+        self.rule = HostRule(hosts, base_url)
 
     @classmethod
     def from_crawler(cls, crawler):
         hosts = crawler.settings.getlist("MARKWATCH_ALLOWED_HOSTS")
-        if not hosts:
+        base = crawler.settings.get("MARKWATCH_BASE_URL")
+        if not hosts and not base:
             raise NotConfigured
-        return cls(hosts)
+        return cls(hosts, base)
 
     def allowed(self, url: str) -> bool:
-        h = (urlsplit(url).hostname or "").lower()
-        return any(h == a or h.endswith("." + a) for a in self.hosts)
+        return self.rule.allowed(url)
 
     def process_request(self, request):
-        if request.url.startswith(("data:", "about:")):
-            return None
-        if not self.allowed(request.url):
-            raise IgnoreRequest(f"host of {request.url} is not in the source's allowed_hosts")
+        why = self.rule.check(request.url)
+        if why:
+            log.warning("refused: %s", why)
+            raise IgnoreRequest(f"refused by the allowed-host rule: {why}")
         return None
+
+    def process_response(self, request, response):
+        """A browser-rendered page (scrapy-playwright) follows redirects inside Chromium, where
+        the abort hook does not see each hop: a page that ended outside the allowed hosts is dropped
+        here, never parsed, stored or shot."""
+        why = self.rule.check(response.url) if response.url != request.url else None
+        if why:
+            log.warning("dropped a page that ended outside the allowed hosts: %s", why)
+            raise IgnoreRequest(f"page ended outside the allowed hosts: {why}")
+        return response
 
 
 class HostConcurrencyMiddleware:

@@ -46,6 +46,7 @@ def scrapy_settings(source: dict, data_dir: Path, log_level: str = "WARNING", re
         "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 408, 522, 524],
         "MARKWATCH_MAX_RETRY_AFTER": float(p["max_retry_after"]),
         "MARKWATCH_ALLOWED_HOSTS": list(source["allowed_hosts"]),
+        "MARKWATCH_BASE_URL": source.get("base_url") or None,
         "REMOTE_CONTROL_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "EXTENSIONS": dict(DISABLED_EXTENSIONS),
@@ -82,8 +83,9 @@ def scrapy_settings(source: dict, data_dir: Path, log_level: str = "WARNING", re
             "PLAYWRIGHT_MAX_CONTEXTS": 2,
             "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max(1, int(p["concurrency"])),
             "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(float(p["timeout"]) * 1000),
-            "PLAYWRIGHT_ABORT_REQUEST": AbortOutside(list(source["allowed_hosts"])),
+            "PLAYWRIGHT_ABORT_REQUEST": AbortOutside(list(source["allowed_hosts"]), source.get("base_url")),
             "PLAYWRIGHT_CONTEXTS": {"live": {"viewport": {"width": 1100, "height": 900}, "locale": "zh-CN",
-                                             "java_script_enabled": True}},
+                                             "java_script_enabled": True,
+                                             "service_workers": "block"}},  # every request passes the abort hook
         })
     return s

@@ -231,8 +231,9 @@ class Source(_M):
         d = self.model_dump()
         d["base_url"] = (base_url or self.base_url or "").rstrip("/")
         hosts = set(self.allowed_hosts)
-        if d["base_url"]:
-            hosts.add(urlsplit(d["base_url"]).hostname or "")
+        if d["base_url"]:  # host:port when the base URL names a port (crawler.hosts: only that port)
+            u = urlsplit(d["base_url"])
+            hosts.add((u.hostname or "") + (f":{u.port}" if u.port and u.hostname else ""))
         d["allowed_hosts"] = sorted(h for h in hosts if h)
         d["file"] = self.file  # relative session/proxy files are read from the source file's folder
         return d

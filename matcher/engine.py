@@ -25,16 +25,32 @@ class EngineOptions:
     logos: bool = True
     cache_dir: Path | None = None  # where image features / OCR results are cached (optional)
     ocr_budget: int | None = None
+    language: str | None = None  # of reasons; None: MARKWATCH_LANGUAGE (zh-CN by default)
 
 
 def _seller_matches(rule: AuthorizedSeller, listing: Listing) -> bool:
+    """Authorisation is by seller id on a platform only: a shop name can be copied (spaces,
+    traditional forms, zero-width characters), so a name alone never authorises (issue 11)."""
     if rule.platform and rule.platform != listing.platform:
         return False
-    if rule.seller_id:  # an id is proof; the name beside it is only a label (a copycat shop can take it)
-        return rule.seller_id == listing.seller_id
-    if rule.seller_name and listing.seller_name and compact(rule.seller_name) == compact(listing.seller_name):
-        return True
-    return False
+    return bool(rule.seller_id) and rule.seller_id == listing.seller_id
+
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
+
+def impersonated_name(rule: AuthorizedSeller, listing: Listing) -> bool:
+    """Does the listing's shop name look like the authorised shop's while the id differs?
+    Compared after removing zero-width characters, spacing and traditional forms."""
+    if not (rule.seller_name and listing.seller_name):
+        return False
+    if rule.platform and rule.platform != listing.platform:
+        return False
+    if rule.seller_id and rule.seller_id == listing.seller_id:
+        return False
+    a = compact(rule.seller_name.translate(_ZERO_WIDTH))
+    b = compact(listing.seller_name.translate(_ZERO_WIDTH))
+    return bool(a) and (a == b or (len(a) >= 4 and a in b))
 
 
 @dataclass
@@ -54,6 +70,9 @@ class MatchEngine:
         self.watchlist = watchlist
         self.options = options or EngineOptions()
         self.goods = goods or load_goods_classifier()
+        if self.options.language is None:
+            from config.settings import get_settings
+            self.options.language = get_settings().language
         # every registered matcher kind (matcher/registry.py), built from the options
         self.matchers: list[ListingMatcher] = build_matchers(watchlist, self.options, self.goods)
         self.image_text = None
@@ -108,6 +127,21 @@ class MatchEngine:
     def is_authorised(self, target_id: str, listing: Listing) -> bool:
         return any(_seller_matches(r, listing) for r in self.authorised.get(target_id, ()))
 
+    def _flag_impersonation(self, m: Match, listing: Listing) -> None:
+        """A shop name like an authorised shop's with another seller id: a signal, not a pass."""
+        from .reasons import WEIGHTS, reason, render
+
+        for r in self.authorised.get(m.target_id, ()):
+            if impersonated_name(r, listing):
+                code = reason("authorised_name", name=listing.seller_name, authorised=r.seller_name,
+                              seller_id=listing.seller_id or "?")
+                m.score = int(min(100, m.score + WEIGHTS["authorised_name"]))
+                m.reasons.append(render(code, self.options.language))
+                if "reason_codes" in m.evidence:
+                    m.evidence["reason_codes"].append(code)
+                m.evidence.setdefault("reasons_en", []).append(render(code, "en"))
+                return
+
     def match(self, listing: Listing) -> list[Match]:
         """Matches at or above the queue threshold, authorised sellers excluded."""
         st = self.stats
@@ -117,6 +151,7 @@ class MatchEngine:
             if self.is_authorised(m.target_id, listing):
                 st.authorised += 1
                 continue
+            self._flag_impersonation(m, listing)
             if m.score < self.options.threshold:
                 st.below_threshold += 1
                 continue

@@ -27,6 +27,7 @@ from watchlist.model import GeographicalIndication, Watchlist
 from .geo import Resolution, full_name, gazetteer, relation, resolve_location
 from .goods import GoodsClassifier, load_goods_classifier
 from .normalize import t2s
+from .reasons import reason, render_all
 from .types import Match, MatchContext, TextSource
 
 _KEEP = re.compile(r"[^0-9a-z\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff]+")
@@ -41,19 +42,8 @@ _PATTERN_AFTER = re.compile(r"^(图案|印花|图样|图形|元素|贴纸|贴画
 _PATTERN_BEFORE = re.compile(r"(印有|印着|绣有|图案为)$")
 MAX_GAP = 5  # characters allowed between the place part and the product part
 
-FIELD_ZH = {"title": "标题", "description": "描述", "caption": "直播画面文字", "image": "图片文字"}
-FIELD_EN = {"title": "title", "description": "description", "caption": "live caption", "image": "image text"}
-
 # Base score per form of the name, before the origin is considered.
 FORM_SCORE = {"exact": 80, "traditional": 80, "forbidden": 85, "inserted": 76, "shortened": 74, "homophone": 72}
-FORM_ZH = {"traditional": "是地理标志'{name}'的繁体写法",
-           "inserted": "即地理标志'{name}'中间插入'{gap}'",
-           "shortened": "即地理标志'{name}'的简写",
-           "homophone": "与地理标志'{name}'同音异字",
-           "forbidden": "即地理标志'{name}'的'{gap}'用法（地理标志规则禁止'风味/型/式/类'等用法）"}
-FORM_EN = {"exact": "exact name", "traditional": "traditional characters", "inserted": "words inserted",
-           "shortened": "shortened product part", "homophone": "homophone of the place part",
-           "forbidden": "forbidden 风味/型/式/类 form"}
 
 
 def _raw_compact(text: str) -> str:
@@ -126,8 +116,9 @@ def _segments(category: str | None) -> list[str]:
 
 
 class GIMatcher:
-    def __init__(self, watchlist: Watchlist, goods: GoodsClassifier | None = None):
+    def __init__(self, watchlist: Watchlist, goods: GoodsClassifier | None = None, language: str = "zh-CN"):
         self.goods = goods or load_goods_classifier()
+        self.language = language
         self.gis = [self._prepare(g) for g in watchlist.geographical_indications]
 
     # --- preparation ---------------------------------------------------------------------
@@ -243,8 +234,8 @@ class GIMatcher:
         return hits
 
     # --- goods and origin ----------------------------------------------------------------
-    def _goods(self, g: _GI, ctx: MatchContext, hit: _Hit) -> tuple[bool, str, str]:
-        """(is the GI's product, reason zh, reason en)."""
+    def _goods(self, g: _GI, ctx: MatchContext, hit: _Hit) -> tuple[bool, dict | None]:
+        """(is the GI's product, the reason code saying why; matcher/reasons.py renders it)."""
         listing = ctx.listing
         segs = _segments(listing.category)
         specific = segs[1:] if len(segs) > 1 else segs
@@ -252,8 +243,7 @@ class GIMatcher:
             for t in g.terms:
                 # Chinese compounds are head-final: 新鲜水果 is 水果, 水果刀 is not
                 if t == s or (len(t) >= 2 and s.endswith(t)) or (len(s) >= 2 and t.endswith(s)):
-                    return True, f"商品类目'{listing.category}'与地理标志产品'{g.gi.product}'相符", \
-                        f"category '{listing.category}' is the GI's product ({g.gi.product})"
+                    return True, reason("gi_goods_category", category=listing.category, product=g.gi.product)
         title = t2s(_raw_compact(listing.title))
         for n in g.names:
             title = title.replace(n, "")
@@ -266,20 +256,17 @@ class GIMatcher:
         if not segs or (len(segs) < len(gi_segs) and gi_segs[:len(segs)] == segs):
             # no category, or only a broader one on the GI's own path (食品饮料 for 食品饮料/水果)
             if title_says_other:
-                return False, "", ""
-            why = f"标题写明'{term}'" if term else f"标题商品为地理标志产品'{g.gi.product}'"
-            where = f"类目'{listing.category}'" if segs else "未标注类目"
-            return True, f"{why}（{where}）", "no specific category; the title names the GI's product"
+                return False, None
+            return True, reason("gi_goods_title", term=term, product=g.gi.product,
+                                category=listing.category if segs else None)
         leaf_classes = self.goods.from_category(segs[-1])
         if term and (not leaf_classes or not g.classes or leaf_classes & g.classes):
-            return True, f"标题写明'{term}'，类目'{listing.category}'为同类商品", \
-                f"title names '{term}', category in the same Nice class"
+            return True, reason("gi_goods_title_class", term=term, category=listing.category)
         same_dept = not gi_segs or gi_segs[0] == segs[0]
         if same_dept and leaf_classes and g.classes and leaf_classes & g.classes and not title_says_other:
-            cls = "、".join(str(c) for c in sorted(leaf_classes & g.classes))
-            return True, f"类目'{listing.category}'与地理标志产品'{g.gi.product}'同属第{cls}类", \
-                f"category in the GI product's Nice class {cls}"
-        return False, "", ""
+            cls = sorted(leaf_classes & g.classes)
+            return True, reason("gi_goods_class", category=listing.category, product=g.gi.product, classes=cls)
+        return False, None
 
     def _origin(self, g: _GI, listing) -> tuple[str, str, str, Resolution | None, str]:
         """(verdict, source, text, resolution, note): verdict inside/outside/undetermined/unknown."""
@@ -318,69 +305,47 @@ class GIMatcher:
 
     def _judge(self, g: _GI, hit: _Hit, ctx: MatchContext) -> Match | None:
         gi, listing = g.gi, ctx.listing
-        ok, goods_zh, goods_en = self._goods(g, ctx, hit)
+        ok, goods_code = self._goods(g, ctx, hit)
         if not ok:
             return None
         verdict, src, text, res, note = self._origin(g, listing)
         if verdict == "inside":
             return None
-        reasons, en = [], []
+        codes: list[dict] = []
         # 1. what was found, where
-        if hit.source.field == "image":
-            conf = hit.source.confidence
-            conf_s = f"（置信度{conf:.2f}）" if conf is not None else ""
-            where = f"图片文字'{(hit.source.text or '').strip()[:40]}'{conf_s}"
-        else:
-            where = FIELD_ZH.get(hit.source.field, hit.source.field)
-        if hit.form == "exact":
-            reasons.append(f"{where}含地理标志'{gi.name}'")
-        else:
-            desc = FORM_ZH[hit.form].format(gap=hit.gap, name=gi.name)
-            reasons.append(f"{where}含'{hit.snippet}'，{desc}")
-        en.append(f"{FIELD_EN.get(hit.source.field, hit.source.field)} has '{hit.snippet}' "
-                  f"({FORM_EN[hit.form]} of GI '{gi.name}')")
-        reasons.append(goods_zh)
-        en.append(goods_en)
+        codes.append(reason("gi_hit", field=hit.source.field, text=(hit.source.text or "").strip()[:40],
+                            confidence=hit.source.confidence, form=hit.form, snippet=hit.snippet,
+                            name=gi.name, gap=hit.gap))
+        codes.append(goods_code)
         # 2. where it comes from
         score = hit.score
+        where = {"source": {"产地": "origin", "发货地": "seller_location"}.get(src, ""), "text": text,
+                 "resolved": (res.name if res is not None and res.ok else None),
+                 "foreign": bool(res is not None and res.status == "foreign"),
+                 "why": (res.reason if res is not None and not res.ok else None), "region": g.region_desc}
         if verdict == "outside":
-            place = _place(src, text, res)
-            reasons.append(f"{place}不在保护区域（{g.region_desc}）内")
-            en.append(f"{'origin' if src == '产地' else 'seller location'} '{text}' is outside the region")
+            codes.append(reason("gi_outside", no_origin=bool(src == "发货地" and not listing.origin), **where))
             score += 10 if src == "产地" else 5
-            if src == "发货地" and not listing.origin:
-                reasons[-1] += "，未标注产地"
         elif verdict == "undetermined":
-            reasons.append(f"{_place(src, text, res)}范围大于或跨越保护区域（{g.region_desc}），无法确认是否来自区域内")
-            en.append("location too coarse or ambiguous to tell inside from outside")
+            codes.append(reason("gi_undetermined", **where))
             score = min(score, 50)
         else:  # unknown
-            reasons.append(f"产地/发货地无法确认（{note or '未填写'}），不能判断是否来自保护区域（{g.region_desc}）")
-            en.append("origin unknown: neither the 产地 field nor the seller location could be placed")
+            codes.append(reason("gi_unknown", note=note or None, region=g.region_desc))
             score = 70 if hit.form == "forbidden" else 60
             note = ""
         if note:
-            reasons.append(note)
+            codes.append(reason("gi_note", note=note))
+        en = render_all(codes, "en")
+        reasons = render_all(codes, self.language)
         evidence = {"field": hit.source.field, "text": hit.source.text, "matched": hit.snippet, "form": hit.form,
                     "location": {"source": {"产地": "origin", "发货地": "seller_location"}.get(src, ""),
                                  "text": text, "status": res.status if res else "unknown",
                                  "code": res.code if res else None, "name": res.name if res else None,
                                  "verdict": verdict},
-                    "region_codes": list(g.region_codes), "reasons_en": en}
+                    "region_codes": list(g.region_codes), "reason_codes": codes, "reasons_en": en}
         if hit.source.field == "image":
             evidence.update(image=hit.source.image, box=hit.source.box, confidence=hit.source.confidence)
         return Match(listing.listing_id, listing.platform, gi.id, "gi", max(0, min(100, score)), reasons, evidence)
-
-
-def _place(src: str, text: str, res: Resolution | None) -> str:
-    """产地'江苏 徐州'（江苏省徐州市） — the text as written and what it resolved to."""
-    if res is None:
-        return f"{src}'{text}'"
-    if res.status == "foreign":
-        return f"{src}'{text}'（境外）"
-    if res.ok:
-        return f"{src}'{text}'" + (f"（{res.name}）" if _raw_compact(res.name or "") != _raw_compact(text) else "")
-    return f"{src}'{text}'（{res.reason}）"
 
 
 _FIELD_ORDER = {"title": 0, "caption": 1, "image": 2, "description": 3}

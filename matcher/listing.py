@@ -42,10 +42,17 @@ class Listing:
         return d
 
     def image_path(self, ref: str) -> str:
-        """A local path for an image reference (URLs are returned unchanged)."""
-        if "://" in ref or self.base_dir is None or Path(ref).is_absolute():
+        """A local path for an image reference (URLs are returned unchanged). With a ``base_dir``
+        only files inside it (matcher.paths): a refused reference comes back as
+        ``refused-image-path:<why>``, which no reader finds (skipped as missing, never read)."""
+        if "://" in ref or self.base_dir is None:
             return ref
-        return str(self.base_dir / ref)
+        from .paths import REFUSED, local_image_path
+
+        try:
+            return str(local_image_path(self.base_dir, ref))
+        except ValueError as e:
+            return f"{REFUSED}{e}"
 
 
 class ListingError(ValueError):

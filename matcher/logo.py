@@ -22,6 +22,7 @@ import numpy as np
 
 from watchlist.model import Watchlist
 
+from .goods import registered_classes
 from .images import ImageRejected, open_image_with_hash
 from .logo_cache import FeatureCache, LogoProblem, load_template
 from .logo_store import LogoStore
@@ -120,7 +121,7 @@ class LogoMatcher:
 
     # ------------------------------------------------------------------ per listing
     def _eligible(self, mark, goods: frozenset[int]) -> bool:
-        return bool(mark.well_known or goods & set(mark.nice_classes))
+        return bool(mark.well_known or goods & registered_classes(mark))
 
     def match(self, ctx: MatchContext) -> list[Match]:
         listing = ctx.listing
@@ -179,7 +180,7 @@ class LogoMatcher:
             reasons.append("驰名商标，跨类保护")
             reasons_en.append("well-known mark: protected across classes")
         else:
-            common = sorted(ctx.goods_classes & set(mark.nice_classes))
+            common = sorted(ctx.goods_classes & registered_classes(mark))
             cls = "、".join(f"第{c}类" for c in common)
             reasons.append(f"商品属{cls}，与该商标核定使用类别相同")
             reasons_en.append(f"goods in Nice class {', '.join(map(str, common))}, as registered for the mark")

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .goods import registered_classes
 from .images import MAX_BYTES, sha256_bytes
 from .images import REASONS_ZH as IMAGE_REASONS_ZH
 from .listing import Listing
@@ -71,7 +72,7 @@ def watched_classes_of(watchlist, goods=None) -> frozenset[int] | None:
     """
     out: set[int] = set()
     for _, m in watchlist.word_marks():
-        out.update(m.nice_classes)
+        out.update(registered_classes(m))
     for gi in watchlist.geographical_indications:
         if gi.nice_classes:
             out.update(gi.nice_classes)

@@ -65,13 +65,13 @@ def build_matchers(watchlist, options, goods) -> list:
 def _text(watchlist, options, goods):
     from .text import TextMatcher
 
-    return TextMatcher(watchlist, goods)
+    return TextMatcher(watchlist, goods, language=getattr(options, "language", None) or "zh-CN")
 
 
 def _gi(watchlist, options, goods):
     from .gi import GIMatcher
 
-    return GIMatcher(watchlist, goods)
+    return GIMatcher(watchlist, goods, language=getattr(options, "language", None) or "zh-CN")
 
 
 def _logo(watchlist, options, goods):

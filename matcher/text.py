@@ -30,50 +30,57 @@ from rapidfuzz.distance import Levenshtein
 
 from watchlist.model import Watchlist
 
-from .goods import GoodsClassifier, load_goods_classifier
-from .normalize import fold
+from .goods import GoodsClassifier, GoodsInference, load_goods_classifier, registered_classes
+from .normalize import fold, t2s
+from .reasons import BASE_SCORES, PRICE_LOW_RATIO, PRICE_LOWISH_RATIO, WEIGHTS, reason, render_all
 from .text_glyphs import look_alike_glyphs
-from .text_rules import (STYLE_GENERIC, WordAligner, brand_after, find_cues, fold_around,
-                         indicative_after, indicative_before, style_after, style_before)
+from .text_rules import (NICKNAME_RE, STYLE_GENERIC, WordAligner, abuse_after, abuse_before, brand_after,
+                         find_cue_hits, fold_around, indicative_after, indicative_before,
+                         indicative_before_en, style_after, style_before)
 from .types import Match, MatchContext, TextSource
 from .variants import (_CONF, _T2S, FOLD0, TRI_RAW, VIS, CompiledMark, Form, compile_forms, is_cjk,
-                       is_kana, look_alike_char, near_sound_char, pair_keys, sound_alike_char,
+                       is_kana, look_alike_char, pair_keys, sounds_as_mark_char,
                        triples, vis)
 
-# Base score of a hit by how the text relates to the registered mark (before context signals).
-BASE = {
-    "exact": 45,        # the mark itself: a lead only with another signal (exact-plain is ambiguous)
-    "spaced": 68,       # 耐 克, N-I-K-E: inserted to dodge keyword filters
-    "fullwidth": 68,    # ＮＩＫＥ
-    "traditional": 66,  # 茅臺
-    "accent": 64,       # Nestlé for NESTLE
-    "confusable": 72,   # Cyrillic/Greek letters posing as Latin ones
-    "pinyin": 64,       # maotai
-    "lookalike": 70,    # 水久, 老甘妈, カ士, N1KE, GUCCl
-    "homophone": 68,    # 耐客, 依利
-    "nearsound": 63,    # 三鑫 for 三星: same sound up to fuzzy pinyin (xin/xing, zh/z, n/l)
-    "fuzzy": 64,        # STARBUKS: one letter added, dropped or changed in a long Latin mark
-    "similar": 40,      # one character of a 3+ character mark changed to an unrelated one
-}
+# Base scores by kind and the signal weights live in ONE table: matcher/reasons.py
+BASE = BASE_SCORES
+# Kinds that are evidence of a disguise but weak for a short mark (two CJK characters or four
+# Latin letters): on unknown goods they are not a lead by themselves (issue 11).
+WEAK_KINDS = {"homophone", "nearsound", "lookalike", "similar", "fuzzy", "pinyin", "folded"}
+
+
+def _over_fold_chars() -> frozenset[str]:
+    """Characters OpenCC t2s changes although they are standard simplified characters themselves
+    (GB 2312 encodes them): 乾 (乾坤, 乾县) → 干, 於 → 于, 後 → 后, 麽 → 么 ... A text that
+    differs from the mark only there is not "identical" to it."""
+    out = set()
+    for cp in range(0x4E00, 0x9FA6):
+        c = chr(cp)
+        try:
+            c.encode("gb2312")
+        except UnicodeEncodeError:
+            continue
+        if t2s(c) != c:
+            out.add(c)
+    return frozenset(out)
+
+
+OVER_FOLD = _over_fold_chars()
+def _english_words() -> frozenset[str]:
+    """Ordinary English words (config/data/english_words.txt, SCOWL via Debian wamerican)."""
+    from config.settings import DATA_TABLES_DIR
+
+    p = DATA_TABLES_DIR / "english_words.txt"
+    return frozenset(w for w in p.read_text(encoding="utf-8").split("\n") if w and not w.startswith("#"))
+
+
+ENGLISH_WORDS = _english_words()
+# A sound- or look-alike that is itself a jieba dictionary word this frequent is an ordinary word,
+# not a disguised mark (美德 for 美的, 骑行, 实木).
+ORDINARY_WORD_FREQ = 50
 # Kinds that keep the mark's identity: the only ones protected across classes (well-known marks).
 IDENTITY_KINDS = {"exact", "spaced", "fullwidth", "traditional", "accent", "confusable"}
 MIN_OCR_CONFIDENCE = 0.4
-FIELD_ZH = {"title": "标题", "description": "描述", "caption": "直播画面文字", "image": "图片文字"}
-FIELD_EN = {"title": "title", "description": "description", "caption": "live caption", "image": "image text"}
-KIND_ZH = {
-    "exact": "相同", "spaced": "相同（字间插入空格或符号）", "fullwidth": "相同（全角字符）",
-    "traditional": "相同（繁体写法）", "accent": "相同（加变音符号）", "confusable": "字形相同（混用外文字母）",
-    "pinyin": "读音相同（拼音写法）", "lookalike": "字形相近", "homophone": "读音相同", "nearsound": "读音相近",
-    "fuzzy": "拼写相近（相差一个字母）", "similar": "仅一字之差",
-}
-KIND_EN = {
-    "exact": "is identical to", "spaced": "is identical (spaces/symbols inserted) to",
-    "fullwidth": "is identical (full-width) to", "traditional": "is the traditional form of",
-    "accent": "is identical (accents added) to", "confusable": "looks identical (foreign letters) to",
-    "pinyin": "is the pinyin of", "lookalike": "looks like", "homophone": "sounds like",
-    "nearsound": "sounds almost like",
-    "fuzzy": "is spelled one letter off", "similar": "differs by one character from",
-}
 _LATIN_TOKEN = re.compile(r"[A-Za-z0-9@$|!]{5,}")
 
 
@@ -91,6 +98,7 @@ class Hit:
     style_pre: bool = False
     brand: str | None = None
     indicative: str | None = None
+    abuse: tuple[str, str] | None = None   # (phrase, pattern) of keyword abuse at the hit
 
     @property
     def base(self) -> int:
@@ -102,8 +110,11 @@ def _is_wordchar_cjk(p: str) -> bool:
 
 
 class TextMatcher:
-    def __init__(self, watchlist: Watchlist, goods: GoodsClassifier | None = None):
+    def __init__(self, watchlist: Watchlist, goods: GoodsClassifier | None = None, language: str = "zh-CN"):
         self.goods = goods or load_goods_classifier()
+        self.language = language
+        self.rates, self.rates_date = load_rates()
+        self.nicknames: dict[str, list[int]] = {}
         self.marks: list[CompiledMark] = []
         keys: dict[str, list[tuple]] = {}
         self.fuzzy: dict[str, list[tuple[int, int]]] = {}
@@ -116,10 +127,20 @@ class TextMatcher:
             forms = compile_forms([mark.text or "", *mark.aliases])
             if not forms:
                 continue
-            cm = CompiledMark(len(self.marks), mark, ent, forms, frozenset(mark.nice_classes or ()))
+            cm = CompiledMark(len(self.marks), mark, ent, forms, registered_classes(mark))
             cm.anywhere = bool(mark.well_known or not cm.classes)
             cm.lens = [len(f.k0) for f in forms]
             self.marks.append(cm)
+            if cm.classes:  # initials for "b家" nicknames, from the registered Latin spellings
+                inits = set()
+                for f in forms:
+                    if f.origin != "pinyin" and f.raw[:1].isascii() and f.raw[:1].isalpha():
+                        words = [w for w in re.split(r"[^A-Za-z]+", f.raw) if w]
+                        inits.add(words[0][0].lower())
+                        if len(words) > 1:
+                            inits.add("".join(w[0] for w in words[:2]).lower())
+                for i in inits:
+                    self.nicknames.setdefault(i, []).append(cm.idx)
             for fi, f in enumerate(forms):
                 whole = triples(f.k0)
                 add(whole, (cm.idx, fi, "v", len(f.k0)))
@@ -160,15 +181,21 @@ class TextMatcher:
     def _fuzzy_tokens(self, text: str):
         lo, hi = self.fuzzy_len
         for m in _LATIN_TOKEN.finditer(text):
-            if not lo <= m.end() - m.start() <= hi:
+            a, b = m.start(), m.end()
+            # a symbol stands for a letter only between letters: '!xiaomi' is not 'ixiaomi'
+            while a < b and not text[a].isalnum():
+                a += 1
+            while b > a and not text[b - 1].isalnum():
+                b -= 1
+            if not lo <= b - a <= hi:
                 continue
-            tok = m.group(0).lower().translate(VIS)
+            tok = text[a:b].lower().translate(VIS)
             found = set()
             for d in {tok, *(tok[:i] + tok[i + 1:] for i in range(len(tok)))}:
                 for entry in self.fuzzy.get(d, ()):
                     found.add(entry)
             for mi, fi in found:
-                yield m.start(), m.end(), mi, fi
+                yield a, b, mi, fi
 
     # --- verification ---------------------------------------------------------------------------
 
@@ -188,10 +215,10 @@ class TextMatcher:
             if a == b:
                 continue
             la = look_alike_char(a, b)
-            sa = form.cjk and sound_alike_char(a, b)
+            sa = form.cjk and sounds_as_mark_char(a, b)
             if la or sa:
                 subs.append((a, b, "both" if la and sa else "look" if la else "sound"))
-            elif form.cjk and near_sound_char(a, b):
+            elif form.cjk and sounds_as_mark_char(a, b, near=True):
                 subs.append((a, b, "near"))
             else:
                 diffs += 1
@@ -254,8 +281,36 @@ class TextMatcher:
                 return True
         return False
 
-    def _aligned(self, parts: list[str], r0: int, r1: int) -> bool:
-        """Is raw[r0:r1] a word of its own (not characters inside a longer word)?"""
+    def _glued_after(self, parts: list[str], r1: int) -> bool:
+        """Is the character after a short mark's sound-/look-alike glued to it, i.e. a lone
+        character that forms no word with what follows (格列|喹酮, 利宁|格, 万威|客)? Then the
+        hit is the start of a longer name, not the mark. Goods nouns and phrasing (耐客|鞋,
+        依利|奶) are fine."""
+        if r1 >= len(parts) or not _is_wordchar_cjk(parts[r1]):
+            return False
+        b = r1
+        while b < len(parts) and b < r1 + 6 and _is_wordchar_cjk(parts[b]):
+            b += 1
+        nxt = "".join(parts[r1:b])
+        first = next(iter(self.aligner.dt.cut(nxt, HMM=False)), "")
+        if len(first) >= 2 or first in self.aligner.suffixes:
+            return False
+        return self.aligner.word_freq(first) < 5000  # a frequent one-character word (的, 和) is a word
+
+    @staticmethod
+    def _over_folded(registered: str, raw: str) -> bool:
+        """Do the two spellings differ at a character OpenCC over-folds (乾 vs 干)?"""
+        a = [c for c in registered if is_cjk(c)]
+        b = [c for c in raw if is_cjk(c)]
+        if len(a) != len(b):
+            return False
+        return any(x != y and (x in OVER_FOLD or y in OVER_FOLD) for x, y in zip(a, b))
+
+    def _aligned(self, parts: list[str], r0: int, r1: int, strict: bool = False) -> bool:
+        """Is raw[r0:r1] a word of its own (not characters inside a longer word)?
+
+        strict (homophones, look-alikes): any dictionary word of the natural segmentation that
+        straddles an end of the hit rejects it (超小|迷你 is not 小米, 冻|芝士 is not 东芝)."""
         first, last = parts[r0], parts[r1 - 1]
         # Latin ends: no letter may continue the word (Santa is not ANTA, Redmi is not MI).
         if first and first[0].isascii() and first[0].isalpha():
@@ -284,6 +339,8 @@ class TextMatcher:
             b += 1
         a, b = max(a, r0 - 12), min(b, r1 + 12)  # a long run only matters near the hit
         run = "".join(parts[a:b])
+        if strict and self.aligner.crossing_word(run, r0 - a, r1 - a, min_freq=3) is not None:
+            return False
         return self.aligner.aligned(run, r0 - a, r1 - a)
 
     def _windows(self, cands, classes: frozenset[int]) -> set[tuple[int, int, int, int]]:
@@ -335,15 +392,23 @@ class TextMatcher:
             if (ws > 0 and idx[ws - 1] == r0) or (we < n0 and idx[we] == r1 - 1):
                 continue
             raw = text[r0:r1]
+            if form.latin and (not raw[:1].isalnum() or not raw[-1:].isalnum()):
+                continue  # a symbol is a letter only between letters ('!ke' is not 'ike')
             if kind == "same":
                 kind = self._surface_kind(form, raw)
+                if self._over_folded(form.raw, raw):
+                    kind = "folded"
             elif form.origin == "pinyin":
                 kind = "pinyin"
             if kind in ("homophone", "nearsound", "lookalike", "similar") and form.cjk:
                 # an ordinary dictionary word is not a disguised mark (unless it is the mark's)
-                if self.aligner.word_freq(k0[ws:we]) >= 50:
+                if self.aligner.word_freq(k0[ws:we]) >= ORDINARY_WORD_FREQ:
                     continue
-            if not self._aligned(parts, r0, r1):
+            if not self._aligned(parts, r0, r1, strict=kind in WEAK_KINDS):
+                continue
+            if kind == "spaced" and _spaced_run_continues(text, r0, r1):
+                continue
+            if kind in WEAK_KINDS and form.cjk and len(form.k0) <= 2 and self._glued_after(parts, r1):
                 continue
             if kind == "similar" and look_alike_glyphs(subs[0][0], subs[0][1]):
                 kind, subs = "lookalike", [(subs[0][0], subs[0][1], "glyph")]  # shapes look alike
@@ -358,6 +423,8 @@ class TextMatcher:
             tok = fold(text[r0:r1]).translate(VIS)
             if Levenshtein.distance(tok, vis(form.k0)) > 1:
                 continue
+            if fold(text[r0:r1]) in ENGLISH_WORDS:
+                continue  # an ordinary English word ('Phone') is not a typo of a mark ('iPhone')
             if any(h.cm is cm and h.start <= r0 < h.end for h in hits):
                 continue
             if not self._aligned(parts, r0, r1):
@@ -376,7 +443,15 @@ class TextMatcher:
             h.style = style_before(before)
             h.style_pre = h.style is not None
         h.brand = brand_after(after)
-        h.indicative = indicative_before(k0[:ws]) or indicative_after(k0[we:])
+        h.indicative = (indicative_before(k0[:ws]) or indicative_after(k0[we:])
+                        or indicative_before_en(fold(text[max(0, r0 - 24):r0])))
+        ab = abuse_before(before) if kind in IDENTITY_KINDS else None
+        if ab:
+            h.abuse = (ab[0] + h.matched, ab[1])
+        elif kind in IDENTITY_KINDS:
+            aa = abuse_after(after)
+            if aa:
+                h.abuse = (h.matched + aa[0], aa[1])
         return h
 
     # --- matching -------------------------------------------------------------------------------
@@ -402,148 +477,311 @@ class TextMatcher:
 
     def match(self, ctx: MatchContext) -> list[Match]:
         hits: list[Hit] = []
+        gate = None  # the listing's classes and those of goods the notes call similar (once)
         for src in self._sources(ctx):
             cands = self._candidates(src.text)
-            windows = self._windows(cands, ctx.goods_classes) if cands else ()
+            if cands and gate is None:
+                gate = self._gate_classes(ctx)
+            windows = self._windows(cands, gate) if cands else ()
             fuzzy = list(self._fuzzy_tokens(src.text)) if self.fuzzy else ()
-            if not windows and not fuzzy:
-                continue
-            hits.extend(self._verify(src, windows, fuzzy, ctx.goods_classes))
+            if windows or fuzzy:
+                if gate is None:
+                    gate = self._gate_classes(ctx)
+                hits.extend(self._verify(src, windows, fuzzy, gate))
+            if self.nicknames and src.field != "image" and "家" in src.text:
+                hits.extend(self._nickname_hits(src, ctx.goods_classes))
         if not hits:
             return []
         return self._score(ctx, hits)
 
+    def _gate_classes(self, ctx: MatchContext) -> frozenset[int]:
+        """Classes a mark must be registered in to be judged on this listing at all: the goods'
+        classes plus those of groups the 注 notes call similar (relation() decides afterwards)."""
+        goods = self.goods.infer(ctx.listing.category, ctx.listing.title)
+        return self.goods.related_classes(goods) if goods.classes == ctx.goods_classes else ctx.goods_classes
+
+    def _nickname_hits(self, src: TextSource, classes: frozenset[int]) -> list[Hit]:
+        """b家风衣: an initial + 家 nickname glued to a goods word, on the goods of exactly one
+        registered mark with that initial (ambiguous initials are not guessed)."""
+        if not classes:
+            return []
+        out = []
+        low = src.text.casefold()
+        for m in NICKNAME_RE.finditer(low):
+            cands = [mi for mi in self.nicknames.get(m.group(1), ()) if classes & self.marks[mi].classes]
+            if len(cands) != 1:
+                continue
+            cm = self.marks[cands[0]]
+            form = next((f for f in cm.forms if f.latin and f.origin != "pinyin"), cm.forms[0])
+            h = Hit(cm, form, "nickname", src, m.start(), m.end(), src.text[m.start():m.end()])
+            h.abuse = (h.matched, "nickname")
+            out.append(h)
+        return out
+
     def _score(self, ctx: MatchContext, hits: list[Hit]) -> list[Match]:
-        listing = ctx.listing
         folded = [fold(s.text) for s in ctx.texts if s.text and not (
             s.field == "image" and s.confidence is not None and s.confidence < MIN_OCR_CONFIDENCE)]
-        cues: list[str] = []
+        whole = " ".join(folded)
+        cues: list = []
+        seen: set[str] = set()
         for f in folded:
-            for c in find_cues(f):
-                if c not in cues:
+            for c in find_cue_hits(f, whole):
+                if c.word not in seen:
+                    seen.add(c.word)
                     cues.append(c)
         generic_style = next((w for w in STYLE_GENERIC if any(w in f for f in folded)), None)
         by_mark: dict[int, list[Hit]] = {}
         for h in hits:
             by_mark.setdefault(h.cm.idx, []).append(h)
+        # brand stacking: the title names three or more different enterprises' marks outright,
+        # none of them as indicative use (手机壳 for 苹果/三星/华为 names what it fits)
+        stacked = []
+        title_text = ctx.listing.title or ""
+        if len(by_mark) >= 3 and ctx.goods_classes and not _COMPAT_RE.search(fold(title_text)):
+            ents = {}
+            for mi, hs in by_mark.items():
+                if any(h.src.field == "title" and h.kind in IDENTITY_KINDS and not h.indicative
+                       and not _model_follows(title_text, h.end) for h in hs):
+                    ents.setdefault(id(self.marks[mi].enterprise), self.marks[mi])
+            if len(ents) >= 3:
+                stacked = [cm.mark.text or cm.forms[0].raw for cm in ents.values()]
+                # the first brand named is the goods' own; the others are the abused keywords
+                first = min(by_mark, key=lambda mi: min(h.start for h in by_mark[mi] if h.src.field == "title")
+                            if any(h.src.field == "title" for h in by_mark[mi]) else 1 << 30)
+                own = self.marks[first].mark.text or self.marks[first].forms[0].raw
+                stacked = [x for x in stacked if x != own] + [own]
         out = []
         for mi, hs in by_mark.items():
-            m = self._score_mark(ctx, self.marks[mi], hs, cues, generic_style)
+            m = self._score_mark(ctx, self.marks[mi], hs, cues, generic_style, stacked)
             if m is not None:
                 out.append(m)
         return out
 
-    def _score_mark(self, ctx, cm: CompiledMark, hs: list[Hit], cues, generic_style) -> Match | None:
+    def _ref_price(self, mark, classes: frozenset[int], groups) -> tuple[float, str | None] | None:
+        """(reference price, goods key) that applies to these goods, or None.
+
+        ``reference_prices`` keys are Nice classes ('25') or 类似群 groups ('2507'); a group key
+        applies only when the goods module says the listing is in that group. The single
+        ``reference_price`` applies to all goods of the mark's classes."""
+        rp = getattr(mark, "reference_prices", None) or {}
+        if rp:
+            for g in sorted(groups or ()):
+                if str(g) in rp:
+                    return rp[str(g)], str(g)
+            for c in sorted(classes):
+                if str(c) in rp:
+                    return rp[str(c)], str(c)
+            return None
+        ref = getattr(mark, "reference_price", None)
+        if ref and (not classes or not mark.nice_classes or classes & set(mark.nice_classes)):
+            return ref, None
+        return None
+
+    def _score_mark(self, ctx, cm: CompiledMark, hs: list[Hit], cues, generic_style, stacked) -> Match | None:
+        W = WEIGHTS
         mark = cm.mark
         listing = ctx.listing
         classes = ctx.goods_classes
-        in_class = not cm.classes or bool(classes & cm.classes)
-        unknown = not classes
-        cross = not in_class and not unknown
+        goods = self.goods.infer(listing.category, listing.title)
+        if goods.classes != classes:  # the caller decided the classes: judge by class only
+            goods = GoodsInference(frozenset(), classes, 1.0, (), "context")
+        goods_rel, rel_detail = self.goods.relation(mark.nice_classes, mark.similar_groups, goods)
+        in_class = goods_rel in ("same", "similar") or not cm.classes
+        unknown = goods_rel == "unknown"
+        cross = goods_rel == "different"
         if cross:
             if not mark.well_known:
                 return None
             hs = [h for h in hs if h.kind in IDENTITY_KINDS]
             if not hs:
                 return None
+        # a spaced or symbol-split form next to the plain mark is not a disguise (lan*come/兰蔻)
+        if any(h.kind == "exact" and h.src.field != "image" for h in hs):
+            hs = [h for h in hs if h.kind != "spaced"] or hs
         text_hits = [h for h in hs if h.src.field != "image"]
         image_only = not text_hits
         pool = text_hits or hs
 
         def rank(h: Hit):
-            return (h.base + (25 if h.style else 0) + (35 if cross and h.brand else 0),
+            return (h.base + (W["style"] if h.style else 0) + (W["cross_brand_use"] if cross and h.brand else 0),
                     h.src.confidence or 1.0)
 
         best = max(pool, key=rank)
         indicative = next((h for h in hs if h.indicative), None)
-        reasons: list[str] = []
-        en: list[str] = []
+        codes: list[dict] = []
         name = mark.text or best.form.raw
-        alias = f"（{best.form.raw}）" if best.form.origin == "alias" else ""
-        kind_zh = KIND_ZH[best.kind]
-        detail = ""
-        subs = [s for s in best.subs if s[2] != "diff"][:2]
-        if best.kind in ("homophone", "nearsound", "lookalike") and subs and best.form.cjk:
-            rel = {"sound": "同音", "look": "形近", "both": "音形皆近", "near": "音近", "glyph": "字形相似"}
-            detail = "（" + "，".join(f"'{a}'与'{b}'{rel[k]}" for a, b, k in subs) + "）"
+        subs = [[a, b, ("tone" if k == "sound" and not _same_tone(a, b) else k)]
+                for a, b, k in best.subs if k != "diff"][:2]
+        hit = {"field": best.src.field, "matched": best.matched, "mark": name, "kind": best.kind,
+               "form": best.form.raw if best.form.origin == "alias" else None, "subs": subs}
         if best.src.field == "image":
-            conf = f"（置信度{best.src.confidence:.2f}）" if best.src.confidence is not None else ""
-            reasons.append(f"图片文字'{best.matched}'{conf}与注册商标'{name}'{alias}{kind_zh}{detail}")
-        else:
-            reasons.append(f"{FIELD_ZH.get(best.src.field, best.src.field)}含'{best.matched}'，"
-                           f"与注册商标'{name}'{alias}{kind_zh}{detail}")
-        en.append(f"{FIELD_EN.get(best.src.field, best.src.field)} '{best.matched}' {KIND_EN[best.kind]} "
-                  f"the registered mark '{name}'")
+            hit["confidence"] = best.src.confidence
+        codes.append(reason("hit", **hit))
         score = best.base
         leaf = (re.split(r"\s*(?:/|>|＞|»|\\|\||,|，)\s*", listing.category or "")[-1] or "商品").strip()
-        if in_class and cm.classes:
-            common = sorted(classes & cm.classes)
-            if common:
-                reasons.append(f"类别{leaf}属第{'、'.join(map(str, common))}类")
-                en.append(f"category {leaf} is in Nice class {', '.join(map(str, common))}")
+        if goods_rel == "same" and cm.classes:
+            if len(rel_detail) == 4:
+                codes.append(reason("goods_group", words=list(goods.words), group=rel_detail))
+            else:
+                common = sorted(classes & cm.classes)
+                if common:
+                    codes.append(reason("goods_class", category=leaf, classes=common))
+        elif goods_rel == "similar":
+            score += W["similar_goods"]
+            codes.append(reason("goods_similar", group=rel_detail))
         elif unknown and cm.classes:
-            score -= 5
-            reasons.append("商品类别未能识别")
-            en.append("goods class unknown")
+            score += W["unknown_goods"]
+            codes.append(reason("goods_unknown"))
+        short = (sum(1 for c in best.form.k0 if is_cjk(c)) <= 2) if best.form.cjk else len(best.form.k0) <= 4
+        weak_unknown = unknown and best.kind in WEAK_KINDS and (short or best.kind in ("similar", "fuzzy", "folded"))
+        if weak_unknown:
+            codes.append(reason("weak_unknown"))
         if (in_class or unknown) and best.brand and best.kind in IDENTITY_KINDS:
-            score += 20
-            reasons.append(f"以'{best.matched}{best.brand}'作为商品品牌标注")
-            en.append(f"marked as the goods' brand ('{best.matched}{best.brand}')")
+            score += W["brand_use"]
+            codes.append(reason("brand_use", phrase=best.matched + best.brand))
         if cross:
-            score = 30
-            reasons.append(f"'{name}'为驰名商标，跨类保护（商品属第{'、'.join(map(str, sorted(classes)))}类）")
-            en.append("well-known mark, protected across classes")
+            score = W["cross_class"]
+            codes.append(reason("well_known_cross", mark=name, classes=sorted(classes)))
             if best.brand:
-                score += 35
-                reasons.append(f"以'{best.matched}{best.brand}'作为商品品牌使用")
-                en.append(f"used as the goods' brand ('{best.matched}{best.brand}')")
-        if cues:
-            score += 30 + 5 * min(1, len(cues) - 1)
-            reasons.append("含" + "、".join(f"'{c}'" for c in cues[:3]))
-            en.append("counterfeit cue words: " + ", ".join(cues[:3]))
+                score += W["cross_brand_use"]
+                codes.append(reason("brand_use_cross", phrase=best.matched + best.brand))
+        active = [c for c in cues if c.off is None]
+        for c in cues:
+            if c.off is not None:
+                codes.append(reason("cue_off", word=c.word, context=c.context))
+        if active:
+            score += W["cue_first"] * max(c.weight for c in active) + W["cue_more"] * min(1, len(active) - 1)
+            codes.append(reason("cues", words=[c.word for c in active[:3]]))
         style_hit = next((h for h in pool if h.style), None)
+        abuse_hit = next((h for h in pool if h.abuse), None)
         if style_hit:
-            score += 25
+            score += W["style"]
             phrase = (style_hit.style + style_hit.matched) if style_hit.style_pre else (style_hit.matched + style_hit.style)
-            reasons.append(f"使用'{phrase}'字样，借商标推销仿品")
-            en.append(f"look-alike phrasing '{phrase}'")
+            codes.append(reason("style", phrase=phrase))
+        elif abuse_hit:
+            score += W["keyword_abuse"]
+            codes.append(reason("keyword_abuse", phrase=abuse_hit.abuse[0], pattern=abuse_hit.abuse[1], mark=name))
         elif generic_style:
-            score += 10
-            reasons.append(f"含'{generic_style}'")
-            en.append(f"look-alike phrasing '{generic_style}'")
-        ref = getattr(mark, "reference_price", None)
-        if ref and listing.price is not None and listing.price > 0:
-            ratio = listing.price / ref
-            if ratio <= 0.4:
-                score += 25
-            elif ratio <= 0.6:
-                score += 10
-            if ratio <= 0.6:
-                reasons.append(f"售价¥{listing.price:g}仅为参考价¥{ref:g}的{ratio * 100:.0f}%")
-                en.append(f"price {listing.price:g} is {ratio * 100:.0f}% of the reference price {ref:g}")
+            score += W["style_generic"]
+            codes.append(reason("style_generic", phrase=generic_style))
+        if stacked and name in stacked[:-1] and in_class and not style_hit and not abuse_hit:
+            score += W["brand_stack"]
+            codes.append(reason("brand_stack", marks=stacked[:5]))
+        score += self._price_signal(mark, listing, classes, ctx.goods_groups or goods.groups, codes)
         if image_only:
-            score += 20
-            reasons.append("商标仅出现在图片中，标题未写明")
-            en.append("the mark appears only in the images, not in the title")
+            score += W["image_only"]
+            codes.append(reason("image_only"))
             if best.src.confidence is not None:
                 score *= min(1.0, 0.55 + 0.5 * best.src.confidence)
+        if weak_unknown and not any(c.weight >= 1.0 for c in active):
+            # only a strong counterfeit cue lifts weak evidence on goods nobody could classify
+            score = min(score, W["weak_unknown_cap"])
         if indicative:
-            score = min(score, 30)
-            reasons.append(f"'{indicative.indicative}'表明为配件说明用途（指示性使用）")
-            en.append(f"indicative use ('{indicative.indicative}')")
+            score = min(score, W["indicative_cap"])
+            codes.append(reason("indicative", phrase=indicative.indicative))
         score = int(round(max(0, min(100, score))))
         ev = {"field": best.src.field, "matched_text": best.matched, "kind": best.kind,
               "form": best.form.raw, "form_origin": best.form.origin,
               "goods_classes": sorted(classes), "mark_classes": sorted(cm.classes),
-              "cues": cues, "reasons_en": en}
+              "goods": {"relation": goods_rel, "groups": sorted(goods.groups), "words": list(goods.words),
+                        "confidence": goods.confidence, "source": goods.source},
+              "cues": [c.word for c in active], "reason_codes": codes,
+              "reasons_en": render_all(codes, "en")}
         if best.src.field == "image":
             ev.update(image=best.src.image, box=best.src.box, confidence=best.src.confidence)
         else:
             ev["span"] = [best.start, best.end]
         if best.subs:
-            ev["substitutions"] = [list(s) for s in best.subs]
+            ev["substitutions"] = [list(x) for x in best.subs]
         if best.style:
             ev["style"] = best.style
         if indicative:
             ev["indicative"] = indicative.indicative
-        return Match(listing.listing_id, listing.platform, mark.id, "word", score, reasons, ev)
+        return Match(listing.listing_id, listing.platform, mark.id, "word", score,
+                     render_all(codes, self.language), ev)
+
+    def _price_signal(self, mark, listing, classes, groups, codes: list[dict]) -> float:
+        """Points for a low price, comparing in the reference price's currency only (converted
+        with the dated rate table); no rate -> no price signal, said in a reason."""
+        refk = self._ref_price(mark, classes, groups)
+        if refk is None or listing.price is None or listing.price <= 0:
+            return 0
+        ref, goods = refk
+        cur = (getattr(listing, "currency", None) or "CNY").upper()
+        ref_cur = (getattr(mark, "reference_currency", None) or "CNY").upper()
+        price, rate, extra = listing.price, None, {}
+        if cur != ref_cur:
+            rates = self.rates
+            if cur not in rates or ref_cur not in rates:
+                codes.append(reason("price_no_rate", currency=cur, ref_currency=ref_cur))
+                return 0
+            rate = rates[cur] / rates[ref_cur]
+            price = listing.price * rate
+            extra = {"rate": round(rate, 6), "rate_date": self.rates_date, "converted": round(price, 2)}
+        ratio = price / ref
+        if ratio > PRICE_LOWISH_RATIO:
+            return 0
+        codes.append(reason("price_low", price=listing.price, currency=cur, ref=ref, ref_currency=ref_cur,
+                            ratio=round(ratio, 4), goods=goods, **extra))
+        return WEIGHTS["price_low"] if ratio <= PRICE_LOW_RATIO else WEIGHTS["price_lowish"]
+
+
+def _same_tone(a: str, b: str) -> bool:
+    """Do two characters share a reading WITH its tone (客/克 kè), not only the syllable (迷 mí /
+    米 mǐ)? Reasons say "读音相同" only then (issue 11: keep the reasons honest)."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    ra = set(pinyin_dict.get(ord(a), "").split(","))
+    rb = set(pinyin_dict.get(ord(b), "").split(","))
+    return bool(ra & rb - {""})
+
+
+def _spaced_run_continues(text: str, r0: int, r1: int) -> bool:
+    """风.云.意.幻: the hit is part of a longer phrase spelt out with the same non-space separator
+    between single characters, not a mark split to dodge a filter."""
+    seps = {c for c in text[r0:r1] if not c.isalnum() and not c.isspace() and not is_cjk(c)}
+    if len(seps) != 1:
+        return False
+    sep = seps.pop()
+    after = text[r1:r1 + 3]
+    before = text[max(0, r0 - 3):r0]
+    return (len(after) >= 2 and after[0] == sep and is_cjk(after[1])) or \
+        (len(before) >= 2 and before[-1] == sep and is_cjk(before[-2]))
+
+
+_COMPAT_RE = re.compile(r"通用|适用|兼容|适配|专用|compatible|for use with")
+
+
+def _model_follows(text: str, end: int) -> bool:
+    """A model number right after a brand (苹果7plus, 小米5s) names the device an accessory fits."""
+    rest = text[end:end + 3].lstrip(" /")
+    return bool(rest) and rest[0].isascii() and rest[0].isalnum()
+
+
+def load_rates(path=None) -> tuple[dict[str, float], str]:
+    """CNY per unit of each currency from config/data/currency_rates.tsv, and the table's date.
+    Raises ValueError naming file, line and field on a bad row."""
+    from pathlib import Path
+
+    from config.settings import DATA_TABLES_DIR
+
+    p = Path(path) if path else DATA_TABLES_DIR / "currency_rates.tsv"
+    rates = {"CNY": 1.0}
+    date = "?"
+    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith("# date:"):
+            date = line.split(":", 1)[1].strip()
+            continue
+        if not line.strip() or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if len(cols) < 2:
+            raise ValueError(f"{p}:{n}: field 'cny_per_unit': missing")
+        try:
+            v = float(cols[1])
+        except ValueError:
+            raise ValueError(f"{p}:{n}: field 'cny_per_unit': not a number: {cols[1]!r}") from None
+        if v <= 0:
+            raise ValueError(f"{p}:{n}: field 'cny_per_unit': must be > 0")
+        rates[cols[0].strip().upper()] = v
+    return rates, date

@@ -8,34 +8,143 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from .normalize import fold
 
-# Counterfeit cue words (假货暗语) as sellers write them; matched on fold()ed text.
-CUE_WORDS = (
-    "高仿", "精仿", "超仿", "仿品", "仿牌", "a货", "超a", "原单", "外贸原单", "尾单", "跟单", "复刻",
-    "纯原", "公司级", "顶级版", "顶级版本", "高版本", "莆田", "工厂货", "代工厂", "原厂代工", "真标",
-    "山寨", "非正品", "一比一", "1比1",
-)
-_CUE_RE = re.compile(
-    r"(?<![a-z0-9])1\s*[:：比]\s*1(?![0-9])|(?<![a-z])a货|超a(?![a-z])|"
-    + "|".join(re.escape(w) for w in CUE_WORDS if not w.startswith(("a", "超a", "1")))
-)
+# Counterfeit cue words (假货暗语): a maintained lexicon with weights and off-contexts in
+# config/data/cue_words.tsv (sources in its header).
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    pattern: str
+    weight: float
+    off: tuple[str, ...]
+    context: str
+    lang: str
+    rx: re.Pattern
+
+
+@dataclass(frozen=True, slots=True)
+class CueHit:
+    word: str       # the cue as written in the lexicon (regex cues: the text found, normalised)
+    weight: float
+    off: str | None  # the context word that switched it off, if any
+    context: str
+
+
+def _cue_regex(pattern: str, lang: str) -> re.Pattern:
+    if pattern.startswith("re:"):
+        return re.compile(pattern[3:])
+    body = r"\s*".join(re.escape(p) for p in pattern.split(" ")) if " " in pattern else re.escape(pattern)
+    if lang == "en":  # English words need word boundaries: 'reps' is not in 'prepsuite'
+        return re.compile(r"(?<![a-z])" + body + r"(?![a-z])")
+    return re.compile(body)
+
+
+def load_cues(path: str | Path | None = None) -> tuple[Cue, ...]:
+    """Read the cue lexicon. Raises ValueError naming file, line and field on a bad row."""
+    from config.settings import DATA_TABLES_DIR
+
+    p = Path(path) if path else DATA_TABLES_DIR / "cue_words.tsv"
+    out = []
+    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cols = (line.split("\t") + ["", "", "", ""])[:5]
+        pat, w, off, ctx, lang = (c.strip() for c in cols)
+        try:
+            weight = float(w)
+        except ValueError:
+            raise ValueError(f"{p}:{n}: field 'weight': not a number: {w!r}") from None
+        if not 0 < weight <= 1:
+            raise ValueError(f"{p}:{n}: field 'weight': must be in (0, 1]")
+        if lang not in ("zh", "en"):
+            raise ValueError(f"{p}:{n}: field 'lang': must be zh or en, not {lang!r}")
+        try:
+            rx = _cue_regex(pat, lang)
+        except re.error as e:
+            raise ValueError(f"{p}:{n}: field 'pattern': bad regex: {e}") from None
+        out.append(Cue(pat, weight, tuple(x.strip().lower() for x in off.split("|") if x.strip()), ctx, lang, rx))
+    return tuple(out)
+
+
+CUES = load_cues()
+CUE_WORDS = tuple(c.pattern for c in CUES if not c.pattern.startswith("re:"))
+
+
+def _cue_name(c: Cue, found: str) -> str:
+    if not c.pattern.startswith("re:"):
+        return c.pattern
+    f = re.sub(r"\s+", "", found)
+    if f[:1] == "1":
+        return "1:1"
+    return f.upper() if f.isascii() else f.replace("a", "A")
+
+
+def find_cue_hits(folded: str, context: str | None = None) -> list[CueHit]:
+    """Cue words in a fold()ed text, in order of position, each once; a cue covered by a longer
+    one found too (原单 in 外贸原单 / 原单尾货) is dropped. A cue whose off-context appears in
+    ``context`` (fold()ed text of the whole listing; default: the text itself) is returned with
+    ``off`` set (an ordinary trade term there, e.g. A货 on 翡翠)."""
+    ctx = folded if context is None else context
+    ctx_compact = re.sub(r"[\s,，.;:/|_\-]+", "", ctx)
+    found: dict[str, tuple[int, CueHit]] = {}
+    for c in CUES:
+        m = c.rx.search(folded)
+        if not m:
+            continue
+        name = _cue_name(c, m.group(0))
+        if name in found:
+            continue
+        off = next((o for o in c.off if o in ctx or (" " in o and o.replace(" ", "") in ctx_compact)), None)
+        found[name] = (m.start(), CueHit(name, c.weight, off, c.context))
+    hits = [v for k, v in found.items() if not any(k != o and k in o for o in found)]
+    return [h for _, h in sorted(hits, key=lambda x: x[0])]
 
 
 def find_cues(folded: str) -> list[str]:
-    """Cue words in a fold()ed text, in order, without repeats; '1：1' is reported as '1:1'."""
-    out: list[str] = []
-    for m in _CUE_RE.finditer(folded):
-        w = m.group(0)
-        if w[0] == "1":
-            w = "1:1"
-        elif w in ("a货", "超a"):
-            w = w.replace("a", "A")
-        if w not in out:
-            out.append(w)
-    return out
+    """Active cue words in a fold()ed text, in order, without repeats ('1：1' is reported '1:1')."""
+    return [h.word for h in find_cue_hits(folded) if h.off is None]
+
+
+# Keyword abuse (the platforms' 滥用商标关键字 rules): the mark is named to attract searches for
+# goods that are not the mark's. 非X / 不是X before the mark, X同品质 / X品质 / X同等 after it.
+ABUSE_BEFORE = (("不是", "not"), ("并非", "not"), ("非", "non"))
+ABUSE_AFTER = (("同品质", "same_quality"), ("同等品质", "same_quality"), ("同级", "same_quality"),
+               ("品质", "same_quality"), ("同质量", "same_quality"), ("家", "nickname"))
+
+
+def abuse_before(preceding: str) -> tuple[str, str] | None:
+    """preceding: fold()ed raw text right before the hit. ('非', 'non') for 非耐克."""
+    for w, pat in ABUSE_BEFORE:
+        if preceding.endswith(w):
+            if w == "非" and preceding[-2:-1] in ("是", "并", "绝", "而"):
+                continue  # 是非, 绝非: ordinary words / handled as 并非
+            return w, pat
+    return None
+
+
+def abuse_after(following: str) -> tuple[str, str] | None:
+    """following: fold()ed raw text right after the hit. ('同品质', 'same_quality') for X同品质;
+    ('家', 'nickname') for X家 glued to the next word (耐克家外套), not 家电/家居/家用."""
+    for w, pat in ABUSE_AFTER:
+        if following.startswith(w):
+            if w == "家":
+                nxt = following[1:2]
+                if not nxt or nxt in "电居用具纺庭人族乡里" or not ("\u4e00" <= nxt <= "\u9fff"):
+                    return None
+            if w == "品质":
+                continue  # plain X品质 is how official shops praise their own goods; only 同品质
+            return w, pat
+    return None
+
+
+# Nicknames: one or two Latin initials + 家 glued to the next goods word (b家风衣, lv家包).
+NICKNAME_RE = re.compile(r"(?<![a-z0-9])([a-z]{1,2})家(?=[\u4e00-\u9fff])")
 
 
 # "X同款 / X平替 / X风 / 仿X": the listing borrows the mark to sell look-alike goods.
@@ -46,8 +155,18 @@ STYLE_BEFORE = ("仿", "平替", "同款", "致敬", "对标", "媲美", "比肩
 STYLE_GENERIC = ("大牌平替", "大牌同款", "平替", "同款")
 # Indicative use: accessories and parts that name the mark to say what they fit.
 INDICATIVE_BEFORE = ("适用于", "适用", "兼容", "适配", "适合", "配套", "专用于", "用于", "for", "fits", "fit")
+# English indicative use, read on fold()ed raw text (spaces kept) right before the mark.
+INDICATIVE_EN = re.compile(
+    r"(?<![a-z])(compatible with|compatible for|for use with|for use in|replacement for|replaces|designed for|"
+    r"made for|works with|fits for|fits|fit for|for)\s*[-:(\[]?\s*$")
+
+
+def indicative_before_en(preceding: str) -> str | None:
+    """preceding: fold()ed raw text before the hit. 'compatible with' for 'Case compatible with X'."""
+    m = INDICATIVE_EN.search(preceding)
+    return m.group(1) if m else None
 # after the mark (within a few characters): "X空调专用遥控器", "X手机配件". Not 通用 (男女通用).
-INDICATIVE_AFTER = ("专用", "配件", "周边配")
+INDICATIVE_AFTER = ("专用", "配件", "周边配", "compatible", "replacement")
 # Brand use of the mark ("X牌", "X品牌", X®): on other goods this is use as a trade mark.
 BRAND_AFTER = ("牌", "品牌", "®", "™", "(r)", "(tm)")
 
@@ -171,13 +290,14 @@ class WordAligner:
         forced = self._best(run[:s]) + lm + self._best(run[e:])
         return max(0.0, free - forced)
 
-    def crossing_word(self, run: str, s: int, e: int) -> str | None:
+    def crossing_word(self, run: str, s: int, e: int, min_freq: int | None = None) -> str | None:
         """A word of the natural segmentation that straddles an end of the hit (花生 in 鲁花生)."""
         pos = 0
+        floor = self.cross_freq if min_freq is None else min_freq
         for tok in self.dt.cut(run, HMM=False):
             a, b = pos, pos + len(tok)
             pos = b
-            if len(tok) < 2 or self.word_freq(tok) < self.cross_freq:
+            if len(tok) < 2 or self.word_freq(tok) < floor:
                 continue
             if (a < s < b) or (a < e < b):
                 if a == s and tok[e - s:] in self.suffixes:

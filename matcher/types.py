@@ -35,6 +35,9 @@ class Match:
     def to_dict(self) -> dict:
         d = {"listing_id": self.listing_id, "platform": self.platform, "target_id": self.target_id,
              "target_kind": self.target_kind, "score": int(self.score), "reasons": list(self.reasons)}
+        codes = (self.evidence or {}).get("reason_codes")
+        if codes is not None:
+            d["reason_codes"] = list(codes)  # the same reasons as data (matcher/reasons.py)
         if self.evidence:
             d["evidence"] = self.evidence
         return d
@@ -46,6 +49,9 @@ class MatchContext:
     listing: Listing
     goods_classes: frozenset[int]
     texts: list[TextSource]
+    # 类似群 groups of the goods ('2507'), when the goods module can tell; a mark's
+    # reference_prices keyed by group apply only then (matcher/text.py _ref_price)
+    goods_groups: frozenset[str] = frozenset()
 
 
 class ListingMatcher(Protocol):

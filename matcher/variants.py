@@ -217,6 +217,23 @@ def sound_alike_char(a: str, b: str) -> bool:
 
 
 @lru_cache(maxsize=262144)
+def sounds_as_mark_char(a: str, b: str, near: bool = False) -> bool:
+    """Does text character a, read one of its main ways (the first two readings pypinyin lists,
+    common ones first), sound like mark character b in any of b's readings? 勒 (lēi/lè) for 乐
+    (lè/yuè) yes; 行 (xíng/háng/héng) for 衡 no: 行 is read héng only in rare words, so a seller
+    evoking 衡 would not write it. near: up to fuzzy pinyin."""
+    if a == b:
+        return True
+    ra, rb = READINGS.get(a), READINGS.get(b)
+    if not (ra and rb):
+        return False
+    main = ra[:2]
+    if near:
+        return bool({near_syllable(x) for x in main} & {near_syllable(x) for x in rb})
+    return bool(set(main) & set(rb))
+
+
+@lru_cache(maxsize=262144)
 def near_sound_char(a: str, b: str) -> bool:
     """Same reading up to fuzzy pinyin (zh/z, ch/c, sh/s, n/l, -ng/-n)."""
     ra, rb = READINGS.get(a), READINGS.get(b)

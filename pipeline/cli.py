@@ -96,7 +96,8 @@ def _register_subcommands() -> None:
                       ("pipeline.cli_ocr", "ocr"), ("pipeline.cli_sellers", "sellers"),
                       ("pipeline.cli_sellers:suppressions_app", "suppressions"),
                       ("pipeline.cli_sources", "sources"),
-                      ("pipeline.cli_users", "users")]:
+                      ("pipeline.cli_users", "users"),
+                      ("pipeline.cli_goods", "goods")]:
         mod, _, attr = mod.partition(":")
         m = importlib.import_module(mod)
         app.add_typer(getattr(m, attr or "app"), name=name)

@@ -110,7 +110,7 @@ def show(lead_id: int = typer.Argument(..., help="Lead id")):
         typer.echo(f"  url {li.url or '-'}\n  seller {li.seller_name} ({li.seller_id}) at {li.seller_location or '-'}"
                    f"\n  price {li.price if li.price is not None else '-'} {li.currency}  sales {li.sales if li.sales is not None else '-'}"
                    f"\n  first seen {r['first_seen']}  last seen {r['last_seen']}")
-        typer.echo("why it matched: " + "；".join(lead.reasons or []))
+        typer.echo("why it matched: " + "；".join(r["reasons"]))
         typer.echo("priority:")
         for pr in lead.priority_reasons or []:
             typer.echo(f"  · {pr}")
@@ -267,6 +267,10 @@ def refer(ids: List[int] = typer.Argument(..., help="Lead id(s) (confirmed)"),
     if man["evidence_problems"]:
         typer.echo(f"warning: {len(man['evidence_problems'])} evidence files missing or not matching the ledger: "
                    + ", ".join(man["evidence_problems"]), err=True)
+    if man.get("timestamp"):
+        typer.echo(f"trusted timestamp of the pack (manifest.json.tsr): {man['timestamp']['gen_time']}")
+    elif man.get("timestamp_error"):
+        typer.echo(f"warning: the pack has no trusted timestamp: {man['timestamp_error']}", err=True)
 
 
 @app.command()

@@ -88,7 +88,7 @@ def write_head(s: Session, evidence_dir: Path) -> None:
 
 @dataclass
 class Problem:
-    kind: str  # altered | missing | reordered | record_altered | record_missing | truncated
+    kind: str  # altered | missing | reordered | record_altered | record_missing | truncated | timestamp
     seq: int | None
     path: str | None
     message: str
@@ -129,8 +129,18 @@ def verify(s: Session, evidence_dir: Path, check_files: bool = True) -> tuple[in
             continue
         sha, size = sha256_file(f), Path(f).stat().st_size
         if sha != r.sha256:
+            extra = ""
+            if r.kind == "warc":  # name the damaged WARC record when the file still parses that far
+                try:
+                    from crawler.warc import read_warc
+
+                    read_warc(f)
+                    extra = "; the WARC still parses: a record's content was replaced"
+                except ValueError as e:
+                    extra = f"; {e}"
             problems.append(Problem("altered", r.seq, r.path,
-                                    f"artefact altered: {r.path} (SHA-256 {sha[:16]}…, recorded {r.sha256[:16]}…, {what})"))
+                                    f"artefact altered: {r.path} (SHA-256 {sha[:16]}…, recorded {r.sha256[:16]}…, "
+                                    f"{what}){extra}"))
     head = evidence_dir / HEAD_FILE
     if head.is_file():
         try:
@@ -151,3 +161,86 @@ def verify(s: Session, evidence_dir: Path, check_files: bool = True) -> tuple[in
     elif rows:
         problems.append(Problem("truncated", None, HEAD_FILE, f"{HEAD_FILE} is missing (the ledger head is not anchored)"))
     return len(rows), problems
+
+
+# --- Trusted timestamps of the ledger head (RFC 3161, store.tsa) -------------------------------
+TIMESTAMP_DIR = "timestamps"
+
+
+def head_message(seq: int, entry_hash: str) -> bytes:
+    """The bytes a ledger-head token stamps: ``markwatch-ledger-head <seq> <entry_hash>\n``."""
+    return f"markwatch-ledger-head {seq} {entry_hash}\n".encode("ascii")
+
+
+def timestamp_head(s: Session, evidence_dir: Path, tsa_url: str, timeout: float = 20.0) -> EvidenceRecord | None:
+    """Get an RFC 3161 token for the current head from `tsa_url`, store it as
+    ``timestamps/head-<seq>.tsr`` and append it to the chain as a ``timestamp`` entry (captured_at =
+    the token's genTime, url = the TSA). Returns that entry, or None when the head is already a
+    timestamp. Raises store.tsa.TimestampError when the TSA fails."""
+    from .tsa import request_token, verify_token
+
+    last = last_record(s)
+    if last is None or last.kind == "timestamp":
+        return None
+    msg = head_message(last.seq, last.entry_hash)
+    token = request_token(tsa_url, msg, timeout=timeout)
+    info = verify_token(token, msg)
+    d = Path(evidence_dir) / TIMESTAMP_DIR
+    d.mkdir(parents=True, exist_ok=True)
+    f = d / f"head-{last.seq:08d}.tsr"
+    f.write_bytes(token)
+    return append_file(s, evidence_dir, f, kind="timestamp", platform="", listing_id=f"head#{last.seq}",
+                       url=tsa_url, captured_at=info.gen_time)
+
+
+def verify_timestamps(s: Session, evidence_dir: Path, ca_file: str | Path | None = None,
+                      required: bool = False) -> tuple[list[dict], list[Problem]]:
+    """Check every ``timestamp`` entry: the token file parses, stamps exactly the head it names
+    (``head_message`` of that entry's seq and entry_hash as recorded now), and, with `ca_file`, is
+    signed by the TSA. With `required` (a TSA is configured) entries after the newest token are a
+    problem: evidence not yet covered by a trusted time. Returns (tokens [{seq, stamped_seq,
+    gen_time, signature_checked}], problems)."""
+    from .tsa import TimestampError, verify_token
+
+    evidence_dir = Path(evidence_dir)
+    rows = list(s.scalars(select(EvidenceRecord).order_by(EvidenceRecord.seq)))
+    by_seq = {r.seq: r for r in rows}
+    tokens, problems = [], []
+    for r in rows:
+        if r.kind != "timestamp":
+            continue
+        f = evidence_dir / r.path
+        try:
+            stamped = int(r.listing_id.split("#", 1)[1])
+        except (IndexError, ValueError):
+            problems.append(Problem("timestamp", r.seq, r.path, f"timestamp entry #{r.seq} names no ledger head"))
+            continue
+        if not f.is_file():
+            problems.append(Problem("timestamp", r.seq, r.path,
+                                    f"timestamp token missing: {r.path} (trusted time of ledger head #{stamped})"))
+            continue
+        head = by_seq.get(stamped)
+        if head is None:
+            problems.append(Problem("timestamp", r.seq, r.path,
+                                    f"timestamp token {r.path} stamps ledger entry #{stamped}, which is gone"))
+            continue
+        try:
+            info = verify_token(f.read_bytes(), head_message(head.seq, head.entry_hash), ca_file=ca_file)
+        except TimestampError as e:
+            problems.append(Problem("timestamp", r.seq, r.path,
+                                    f"timestamp token {r.path} does not prove ledger head #{stamped} as recorded "
+                                    f"now: {e}"))
+            continue
+        tokens.append({"seq": r.seq, "stamped_seq": stamped, "gen_time": info.gen_time.isoformat() + "Z",
+                       "signature_checked": info.signature_checked, "tsa": r.url})
+    if required and rows:
+        last_ts = max((r.seq for r in rows if r.kind == "timestamp"), default=0)
+        uncovered = [r for r in rows if r.seq > last_ts and r.kind != "timestamp"]
+        if uncovered and not (len(uncovered) == len(rows)):
+            problems.append(Problem("timestamp", uncovered[0].seq, None,
+                                    f"ledger entries #{uncovered[0].seq}–#{uncovered[-1].seq} have no trusted "
+                                    f"timestamp after them (token missing, or the TSA failed in the last pass)"))
+        elif uncovered:
+            problems.append(Problem("timestamp", None, None,
+                                    "a TSA is configured but the ledger has no timestamp token at all"))
+    return tokens, problems

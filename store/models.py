@@ -41,6 +41,11 @@ class Mark(Base):
     reference_price: Mapped[float | None] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     enterprise: Mapped[Enterprise] = relationship(back_populates="marks")
+    registration_number: Mapped[str | None] = mapped_column(String(64))  # 注册号 (migration 0005)
+    # 类似群 groups, per-goods reference prices and their currency (migration 0008)
+    similar_groups: Mapped[list | None] = mapped_column(JSON, default=list)
+    reference_prices: Mapped[dict | None] = mapped_column(JSON, default=dict)
+    reference_currency: Mapped[str | None] = mapped_column(String(3))
 
 
 class AuthorizedSeller(Base):

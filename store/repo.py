@@ -63,6 +63,9 @@ def upsert_watchlist(s: Session, wl: Watchlist, deactivate_missing: bool = False
             mrow.image = str(wl.logo_path(mk)) if mk.kind == "logo" else None
             mrow.nice_classes, mrow.well_known = list(mk.nice_classes), mk.well_known
             mrow.reference_price, mrow.active = mk.reference_price, True
+            mrow.registration_number = mk.registration_number
+            mrow.similar_groups, mrow.reference_prices = list(mk.similar_groups), dict(mk.reference_prices)
+            mrow.reference_currency = mk.reference_currency
             counts["marks"] += 1
     for gi in wl.geographical_indications:
         seen_gis.add(gi.id)
@@ -103,10 +106,13 @@ def load_watchlist_from_db(s: Session) -> Watchlist:
             gi_users.setdefault(a.gi_id, []).append(rule)
     marks: dict[str, list] = {}
     for k in s.execute(select(K.c.id, K.c.enterprise_id, K.c.kind, K.c.text, K.c.aliases, K.c.image, K.c.nice_classes,
-                              K.c.well_known, K.c.reference_price).where(K.c.active.is_(True)).order_by(K.c.id)):
+                              K.c.well_known, K.c.reference_price, K.c.registration_number, K.c.similar_groups,
+                              K.c.reference_prices, K.c.reference_currency).where(K.c.active.is_(True)).order_by(K.c.id)):
         marks.setdefault(k.enterprise_id, []).append(Mark(
             id=k.id, kind=k.kind, text=k.text, aliases=k.aliases or [], image=k.image,
-            nice_classes=k.nice_classes or [], well_known=k.well_known, reference_price=k.reference_price))
+            nice_classes=k.nice_classes or [], well_known=k.well_known, reference_price=k.reference_price,
+            registration_number=k.registration_number, similar_groups=k.similar_groups or [],
+            reference_prices=k.reference_prices or {}, reference_currency=k.reference_currency or "CNY"))
     ents = [Enterprise(id=e.id, name=e.name, qualifications=e.qualifications or [],
                        authorized_sellers=ent_sellers.get(e.id, []), marks=marks.get(e.id, []))
             for e in s.execute(select(E.c.id, E.c.name, E.c.qualifications).order_by(E.c.id))]

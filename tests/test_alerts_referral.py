@@ -122,3 +122,26 @@ def test_refer_needs_confirmed_leads_and_writes_nothing_otherwise(tmp_path):
     assert r.exit_code == 2 and "confirm it first" in r.output
     assert not (tmp_path / "p.zip").exists()
     assert leads()[0].status == "new"
+
+
+def test_registration_number_from_the_watchlist_reaches_the_store(tmp_path, db):
+    """A mark's 注册号 given in the watchlist YAML is stored (for the referral record) and kept
+    when the stored watchlist is read back."""
+    from store.db import session_scope
+    from store.models import Mark
+    from store.repo import load_watchlist_from_db, upsert_watchlist
+    from watchlist import load_watchlist
+
+    wl = tmp_path / "wl.yaml"
+    wl.write_text("""version: 1
+enterprises:
+  - id: ent-a
+    name: 甲公司
+    marks:
+      - {id: tm-a, kind: word, text: 甲牌, nice_classes: [33], registration_number: "1234567"}
+""", encoding="utf-8")
+    with session_scope(db) as s:
+        upsert_watchlist(s, load_watchlist(wl))
+    with session_scope(db) as s:
+        assert s.get(Mark, "tm-a").registration_number == "1234567"
+        assert load_watchlist_from_db(s).enterprises[0].marks[0].registration_number == "1234567"

@@ -209,6 +209,7 @@ def test_image_hosts_outside_allowed_hosts_are_refused():
     from crawler.middlewares import AllowedHostsMiddleware
 
     mw = AllowedHostsMiddleware(["127.0.0.1", "img.example.com"])
+    mw.rule._resolver = lambda host, port: ["93.184.216.34"]  # no DNS in tests: a public address
     assert mw.process_request(Request("http://127.0.0.1:5000/item/1")) is None
     assert mw.process_request(Request("https://cdn.img.example.com/a.jpg")) is None
     with pytest.raises(IgnoreRequest):

@@ -68,8 +68,13 @@ def test_pass_fixes_evidence_for_marketplace_and_live_leads(pass_settings, db):
             for a in meta["artefacts"]:
                 assert sha256_file(d / a["file"]) == a["sha256"]
             recs = s.scalars(select(m.EvidenceRecord).where(m.EvidenceRecord.listing_pk == pk)).all()
-            assert {r.kind for r in recs} == {"html", "screenshot", "image", "meta"} - (
-                set() if row.images else {"image"})
+            expected = {"html", "screenshot", "image", "meta"} | ({"warc"} if row.kind == "listing" else set())
+            assert {r.kind for r in recs} == expected - (set() if row.images else {"image"})
+            if row.kind == "listing":  # marketplace pages: screenshot, HTML and WARC from one visit
+                visit = meta["visit"]
+                assert visit["status"] == "ok" and (d / "visit.html").is_file() and (d / "capture.warc.gz").is_file()
+                shot = next(a for a in meta["artefacts"] if a["kind"] == "screenshot")
+                assert shot["time_is"] == "evidence visit" and visit["visit_started"] <= shot["captured_at"]
         n_records = s.scalar(select(func.count()).select_from(m.EvidenceRecord))
     from pipeline.cli import app
     r = CliRunner().invoke(app, ["evidence", "verify"])

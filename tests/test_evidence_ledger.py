@@ -1,6 +1,8 @@
 """The evidence ledger: append-only, hash-chained; verify names what was altered, missing or re-ordered."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -125,6 +127,8 @@ def test_evidence_for_a_listing_from_a_file_never_fetches_its_url(settings, db):
     assert c["listings"] == 1 and c["screenshots"] == 0
     with session_scope(db) as s:
         cap = s.query(EvidenceCapture).one()
-        assert cap.status == "partial" and "marketplace.test is not an allowed host" in cap.detail
+        assert cap.status == "ok" and "imported listing (导入): its URL is not visited" == cap.detail
+        meta = json.loads((settings.resolved_data_dir / "evidence" / cap.directory / "meta.json").read_text("utf-8"))
+        assert meta["method"] == "导入" and meta["visit"] is None
         n, problems = ledger.verify(s, settings.resolved_data_dir / "evidence")
     assert n == 1 and problems == []  # meta.json is still fixed and chained

@@ -217,6 +217,10 @@ def _is_list(model, name: str) -> bool:
     return typing.get_origin(model.model_fields[name].annotation) is list
 
 
+def _is_dict(model, name: str) -> bool:
+    return typing.get_origin(model.model_fields[name].annotation) is dict
+
+
 def _is_bool(model, name: str) -> bool:
     return model.model_fields[name].annotation is bool
 
@@ -240,6 +244,8 @@ def _out(v: Any, where: str) -> str:
         return "true" if v else "false"
     if isinstance(v, float):
         return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, dict):  # reference_prices {2507: 899} -> '2507:899'
+        return _out([f"{_out(k, where)}:{_out(x, where)}" for k, x in v.items()], where)
     if isinstance(v, list):
         items = [_out(x, where) for x in v]
         for x in items:
@@ -289,6 +295,13 @@ def _fields_in(model, row: dict[str, str], mapping: dict[str, str]) -> tuple[dic
                 errs.append((col, f"not yes/no: {text!r}"))
         elif _is_list(model, name):
             d[name] = _split(text)
+        elif _is_dict(model, name):
+            pairs = [item.split(":", 1) for item in _split(text)]
+            bad = [":".join(p) for p in pairs if len(p) != 2]
+            if bad:
+                errs.append((col, f"not KEY:VALUE items separated by '|': {bad[0]!r}"))
+            else:
+                d[name] = {k.strip(): v.strip() for k, v in pairs}
         elif text:
             d[name] = text
     return d, errs

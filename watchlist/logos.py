@@ -95,7 +95,7 @@ def check_logos(watchlist: Watchlist, cache_dir: str | Path | None = None,
             r.info = register_logo(watchlist.logo_path(mark), data_dir, cache_dir, mark.id)
         except LogoProblem as e:
             r.problem, r.problem_zh = str(e), e.reason_zh
-        if not mark.nice_classes and not mark.well_known:
+        if not mark.nice_classes and not mark.similar_groups and not mark.well_known:
             r.warnings.append("no Nice classes and not well-known: this logo can never produce a lead")
         if r.info and r.info.features < 30:
             r.warnings.append(f"only {r.info.features} keypoints: small or plain logos are found less reliably")

@@ -4,10 +4,19 @@ Field names follow the watchlist YAML contract in DESIGN.md.
 """
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+@lru_cache(maxsize=1)
+def _similar_group_codes() -> frozenset[str]:
+    """The 类似群 codes of the shipped table (config/data/similar_goods.json)."""
+    from config.settings import DATA_TABLES_DIR
+    return frozenset(json.loads((DATA_TABLES_DIR / "similar_goods.json").read_text(encoding="utf-8"))["groups"])
 
 
 class _Strict(BaseModel):
@@ -47,6 +56,43 @@ class Mark(_Strict):
     nice_classes: list[int] = Field(default_factory=list)
     well_known: bool = False
     reference_price: float | None = Field(default=None, gt=0, le=1e8)  # CNY
+    registration_number: str | None = Field(default=None, max_length=64)  # 注册号 (shown in referral records)
+    # 类似群 codes of the CNIPA 类似商品和服务区分表 ('2507' = 鞋), for marks registered by group.
+    similar_groups: list[str] = Field(default_factory=list)
+    # Reference prices per goods: keys are Nice classes (25) or 类似群 groups ('2507'); a price
+    # applies only to listings of those goods (cheap genuine socks are not "7% of ¥899").
+    reference_prices: dict[str, float] = Field(default_factory=dict)
+    reference_currency: str = "CNY"  # ISO 4217 code of the reference prices
+
+    @field_validator("similar_groups", mode="before")
+    @classmethod
+    def _groups_known(cls, v) -> list[str]:
+        # YAML reads 2507 unquoted as a number (and 0901 as 901): accept it as the code
+        v = [f"{g:04d}" if isinstance(g, int) and not isinstance(g, bool) else g for g in (v or [])]
+        known = _similar_group_codes()
+        for g in v:
+            if not isinstance(g, str):
+                raise ValueError(f"类似群 {g!r} is not a four-digit code such as '2507'")
+            if g not in known:
+                raise ValueError(f"类似群 {g!r} is not a group of the 类似商品和服务区分表 (four digits, e.g. '2507')")
+        return v
+
+    @field_validator("reference_prices", mode="before")
+    @classmethod
+    def _ref_prices(cls, v):
+        out = {}
+        for k, p in (v or {}).items():
+            key = str(k).strip()
+            if not (key.isdigit() and (1 <= int(key) <= 45 and len(key) <= 2 or len(key) == 4)):
+                raise ValueError(f"reference_prices key {k!r} is not a Nice class (1-45) or a 4-digit 类似群 group")
+            try:
+                price = float(p)
+            except (TypeError, ValueError):
+                raise ValueError(f"reference_prices[{key}] is not a number: {p!r}") from None
+            if not 0 < price <= 1e8:
+                raise ValueError(f"reference_prices[{key}] must be > 0 and at most 1e8")
+            out[key] = price
+        return out
 
     @field_validator("nice_classes")
     @classmethod

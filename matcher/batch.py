@@ -13,6 +13,9 @@ from watchlist import load_watchlist
 
 from .engine import EngineOptions, MatchEngine
 from .listing import Listing, ListingError, read_listings
+# the one death-signal helper for all workers (forked match workers here, the OCR pool); re-exported
+# because pipeline/stages.py and tests import it from here
+from .ocr_engine import die_with_parent  # noqa: F401
 
 
 @dataclass
@@ -136,17 +139,6 @@ def _match_items(engine, listings_path, output, s: "BatchSummary", progress, err
             s.by_kind[m.target_kind] = s.by_kind.get(m.target_kind, 0) + 1
         if progress:
             progress(s.listings)
-
-
-def die_with_parent() -> None:
-    """Ask Linux to SIGTERM this process when its parent dies (prctl PR_SET_PDEATHSIG), so a
-    SIGKILLed pass never leaves matcher workers behind. A no-op elsewhere."""
-    import ctypes
-    import signal
-    import sys
-
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
 
 
 BLOCK = 2000  # listings per block handed to one forked worker

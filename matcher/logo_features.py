@@ -287,7 +287,11 @@ class Detection:
 
 MIN_INLIERS = 5
 MIN_SIMILARITY = 0.6    # combined edge similarity a logo must reach to be reported
-MIN_OUTLINE = 0.45      # the logo's outline band must agree at least this well
+MIN_OUTLINE = 0.45      # the logo's outline band must agree at least this well ...
+MIN_OUTLINE_SHAPED = 0.5  # ... and this well for a logo with its own silhouette (not filling its box):
+# the same letters in another frame (a disc instead of a hexagon) agree at 0.45-0.49, while a
+# photo crop's outline is just the crop's border (background) and cannot be held to more than 0.45
+BOX_FILL = 0.97         # visible share of its bounding box above which a logo is a plain rectangle/crop
 ECC_RANGE = (0.3, 0.85)  # refine a fit's alignment only when its similarity is in between
 
 
@@ -457,6 +461,16 @@ def is_solid(t: LogoTemplate) -> bool:
     return inner_detail(t) < SOLID_DETAIL
 
 
+def fills_box(t: LogoTemplate) -> bool:
+    """True when the logo's visible pixels fill its bounding box (a rectangular logo or a photo
+    crop): its outline is then the image border rather than a designed silhouette."""
+    v = getattr(t, "_fills_box", None)
+    if v is None:
+        m = t.mask[PAD:t.height - PAD, PAD:t.width - PAD] > 0
+        v = t._fills_box = bool(m.size and m.mean() >= BOX_FILL)
+    return v
+
+
 def silhouette_solidity(t: LogoTemplate) -> float:
     """Area of the logo's visible pixels / area of their convex hull (1.0 for a disc or a square;
     well below 1 for a swoosh, a star or a logo of separate pieces)."""
@@ -503,19 +517,29 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     if i.sum() < 50:
         return out
     tor = t.orient.astype(np.float32)
+    tmag = getattr(t, "_orient_mag", None)
+    if tmag is None:
+        tmag = t._orient_mag = np.sqrt((tor * tor).sum(axis=2))
     mag = np.sqrt((so * so).sum(axis=2))
+    # Every score below is a correlation or a weighted mean over a mask (the interior, one grid
+    # cell), so it is computed from per-pixel sums: one masked stack of products, summed over the
+    # interior and over each cell's slice (cells are disjoint), instead of copying masked pixels
+    # for every cell and every reading.
     # Covered cells: flat in the photo where the logo has detail (a sticker, a price tag, a thumb).
     # They carry no evidence either way and are left out; a wrong letter is not flat (it has its own
     # edges) and still counts. At most a third of the cells may be covered.
-    covered = set()
     if len(cells) >= 3:
         te = getattr(t, "_cell_energy", None)
         if te is None:
-            tmag = np.sqrt((tor * tor).sum(axis=2))
             te = t._cell_energy = [float(tmag[c][interior[c]].mean()) if interior[c].sum() >= 20 else 0.0
                                    for c in cells]
-        pe = [float(mag[c][i[c]].mean()) if i[c].sum() >= 20 else 0.0 for c in cells]
+        mi = mag * i
+        pe = []
+        for c in cells:
+            n = int(i[c].sum())
+            pe.append(float(mi[c].sum()) / n if n >= 20 else 0.0)
         pmed, tmed = float(np.median(pe)), float(np.median(te))
+        covered = set()
         if pmed > 1e-6 and tmed > 1e-6:
             covered = {k for k in range(len(cells)) if pe[k] < COVERED_FLAT * pmed and te[k] > 0.5 * tmed}
         if len(covered) > len(cells) // 3:
@@ -526,28 +550,44 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
                 i[cells[k]] = False
             cells = [c for k, c in enumerate(cells) if k not in covered]
             out["covered"] = len(covered)
-    out["interior"] = _zncc(tor[i], so[i])
     band = region & ok & ~interior
     if band.sum() >= 50:
         out["outline"] = _zncc(tor[band], so[band])
-    elif is_solid(t):  # a silhouette: its compared region already is its outline
+    out["outline_min"] = MIN_OUTLINE if fills_box(t) else MIN_OUTLINE_SHAPED
+    # contrast-blind agreement: photo orientations as unit vectors, weighted by the logo's edges
+    eps = 0.15 * float(np.percentile(mag[i], 90)) + 1e-3
+    a0, a1 = tor[:, :, 0], tor[:, :, 1]
+    b0, b1 = so[:, :, 0], so[:, :, 1]
+    ab = a0 * b0 + a1 * b1
+    st = np.dstack([a0, a1, b0, b1, ab, a0 * a0 + a1 * a1, b0 * b0 + b1 * b1, tmag, ab / (mag + eps),
+                    np.ones_like(a0)]).astype(np.float64)
+    st *= i[:, :, None]
+
+    def zncc_agree(v: np.ndarray) -> tuple[float, float, int]:
+        n = v[9]
+        if n < 1:
+            return 0.0, 0.0, 0
+        num = v[4] - (v[0] * v[2] + v[1] * v[3]) / n
+        va = v[5] - (v[0] ** 2 + v[1] ** 2) / n
+        vb = v[6] - (v[2] ** 2 + v[3] ** 2) / n
+        den = math.sqrt(max(va, 0.0) * max(vb, 0.0))
+        return (float(num / den) if den > 1e-6 else 0.0), (float(v[8] / v[7]) if v[7] > 1e-6 else 0.0), int(n)
+
+    out["interior"], out["a_interior"], _ = zncc_agree(st.sum(axis=(0, 1)))
+    if band.sum() < 50 and is_solid(t):  # a silhouette: its compared region already is its outline
         out["outline"] = out["interior"]
-    cm = [(tor[c], so[c], i[c]) for c in cells]  # cell crops and what is comparable in them
-    cz = sorted(_zncc(a[m], b[m]) if m.sum() >= 20 else 0.0 for a, b, m in cm)
+    cz, az = [], []
+    for c in cells:
+        z, ag, n = zncc_agree(st[c].sum(axis=(0, 1)))
+        cz.append(z if n >= 20 else 0.0)
+        if n >= 20:
+            az.append(ag)
+    cz.sort()
+    az.sort()
     if cz:
         out["cell_min"] = cz[0]
         out["cell_2nd"] = cz[1] if len(cz) > 1 else cz[0]
         out["cell_3rd"] = cz[2] if len(cz) > 2 else out["cell_2nd"]
-    # contrast-blind agreement: photo orientations as unit vectors, weighted by the logo's edges
-    eps = 0.15 * float(np.percentile(mag[i], 90)) + 1e-3
-    sn = so / (mag + eps)[:, :, None]
-
-    def agree(a, b, m):
-        w = np.sqrt((a[m] ** 2).sum(axis=1)).sum()
-        return float((a[m] * b[m]).sum() / w) if w > 1e-6 else 0.0
-
-    out["a_interior"] = agree(tor, sn, i)
-    az = sorted(agree(tor[c], sn[c], i[c]) for c in cells if i[c].sum() >= 20)
     out["a_cell_min"] = az[0] if az else 0.0
     out["a_cell_2nd"] = (az[1] if len(az) > 1 else az[0]) if az else 0.0
     out["a_cell_3rd"] = (az[2] if len(az) > 2 else out["a_cell_2nd"]) if az else 0.0
@@ -575,17 +615,20 @@ def combine(s: dict, inliers: int = 0) -> float:
     a1, a2 = "a_cell_min", "a_cell_2nd"
     if inliers >= OCCLUSION_INLIERS and s["interior"] >= OCCLUSION_INTERIOR:
         c1, c2, a1, a2 = "cell_2nd", "cell_3rd", "a_cell_2nd", "a_cell_3rd"
-    corr = min(s["interior"], (s.get(c1, 0.0) + s.get(c2, 0.0)) / 2)
-    agree = min(s.get("a_interior", 0.0), (s.get(a1, 0.0) + s.get(a2, 0.0)) / 2)
+    # the worst counted cell may lie at most CELL_SLACK below the score: averaging it with a good
+    # neighbour alone let one wrong letter of a registered near-twin pass
+    corr = min(s["interior"], (s.get(c1, 0.0) + s.get(c2, 0.0)) / 2, s.get(c1, 0.0) + CELL_SLACK)
+    agree = min(s.get("a_interior", 0.0), (s.get(a1, 0.0) + s.get(a2, 0.0)) / 2, s.get(a1, 0.0) + CELL_SLACK)
     sim = max(corr, agree)
-    if s["outline"] < MIN_OUTLINE:
+    if s["outline"] < s.get("outline_min", MIN_OUTLINE):
         sim = min(sim, s["outline"])
     return sim
 
 
-OCCLUSION_INLIERS = 40
+OCCLUSION_INLIERS = 50  # 40 let registered near-twins through (one wrong letter taken as "covered")
 COVERED_FLAT = 0.2   # a cell whose photo edge energy is under this share of the median cell's is covered
 OCCLUSION_INTERIOR = 0.75
+CELL_SLACK = 0.15
 
 
 def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40) -> np.ndarray:
@@ -692,6 +735,8 @@ def verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, votes: int, *, max_an
                 parts2 = dense_scores(H2, t, photo) if ok2 else None
                 if parts2 is not None and combine(parts2, n_in) > sim:
                     H, sim, angle, rel, parts = H2, combine(parts2, n_in), angle2, rel2, parts2
+        if stats is not None:  # every plausible fit, for a later refinement (find_logos)
+            stats.setdefault("fits", []).append(_detection(photo, t, ti, sim, H, n_in, votes, angle, rel, parts, kind))
         if best is None or sim > best[0]:
             best = (sim, H, n_in, angle, rel, parts, kind)
     if stats is not None:
@@ -700,6 +745,26 @@ def verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, votes: int, *, max_an
         return None
     sim, H, n_in, angle, rel, parts, kind = best
     return _detection(photo, t, ti, sim, H, n_in, votes, angle, rel, parts, kind)
+
+
+ECC_TOP = 3  # per photo, borderline placements (most similar first) refined by ECC
+
+
+def refine_detection(photo: PhotoFeatures, t: LogoTemplate, d: Detection, *, max_angle: float = 40.0) -> Detection:
+    """``d`` with its transform refined by ECC (:func:`refine`) when that makes it more similar;
+    else ``d`` itself. Same plausibility limits and scoring as :func:`verify`."""
+    H = np.diag([photo.scale, photo.scale, 1.0]) @ d.matrix  # back to the rescaled photo's pixels
+    H2 = refine(H, t, photo)
+    if H2 is H:
+        return d
+    ok, angle, rel = _plausible(H2, t, photo, max_angle)
+    if not ok:
+        return d
+    parts = dense_scores(H2, t, photo)
+    sim = combine(parts, d.inliers)
+    if sim <= d.score:
+        return d
+    return _detection(photo, t, d.template, sim, H2, d.inliers, d.votes, angle, rel, parts, d.transform)
 
 
 def shortlist_size(n_logos: int) -> int:
@@ -718,20 +783,39 @@ def find_logos(index: LogoIndex, photo: PhotoFeatures, *, top: int | None = None
     # 1) a similarity fit for every shortlisted logo; 2) the more flexible fits (affine, homography)
     # only for the FLEX_TOP logos with the most consistent keypoints that are not already clear
     # hits: a photo rarely shows more than one or two logos, and the flexible fits cost the most.
+    # 3) the ECC refinement (the costliest step) only for the ECC_TOP most similar borderline
+    # placements of the photo: a wrong logo's placement is borderline too, and refining it rarely
+    # changes the outcome.
     first = []
+    tried: dict[int, list[Detection]] = {}  # every plausible fit per logo
     for ti, votes in short:
         st: dict = {}
-        d = verify(photo, index.templates[ti], ti, votes, fits=FITS[:1], stats=st)
+        d = verify(photo, index.templates[ti], ti, votes, fits=FITS[:1], stats=st, use_ecc=False)
         first.append((st.get("most_inliers", 0), ti, votes, d))
+        tried[ti] = st.get("fits", [])
     flex = sorted((x for x in first if x[0] >= FLEX_FIT_INLIERS and (x[3] is None or x[3].score < CLEAR_HIT)),
                   key=lambda x: -x[0])[:FLEX_TOP]
     better = {}
     for n_in, ti, votes, d in flex:
-        d2 = verify(photo, index.templates[ti], ti, votes, fits=FITS[1:], known_inliers=n_in)
+        st = {}
+        d2 = verify(photo, index.templates[ti], ti, votes, fits=FITS[1:], known_inliers=n_in, use_ecc=False, stats=st)
+        tried[ti] += st.get("fits", [])
         if d2 is not None and (d is None or d2.score > d.score):
             better[ti] = d2
-    for _, ti, votes, d in first:
-        d = better.get(ti, d)
+    found = [better.get(ti, d) for _, ti, _, d in first]
+    border = sorted((k for k, d in enumerate(found) if d is not None and ECC_RANGE[0] <= d.score < ECC_RANGE[1]),
+                    key=lambda k: -found[k].score)[:ECC_TOP]
+    for k in border:
+        # refine every fit found for that logo: a less similar fit (a homography under an affine
+        # map) may align best once refined
+        ti = first[k][1]
+        for x in tried[ti]:
+            if not ECC_RANGE[0] <= x.score < ECC_RANGE[1]:
+                continue
+            x2 = refine_detection(photo, index.templates[ti], x)
+            if x2.score > found[k].score:
+                found[k] = x2
+    for d in found:
         if d is not None and d.score >= min_similarity:
             out.append(d)
     done = {d.template for d in out}

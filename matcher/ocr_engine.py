@@ -139,8 +139,13 @@ class _AlternativesDecode:
         return out
 
 
-def die_with_parent(parent_pid: int | None) -> str:
-    """Make this (worker) process end when ``parent_pid`` ends, even by SIGKILL.
+def die_with_parent(parent_pid: int | None = None) -> str:
+    """Make this (worker) process end when its parent ends, even by SIGKILL.
+
+    The one helper for all worker processes: the OCR pool (``init_worker``) and the forked match
+    workers (``matcher.batch``, ``pipeline.stages``). ``parent_pid``: the pid the worker was
+    started by, if known (then a parent that died before the call is noticed too); None for
+    "whatever the parent is now" (a freshly forked child).
 
     Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` (the kernel kills us when the parent goes), then a
     check that the parent did not already die before the call. Elsewhere: a daemon thread that
@@ -160,8 +165,10 @@ def die_with_parent(parent_pid: int | None) -> str:
             mech = "prctl"
     if parent_pid is not None and os.getppid() != parent_pid:
         os._exit(0)  # the parent died before the death signal was armed
-    if mech == "watchdog" and parent_pid is not None:
+    if mech == "watchdog":
         import threading
+
+        parent_pid = parent_pid if parent_pid is not None else os.getppid()
 
         def watch():
             import time

@@ -299,6 +299,8 @@ def _fields_in(model, row: dict[str, str], mapping: dict[str, str]) -> tuple[dic
         elif _is_list(model, name):
             d[name] = _split(text)
         elif _is_dict(model, name):
+            if not text:
+                continue
             pairs = [item.split(":", 1) for item in _split(text)]
             bad = [":".join(p) for p in pairs if len(p) != 2]
             if bad:

@@ -50,8 +50,8 @@ def status_name(status: str, language: str | None = None) -> str:
 
 def match_reasons(reasons: list[str] | None, evidence: dict | None, language: str | None = None) -> list[str]:
     """'Why it matched' of a lead in the language (default MARKWATCH_LANGUAGE): rendered from the
-    reason codes the text and GI matchers stored in ``evidence['reason_codes']`` (matcher/reasons.py),
-    else the stored strings (logo leads, leads stored before codes existed)."""
+    reason codes the matchers stored in ``evidence['reason_codes']`` (matcher/reasons.py), else the
+    stored strings (leads stored before codes existed)."""
     codes = (evidence or {}).get("reason_codes")
     if not codes:
         return list(reasons or [])

@@ -28,6 +28,7 @@ from .logo_cache import FeatureCache, LogoProblem, load_template
 from .logo_store import LogoStore
 from .logo_features import (MIN_SIMILARITY, Detection, LogoIndex, LogoTemplate, env_threads, find_logos,
                             logo_corners, photo_features, project)
+from .reasons import reason, render_all
 from .types import Match, MatchContext
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,11 @@ class SkippedImage:
 
 class LogoMatcher:
     def __init__(self, watchlist: Watchlist, cache_dir=None, *, min_similarity: float = MIN_SIMILARITY,
-                 max_images: int = MAX_IMAGES_PER_LISTING, store_dir=None):
+                 max_images: int = MAX_IMAGES_PER_LISTING, store_dir=None, language: str = "zh-CN"):
         """``cache_dir``: feature cache (``<data_dir>/cache``); ``store_dir``: the data directory whose
         ``logos/`` keeps copies of registered logos (default: the parent of ``cache_dir``)."""
         env_threads()
+        self.language = language
         self.min_similarity = min_similarity
         self.max_images = max_images
         self.cache = FeatureCache(cache_dir)
@@ -161,33 +163,18 @@ class LogoMatcher:
         x, y, w, h = d.bbox
         t = self.templates[d.template]
         quad = quad_of(d, t)
-        rot = abs(round(d.angle))
-        rot_zh = f"，旋转约{rot}°" if rot >= 3 else ""
-        rot_en = f", rotated about {rot}°" if rot >= 3 else ""
-        pct = round(d.rel_width * 100)
-        how_zh = {"affine": "，斜视变形", "homography": "，透视变形"}.get(d.transform, "")
-        how_en = {"affine": ", seen at an angle", "homography": ", in perspective"}.get(d.transform, "")
-        if d.transform == "shape":
-            ev_zh, ev_en = "按外形轮廓定位", "located by its silhouette"
-        else:
-            ev_zh, ev_en = f"{d.inliers}个特征点几何吻合", f"{d.inliers} keypoints geometrically consistent"
-        reasons = [f"图{n}中发现图形商标'{mark.id}'（{ent.name}）：位置 x={x}, y={y}, 宽{w}, 高{h}"
-                   f"（约占图宽{pct}%{rot_zh}{how_zh}），轮廓与笔画相似度{d.score:.2f}，{ev_zh}"]
-        reasons_en = [f"registered logo '{mark.id}' ({ent.name}) found in image {n} at x={x}, y={y}, "
-                      f"{w}x{h} px (about {pct}% of the width{rot_en}{how_en}); edge similarity {d.score:.2f}, "
-                      f"{ev_en}"]
+        codes = [reason("logo_found", image_n=n, mark=mark.id, holder=ent.name, x=x, y=y, w=w, h=h,
+                        pct=round(d.rel_width * 100), rot=abs(round(d.angle)), transform=d.transform,
+                        similarity=round(d.score, 2), inliers=d.inliers)]
         if mark.well_known:
-            reasons.append("驰名商标，跨类保护")
-            reasons_en.append("well-known mark: protected across classes")
+            codes.append(reason("logo_well_known"))
         else:
-            common = sorted(ctx.goods_classes & registered_classes(mark))
-            cls = "、".join(f"第{c}类" for c in common)
-            reasons.append(f"商品属{cls}，与该商标核定使用类别相同")
-            reasons_en.append(f"goods in Nice class {', '.join(map(str, common))}, as registered for the mark")
+            codes.append(reason("logo_class", classes=sorted(ctx.goods_classes & registered_classes(mark))))
+        reasons, reasons_en = render_all(codes, self.language), render_all(codes, "en")
         evidence = {"field": "image", "image": ref, "image_sha256": sha, "bbox": [x, y, w, h], "quad": quad,
                     "angle": round(d.angle, 1), "similarity": round(d.score, 3), "inliers": d.inliers,
                     "rel_width": round(d.rel_width, 3), "logo_sha256": t.sha256, "transform": d.transform,
-                    "reasons_en": reasons_en}
+                    "reason_codes": codes, "reasons_en": reasons_en}
         return Match(ctx.listing.listing_id, ctx.listing.platform, mark.id, "logo", logo_score(d.score),
                      reasons, evidence)
 

@@ -193,6 +193,22 @@ def _gi_goods_title(p: dict, lang: str) -> str:
     return f"{why} ({'category ' + repr(p['category']) if p.get('category') else 'no category'})"
 
 
+
+def _logo_found(p: dict, lang: str) -> str:
+    rot, how = p.get("rot") or 0, p.get("transform")
+    if lang == "zh-CN":
+        extra = (f"，旋转约{rot}°" if rot >= 3 else "") + {"affine": "，斜视变形", "homography": "，透视变形"}.get(how, "")
+        ev = "按外形轮廓定位" if how == "shape" else f"{p['inliers']}个特征点几何吻合"
+        return (f"图{p['image_n']}中发现图形商标'{p['mark']}'（{p['holder']}）：位置 x={p['x']}, y={p['y']}, "
+                f"宽{p['w']}, 高{p['h']}（约占图宽{p['pct']}%{extra}），轮廓与笔画相似度{p['similarity']:.2f}，{ev}")
+    extra = (f", rotated about {rot}°" if rot >= 3 else "") + \
+        {"affine": ", seen at an angle", "homography": ", in perspective"}.get(how, "")
+    ev = "located by its silhouette" if how == "shape" else f"{p['inliers']} keypoints geometrically consistent"
+    return (f"registered logo '{p['mark']}' ({p['holder']}) found in image {p['image_n']} at x={p['x']}, "
+            f"y={p['y']}, {p['w']}x{p['h']} px (about {p['pct']}% of the width{extra}); edge similarity "
+            f"{p['similarity']:.2f}, {ev}")
+
+
 # ONE table: code -> language -> template (str.format over the params) or a function.
 TABLE: dict[str, dict[str, object]] = {
     "hit": {"zh-CN": _hit, "en": _hit},
@@ -223,6 +239,10 @@ TABLE: dict[str, dict[str, object]] = {
                       "en": "no {currency}→{ref_currency} rate in the rate table: price not compared"},
     "image_only": {"zh-CN": "商标仅出现在图片中，标题未写明", "en": "the mark appears only in the images, not in the title"},
     "indicative": {"zh-CN": "'{phrase}'表明为配件说明用途（指示性使用）", "en": "indicative use ('{phrase}')"},
+    "logo_found": {"zh-CN": _logo_found, "en": _logo_found},
+    "logo_well_known": {"zh-CN": "驰名商标，跨类保护", "en": "well-known mark: protected across classes"},
+    "logo_class": {"zh-CN": lambda p, l: "商品属" + "、".join(f"第{c}类" for c in p["classes"]) + "，与该商标核定使用类别相同",
+                   "en": lambda p, l: f"goods in Nice class {', '.join(map(str, p['classes']))}, as registered for the mark"},
     "gi_hit": {"zh-CN": _gi_hit, "en": _gi_hit},
     "gi_goods_category": {"zh-CN": "商品类目'{category}'与地理标志产品'{product}'相符",
                           "en": "category '{category}' is the GI's product ({product})"},

@@ -79,7 +79,8 @@ def _logo(watchlist, options, goods):
         return None
     from .logo import LogoMatcher
 
-    return LogoMatcher(watchlist, cache_dir=getattr(options, "cache_dir", None))
+    return LogoMatcher(watchlist, cache_dir=getattr(options, "cache_dir", None),
+                       language=getattr(options, "language", None) or "zh-CN")
 
 
 register(MatcherKind("text", (TargetKind.WORD,), _text))

@@ -243,7 +243,10 @@ def test_every_reason_code_renders_in_both_languages():
                "gi_outside": dict(source="origin", text="日本", resolved=None, foreign=True, why=None, region="五常市"),
                "gi_undetermined": dict(source="seller_location", text="黑龙江", resolved="黑龙江省", foreign=False,
                                        why=None, region="五常市"),
-               "gi_unknown": dict(note=None, region="五常市"), "gi_note": dict(note="n")}
+               "gi_unknown": dict(note=None, region="五常市"), "gi_note": dict(note="n"),
+               "logo_found": dict(image_n=1, mark="logo-x", holder="h", x=1, y=2, w=3, h=4, pct=10, rot=5,
+                                  transform="affine", similarity=0.8, inliers=30),
+               "logo_class": dict(classes=[9])}
     for code in TABLE:
         r = {"code": code, **samples.get(code, {})}
         assert render(r, "zh-CN") and render(r, "en") and render(r, "zh-CN") != render(r, "en") or code in (), code

@@ -1,7 +1,8 @@
 """OCR benchmark: images/s per core, and the whole ``markwatch match`` on the dev corpus with OCR on/off.
 
-    python -m bench ocr
+    python -m bench ocr                                   # everything, into bench/out/report.md
     python -m bench.bench_ocr --images 48 --devset ../shared/devset
+    python -m bench.bench_ocr --heldout 20 --real --compare   # recall only, with and without second looks
 
 1. Throughput: the dev images are OCR'd in this process on one ONNX thread, without cache;
    "per core" is images per CPU-second (robust when other work shares the machine), "wall" is
@@ -72,15 +73,17 @@ def heldout_image(rng, mark: str, case: str, size: int = 640):
     return img
 
 
-def heldout(n_per_case: int = 12, seed: int = 5) -> dict:
+def heldout(n_per_case: int = 12, seed: int = 5, extra_passes: bool = True) -> dict:
     """Recall of marks printed on photos (other names than the dev corpus's), by case, and false
-    readings: a registered mark read in an image that does not show it."""
+    readings: a registered mark read in an image that does not show it. ``extra_passes=False``
+    reads with one detection + recognition only (the figures before the second looks)."""
     import io
     import random
 
     from matcher import ocr_engine
     from matcher.ocr_lines import lines
 
+    ocr_engine.get_engine(1)  # model load is not part of the per-image cost
     rng = random.Random(seed)
     marks = set()
     while len(marks) < 40:
@@ -88,7 +91,7 @@ def heldout(n_per_case: int = 12, seed: int = 5) -> dict:
     marks = sorted(marks)
     found: dict[str, list[int]] = {c: [0, 0] for c in CASES}
     false = 0
-    c0 = time.process_time()
+    cpu = 0.0
     n = 0
     for case in CASES:
         for _ in range(n_per_case):
@@ -96,28 +99,97 @@ def heldout(n_per_case: int = 12, seed: int = 5) -> dict:
             img = heldout_image(rng, mark, case)
             buf = io.BytesIO()
             img.save(buf, "JPEG", quality=85)
-            res = ocr_engine.read_bytes(buf.getvalue(), "heldout", threads=1)
+            c0 = time.process_time()
+            res = ocr_engine.read_bytes(buf.getvalue(), "heldout", threads=1, extra_passes=extra_passes)
+            cpu += time.process_time() - c0
             n += 1
             texts = [t["text"] for t in lines(res.get("boxes") or [])]
             joined = "\n".join(texts)
             found[case][1] += 1
             found[case][0] += mark in joined
             false += sum(1 for m in marks if m != mark and len(m) >= 3 and m in joined and m not in mark)
-    cpu = time.process_time() - c0
     tp = sum(v[0] for v in found.values())
     tot = sum(v[1] for v in found.values())
     return {"images": n, "recall": round(tp / tot, 3), "precision": round(tp / max(1, tp + false), 3),
             "by_case": {c: f"{v[0]}/{v[1]}" for c, v in found.items()}, "cpu_s_per_image": round(cpu / n, 3)}
 
 
-def throughput(images: list[Path]) -> dict:
+REAL = ROOT / "tests" / "data" / "ocr-real"
+
+
+def _norm(s: str) -> str:
+    import re
+
+    return re.sub(r"[\s\u3000]", "", s).lower().replace("\u2014", "-").replace("\uff0d", "-")
+
+
+def real(folder: Path = REAL, scales: tuple[float, ...] = (1.0, 0.5), extra_passes: bool = True) -> dict:
+    """Recall on public real photos (``tests/data/ocr-real``, truth written by looking at them; see
+    its README): a truth string counts as read when it is inside one of the reader's text lines
+    (spaces and case ignored). Each photo is read as published and at each other scale in
+    ``scales`` (0.5: the same photo as a small listing thumbnail, text at half the size). False:
+    a truth string of another photo read in this one (a mark read where it is not printed).
+    ``cpu_s_per_image`` is OCR CPU time only (decoding and OCR, no model load)."""
+    import io
+    import json
+
+    from PIL import Image
+
+    from matcher import ocr_engine
+    from matcher.ocr_lines import lines
+
+    truth = {k: v for k, v in json.loads((folder / "truth.json").read_text(encoding="utf-8")).items()
+             if not k.startswith("_")}
+    ocr_engine.get_engine(1)
+    out: dict = {}
+    for scale in scales:
+        tp = tot = false = n = 0
+        cpu = 0.0
+        by_case: dict[str, list[int]] = {}
+        misses = []
+        for name, t in sorted(truth.items()):
+            data = (folder / name).read_bytes()
+            if scale != 1.0:
+                im = Image.open(io.BytesIO(data)).convert("RGB")
+                im = im.resize((max(1, round(im.size[0] * scale)), max(1, round(im.size[1] * scale))),
+                               Image.Resampling.LANCZOS)
+                buf = io.BytesIO()
+                im.save(buf, "JPEG", quality=90)
+                data = buf.getvalue()
+            c0 = time.process_time()
+            res = ocr_engine.read_bytes(data, name, threads=1, extra_passes=extra_passes)
+            cpu += time.process_time() - c0
+            n += 1
+            texts = [_norm(x["text"]) for x in lines(res.get("boxes") or [])]
+            own = {_norm(s) for s in t["texts"]}
+            for s in t["texts"]:
+                hit = any(_norm(s) in x for x in texts)
+                tp += hit
+                tot += 1
+                if not hit:
+                    misses.append(f"{name}:{s}")
+                for c in t.get("cases", []):
+                    v = by_case.setdefault(c, [0, 0])
+                    v[0] += hit
+                    v[1] += 1
+            others = {_norm(s) for k, o in truth.items() if k != name for s in o["texts"]} - own
+            false += sum(1 for s in others if not any(s in o for o in own) and any(s in x for x in texts))
+        out[f"x{scale:g}"] = {"images": n, "texts": tot, "recall": round(tp / max(1, tot), 3),
+                              "precision": round(tp / max(1, tp + false), 3),
+                              "cpu_s_per_image": round(cpu / max(1, n), 3),
+                              "by_case": {c: f"{v[0]}/{v[1]}" for c, v in sorted(by_case.items())},
+                              "misses": misses}
+    return out
+
+
+def throughput(images: list[Path], extra_passes: bool = True) -> dict:
     from matcher import ocr_engine
 
     ocr_engine.get_engine(1)  # model load is not part of the per-image cost
     c0, t0 = time.process_time(), time.perf_counter()
     boxes = 0
     for p in images:
-        res = ocr_engine.read_bytes(p.read_bytes(), str(p), threads=1)
+        res = ocr_engine.read_bytes(p.read_bytes(), str(p), threads=1, extra_passes=extra_passes)
         boxes += len(res.get("boxes") or [])
     cpu, wall = time.process_time() - c0, time.perf_counter() - t0
     return {"images": len(images), "cpu": cpu, "wall": wall, "boxes": boxes}
@@ -166,47 +238,107 @@ def score(devset: Path, leads: Path) -> str:
     return (p.stdout.strip().splitlines() or ["?"])[0]
 
 
-def main(argv: list[str]) -> None:
+def _both(fn, compare: bool) -> dict:
+    """``fn(extra_passes)`` with the second looks, and without them when ``compare``."""
+    out = {"default": fn(True)}
+    if compare:
+        out["first_pass_only"] = fn(False)
+    return out
+
+
+def main(argv: list[str]) -> dict | None:
     ap = argparse.ArgumentParser(prog="bench_ocr")
     ap.add_argument("--devset", type=Path, default=DEVSET)
     ap.add_argument("--images", type=int, default=48, help="dev images for the throughput test")
     ap.add_argument("--no-match", action="store_true", help="skip the whole-match timings")
     ap.add_argument("--heldout", type=int, metavar="N", help="held-out check only: N images per case")
+    ap.add_argument("--real", action="store_true", help="real-photo check only (tests/data/ocr-real)")
+    ap.add_argument("--compare", action="store_true",
+                    help="with --heldout/--real: also without the second looks (one detection + recognition)")
     a = ap.parse_args(argv)
-    if a.heldout:
-        import json
-        print(json.dumps(heldout(a.heldout), ensure_ascii=False))
-        return
+    import json
+    if a.heldout or a.real:
+        res = {}
+        if a.heldout:
+            res["heldout"] = _both(lambda x: heldout(a.heldout, extra_passes=x), a.compare)
+        if a.real:
+            res["real"] = _both(lambda x: real(extra_passes=x), a.compare)
+        print(json.dumps(res, ensure_ascii=False, indent=1))
+        return res
+    figures: dict = {}
     imgs = sorted((a.devset / "images").glob("*.jpg"))[: a.images]
-    if not imgs:
-        print(f"no images under {a.devset / 'images'}")
-        return
     cpus = os.cpu_count() or 1
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {cpus} cores, load average {load:.1f} at start")
-
-    t = throughput(imgs)
-    print(f"OCR, 1 thread, no cache: {t['images']} images in {t['wall']:.1f}s wall / {t['cpu']:.1f}s CPU -> "
-          f"{t['images'] / t['cpu']:.2f} images/s per core ({t['images'] / t['wall']:.2f}/s wall), "
-          f"{t['boxes']} boxes")
+    if imgs:
+        for extra, label in ((True, "default (with second looks)"), (False, "first pass only")):
+            t = throughput(imgs, extra)
+            figures[f"dev_{'default' if extra else 'first_pass_only'}"] = {
+                "images": t["images"], "cpu_s_per_image": round(t["cpu"] / t["images"], 3),
+                "images_per_cpu_s": round(t["images"] / t["cpu"], 2), "images_per_wall_s": round(t["images"] / t["wall"], 2)}
+            print(f"OCR {label}, 1 thread, no cache: {t['images']} images in {t['wall']:.1f}s wall / {t['cpu']:.1f}s CPU -> "
+                  f"{t['images'] / t['cpu']:.2f} images/s per core ({t['images'] / t['wall']:.2f}/s wall), "
+                  f"{t['boxes']} boxes")
+    else:
+        print(f"no images under {a.devset / 'images'}")
+    if REAL.is_dir():
+        figures["real"] = _both(lambda x: real(extra_passes=x), True)
+        for mode, r in figures["real"].items():
+            for sc, v in r.items():
+                print(f"real photos {sc} ({mode}): recall {v['recall']} ({v['texts']} texts, {v['images']} photos), "
+                      f"precision {v['precision']}, {v['cpu_s_per_image']} CPU-s/image")
+    figures["heldout"] = _both(lambda x: heldout(10, extra_passes=x), True)
+    for mode, v in figures["heldout"].items():
+        print(f"held-out generated ({mode}): recall {v['recall']}, precision {v['precision']}, "
+              f"{v['cpu_s_per_image']} CPU-s/image, {v['by_case']}")
+    if not imgs:
+        return figures
     workers = max(1, min(2, cpus))
     p = pooled(imgs, workers)
+    figures["pool_images_per_wall_s"] = round(len(imgs) / p["wall"], 2)
     print(f"OCR, {workers}-process prefetch pool: {len(imgs) / p['wall']:.2f} images/s wall "
           f"({p['wall']:.1f}s incl. worker start-up)")
 
     if a.no_match:
-        return
+        return figures
     tmp = Path(tempfile.mkdtemp(prefix="bench-ocr-"))
     try:
         on_t, on_line = run_match(a.devset, tmp / "on", tmp / "on.jsonl", [])
         print(f"markwatch match, OCR+logos on, fresh data dir: {on_t:.1f}s  [{on_line}]")
-        print(f"  ocr group: {score(a.devset, tmp / 'on.jsonl')}")
+        figures["match_ocr_on"] = on_line
+        sc = score(a.devset, tmp / "on.jsonl")
+        figures["match_ocr_group"] = sc
+        print(f"  ocr group: {sc}")
         off_t, off_line = run_match(a.devset, tmp / "off", tmp / "off.jsonl", ["--no-ocr"])
+        figures["match_ocr_off"] = off_line
         print(f"markwatch match, OCR off (logos on), fresh data dir: {off_t:.1f}s  [{off_line}]")
         warm_t, warm_line = run_match(a.devset, tmp / "on", tmp / "warm.jsonl", [])
+        figures["match_ocr_warm"] = warm_line
         print(f"markwatch match, OCR+logos on, warm cache: {warm_t:.1f}s  [{warm_line}]")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return figures
+
+
+def markdown(res: dict) -> str:
+    """The report section: per-image OCR cost with and without the second looks, and recall."""
+    rows = ["| figure | default (second looks) | first pass only |", "|---|---|---|"]
+    d, f = res.get("dev_default"), res.get("dev_first_pass_only")
+    if d and f:
+        rows.append(f"| dev images: CPU-s per image | {d['cpu_s_per_image']} | {f['cpu_s_per_image']} |")
+        rows.append(f"| dev images: images/s per core | {d['images_per_cpu_s']} | {f['images_per_cpu_s']} |")
+    for sc in (res.get("real") or {}).get("default", {}):
+        a, b = res["real"]["default"][sc], res["real"]["first_pass_only"][sc]
+        rows.append(f"| real photos {sc}: recall / precision | {a['recall']} / {a['precision']} | {b['recall']} / {b['precision']} |")
+        rows.append(f"| real photos {sc}: CPU-s per image | {a['cpu_s_per_image']} | {b['cpu_s_per_image']} |")
+    h = res.get("heldout") or {}
+    if h:
+        a, b = h["default"], h["first_pass_only"]
+        rows.append(f"| held-out generated: recall / precision | {a['recall']} / {a['precision']} | {b['recall']} / {b['precision']} |")
+        rows.append(f"| held-out generated: CPU-s per image | {a['cpu_s_per_image']} | {b['cpu_s_per_image']} |")
+    extra = [f"- {k}: {res[k]}" for k in ("pool_images_per_wall_s", "match_ocr_on", "match_ocr_group", "match_ocr_off",
+                                          "match_ocr_warm") if k in res]
+    return "\n".join(rows) + "\n\n" + "\n".join(extra) + "\n"
 
 
 if __name__ == "__main__":

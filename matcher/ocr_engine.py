@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
+import re
 import time
 
 from .images import ImageRejected, decode_for_reading, fit_within
+
+_MEANINGFUL = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
 
 # Longer side an image is reduced to before detection. Product photos and live-room frames keep
 # their printed text readable at this size; bigger images only cost time.
@@ -35,7 +39,22 @@ except Exception:  # pragma: no cover - metadata missing in odd installs
     _RAPIDOCR_VERSION = "unknown"
 
 # Cached results are only reused when they were produced by the same engine and settings.
-ENGINE_KEY = f"rapidocr-onnxruntime-{_RAPIDOCR_VERSION}/ppocrv4/det{DET_LIMIT_SIDE}/max{MAX_SIDE}/s{RAW_MIN_SCORE}/alt{ALT_MIN_PROB}/bg2"
+# Second looks (see ``second_looks``): a detected box whose text is lower than SMALL_TEXT_PX (in the
+# pixels the detector saw) is re-read from the full-resolution image, enlarged to the recogniser's
+# input height (REC_HEIGHT, PP-OCRv4 rec is 48 px high) with Lanczos; a tall narrow box (a vertical
+# column, height >= VERTICAL_RATIO x width) is also read as a row of upright characters. The
+# inverted image is read only when the first reading found little text (fewer than
+# INVERT_BELOW_CHARS meaningful characters) or the image is dark (mean luminance < INVERT_DARK_MEAN).
+SMALL_TEXT_PX = 24
+REC_HEIGHT = 48
+VERTICAL_RATIO = 1.5
+INVERT_BELOW_CHARS = 4
+INVERT_DARK_MEAN = 90
+# A box read at least this confidently gets no second look (it would cost a recognition for nothing).
+SURE = 0.95
+
+ENGINE_KEY = (f"rapidocr-onnxruntime-{_RAPIDOCR_VERSION}/ppocrv4/det{DET_LIMIT_SIDE}/max{MAX_SIDE}/s{RAW_MIN_SCORE}"
+              f"/alt{ALT_MIN_PROB}/bg2/up{SMALL_TEXT_PX}-{SURE}/vert{VERTICAL_RATIO}/inv{INVERT_BELOW_CHARS}-{INVERT_DARK_MEAN}")
 
 _ENGINE = None
 _ENGINE_THREADS = None
@@ -189,8 +208,20 @@ def _quad(box) -> list[list[int]]:
     return [[int(round(float(x))), int(round(float(y)))] for x, y in box]
 
 
-def read_image(img, threads: int = 1) -> list[dict]:
-    """OCR a decoded PIL image; boxes are in the image's own pixel coordinates."""
+def _box_dict(text: str, raw: str, q, score: float, info: dict | None) -> dict:
+    d = {"text": text, "box": _quad(q), "confidence": round(float(score), 4)}
+    if info and len(info.get("char_probs") or ()) == len(raw):
+        lead = len(raw) - len(raw.lstrip())
+        alts = [[pos - lead, ch, pr] for pos, ch, pr in info["alternatives"] if 0 <= pos - lead < len(text)]
+        if alts:
+            d["char_probs"] = info["char_probs"][lead:lead + len(text)]
+            d["alternatives"] = alts
+    return d
+
+
+def _first_pass(img, threads: int) -> tuple[list[dict], float]:
+    """Detection + recognition on the image reduced to MAX_SIDE; boxes in ``img`` pixels, and the
+    reduction factor (image pixels per detector pixel, >= 1)."""
     small = fit_within(img, MAX_SIDE)
     sx = img.size[0] / small.size[0]
     sy = img.size[1] / small.size[1]
@@ -202,15 +233,178 @@ def read_image(img, threads: int = 1) -> list[dict]:
         if not text:
             continue
         q = [[x * sx, y * sy] for x, y in box]
-        d = {"text": text, "box": _quad(q), "confidence": round(float(score), 4)}
         info = extra[0] if extra and isinstance(extra[0], dict) else None
-        if info and len(info["char_probs"]) == len(raw):
-            lead = len(raw) - len(raw.lstrip())
-            alts = [[pos - lead, ch, pr] for pos, ch, pr in info["alternatives"] if 0 <= pos - lead < len(text)]
-            if alts:
-                d["char_probs"] = info["char_probs"][lead:lead + len(text)]
-                d["alternatives"] = alts
-        boxes.append(d)
+        boxes.append(_box_dict(text, raw, q, score, info))
+    return boxes, max(sx, sy)
+
+
+def _sides(box) -> tuple[float, float]:
+    """(width, height) of a 4-point box: mean lengths of its top/bottom and left/right edges."""
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = [(float(p[0]), float(p[1])) for p in box]
+    w = (math.hypot(x1 - x0, y1 - y0) + math.hypot(x2 - x3, y2 - y3)) / 2
+    h = (math.hypot(x3 - x0, y3 - y0) + math.hypot(x2 - x1, y2 - y1)) / 2
+    return w, h
+
+
+def _warp(bgr, box, out_w: int, out_h: int, margin: float):
+    """The quadrilateral ``box`` (grown by ``margin`` x its shorter side on every side) warped to an
+    upright out_w x out_h crop with Lanczos interpolation."""
+    import cv2
+    import numpy as np
+
+    pts = np.array(box, dtype=np.float32)
+    w, h = _sides(box)
+    grow = margin * min(w, h)
+    # push every corner away from the centre along both box axes
+    ux = (pts[1] - pts[0] + pts[2] - pts[3]) / 2
+    uy = (pts[3] - pts[0] + pts[2] - pts[1]) / 2
+    ux /= max(1e-6, float(np.linalg.norm(ux)))
+    uy /= max(1e-6, float(np.linalg.norm(uy)))
+    signs = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
+    grown = np.array([pts[i] + (sx * ux + sy * uy) * grow for i, (sx, sy) in enumerate(signs)], dtype=np.float32)
+    dst = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(grown, dst)
+    return cv2.warpPerspective(bgr, m, (out_w, out_h), flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _upright_cells(col, width: int):
+    """A vertical text column (an upright H x W crop, characters stacked top to bottom) laid out as
+    one horizontal row of its characters, or None when no character cells can be told apart.
+
+    Cells are cut at the blank rows between characters (rows with almost no pixels that differ from
+    the column's background); a run longer than 1.3 x the column width is cut evenly into cells of
+    about one width (CJK characters are square)."""
+    import numpy as np
+
+    gray = col.mean(axis=2)
+    bg = float(np.median(np.concatenate([gray[:, :2].ravel(), gray[:, -2:].ravel()])))
+    ink = np.abs(gray - bg) > 40
+    rows = ink.mean(axis=1) > 0.02
+    runs, start = [], None
+    for i, r in enumerate(rows):
+        if r and start is None:
+            start = i
+        elif not r and start is not None:
+            runs.append([start, i])
+            start = None
+    if start is not None:
+        runs.append([start, len(rows)])
+    if not runs:
+        return None
+    # glue runs that are parts of one character (上 下 三: strokes separated by blank rows)
+    cells = [runs[0]]
+    for a, b in runs[1:]:
+        if b - cells[-1][0] <= 1.05 * width:
+            cells[-1][1] = b
+        else:
+            cells.append([a, b])
+    out = []
+    for a, b in cells:
+        n = max(1, round((b - a) / width)) if b - a > 1.3 * width else 1
+        for k in range(n):
+            out.append((a + (b - a) * k // n, a + (b - a) * (k + 1) // n))
+    if len(out) < 2:
+        return None
+    pad = max(2, width // 8)
+    tiles = []
+    for a, b in out:
+        cell = col[max(0, a - pad // 2):min(col.shape[0], b + pad // 2)]
+        canvas = np.full((width, width, 3), bg, dtype=np.uint8)
+        hh = min(width, cell.shape[0])
+        off = (width - hh) // 2
+        canvas[off:off + hh] = cell[:hh]
+        tiles.append(canvas)
+        tiles.append(np.full((width, pad, 3), bg, dtype=np.uint8))
+    return np.concatenate(tiles[:-1], axis=1)
+
+
+def second_looks(img, boxes: list[dict], scale: float, threads: int = 1) -> list[dict]:
+    """Re-read boxes the first pass is likely to have misread, keeping a new reading only when the
+    recogniser is more confident in it.
+
+    * small text: a box lower than SMALL_TEXT_PX detector pixels (``scale`` = image pixels per
+      detector pixel) is cut from the full-resolution ``img`` with a margin and enlarged with
+      Lanczos to REC_HEIGHT (the recogniser would otherwise stretch a few pixels bilinearly);
+    * vertical text: a box at least VERTICAL_RATIO times as tall as wide is read as a row of its
+      upright characters (the first pass reads the column turned on its side).
+
+    ``boxes`` as from the first pass (``img`` pixels); returns the same list with improved readings.
+    Boxes already read with confidence >= SURE are left alone. Cost: one extra recognition batch
+    for the selected boxes only (no detection)."""
+    import numpy as np
+
+    jobs = []  # (box index, crop)
+    bgr = None
+    for i, b in enumerate(boxes):
+        w, h = _sides(b["box"])
+        if w <= 1 or h <= 1 or float(b["confidence"]) >= SURE:
+            continue
+        vertical = h >= VERTICAL_RATIO * w
+        text_h = (w if vertical else h) / scale
+        if text_h < SMALL_TEXT_PX and not vertical:
+            if bgr is None:
+                bgr = np.asarray(img.convert("RGB"))[:, :, ::-1].copy()
+            k = REC_HEIGHT / (h * 1.2)
+            jobs.append((i, _warp(bgr, b["box"], max(8, int(w * k + 0.2 * h * k)), REC_HEIGHT, 0.1)))
+        elif vertical:
+            if bgr is None:
+                bgr = np.asarray(img.convert("RGB"))[:, :, ::-1].copy()
+            k = REC_HEIGHT / w
+            col = _warp(bgr, b["box"], REC_HEIGHT, max(REC_HEIGHT, int(h * k)), 0.0)
+            row = _upright_cells(col, REC_HEIGHT)
+            if row is not None:
+                jobs.append((i, row))
+    if not jobs:
+        return boxes
+    rec = get_engine(threads).text_rec
+    res, _ = rec([c for _, c in jobs])
+    out = list(boxes)
+    for (i, _), r in zip(jobs, res):
+        raw = r[0] or ""
+        text = raw.strip()
+        if not text or float(r[1]) <= float(out[i]["confidence"]):
+            continue
+        info = r[2] if len(r) > 2 and isinstance(r[2], dict) else None
+        nb = _box_dict(text, raw, out[i]["box"], r[1], info)
+        nb["second_look"] = "upright" if _sides(out[i]["box"])[1] >= VERTICAL_RATIO * _sides(out[i]["box"])[0] else "enlarged"
+        out[i] = nb
+    return out
+
+
+def _wants_inverted(img, boxes: list[dict]) -> bool:
+    """Whether to read the negative too: little text found, or a dark image (light text on dark or
+    on a busy background is where the detector misses most)."""
+    import numpy as np
+
+    chars = sum(len(_MEANINGFUL.findall(b["text"])) for b in boxes if b["confidence"] >= 0.6)
+    if chars < INVERT_BELOW_CHARS:
+        return True
+    g = img.convert("L")
+    g.thumbnail((256, 256))
+    return float(np.asarray(g).mean()) < INVERT_DARK_MEAN
+
+
+def read_image(img, threads: int = 1, extra_passes: bool = True, invert: bool = True) -> list[dict]:
+    """OCR a decoded PIL image; boxes are in the image's own pixel coordinates.
+
+    With ``extra_passes`` (the default) the first reading is followed by ``second_looks`` (small
+    and vertical boxes re-read) and, when ``_wants_inverted`` says so, by a reading of the inverted
+    image merged in with ``merge_boxes`` (``invert=False`` skips that: a transparent image is
+    already read on both a dark and a light background). Without ``extra_passes``: one detection +
+    recognition."""
+    boxes, scale = _first_pass(img, threads)
+    if not extra_passes:
+        return boxes
+    boxes = second_looks(img, boxes, scale, threads)
+    if invert and _wants_inverted(img, boxes):
+        from PIL import ImageOps
+
+        neg = ImageOps.invert(img.convert("RGB"))
+        nboxes, nscale = _first_pass(neg, threads)
+        nboxes = second_looks(neg, nboxes, nscale, threads)
+        for b in nboxes:
+            b["inverted"] = True
+        boxes = merge_boxes(boxes, nboxes)
     return boxes
 
 
@@ -238,8 +432,10 @@ def merge_boxes(first: list[dict], second: list[dict]) -> list[dict]:
     return out
 
 
-def read_bytes(data: bytes, src: str = "<bytes>", threads: int = 1) -> dict:
+def read_bytes(data: bytes, src: str = "<bytes>", threads: int = 1, extra_passes: bool = True) -> dict:
     """Decode (safely) and OCR one image. Never raises.
+
+    ``extra_passes``: see ``read_image`` (False = one detection + recognition; for comparisons).
 
     Returns ``{"boxes": [{"text", "box", "confidence"}...], "width", "height", "seconds"}`` or
     ``{"rejected": reason, "message": text}`` (reason as in ``matcher.images``, or ``ocr_failed``).
@@ -254,9 +450,10 @@ def read_bytes(data: bytes, src: str = "<bytes>", threads: int = 1) -> dict:
         return {"rejected": "corrupt", "message": f"{type(e).__name__}: {e}"[:200]}
     img = imgs[0]
     try:
-        boxes = read_image(img, threads)
+        single = len(imgs) == 1
+        boxes = read_image(img, threads, extra_passes, invert=single)
         for other in imgs[1:]:  # a transparent image: also read on the opposite background
-            boxes = merge_boxes(boxes, read_image(other, threads))
+            boxes = merge_boxes(boxes, read_image(other, threads, extra_passes, invert=False))
     except Exception as e:
         return {"rejected": "ocr_failed", "message": f"OCR failed: {type(e).__name__}: {e}"[:200]}
     return {"boxes": boxes, "width": img.size[0], "height": img.size[1],

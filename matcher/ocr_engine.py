@@ -54,7 +54,7 @@ INVERT_DARK_MEAN = 90
 SURE = 0.95
 
 ENGINE_KEY = (f"rapidocr-onnxruntime-{_RAPIDOCR_VERSION}/ppocrv4/det{DET_LIMIT_SIDE}/max{MAX_SIDE}/s{RAW_MIN_SCORE}"
-              f"/alt{ALT_MIN_PROB}/bg2/up{SMALL_TEXT_PX}-{SURE}/vert{VERTICAL_RATIO}/inv{INVERT_BELOW_CHARS}-{INVERT_DARK_MEAN}")
+              f"/alt{ALT_MIN_PROB}/bg2/up{SMALL_TEXT_PX}-{SURE}/vert{VERTICAL_RATIO}/inv{INVERT_BELOW_CHARS}-{INVERT_DARK_MEAN}/o1")
 
 _ENGINE = None
 _ENGINE_THREADS = None
@@ -328,7 +328,10 @@ def second_looks(img, boxes: list[dict], scale: float, threads: int = 1) -> list
     * vertical text: a box at least VERTICAL_RATIO times as tall as wide is read as a row of its
       upright characters (the first pass reads the column turned on its side).
 
-    ``boxes`` as from the first pass (``img`` pixels); returns the same list with improved readings.
+    ``boxes`` as from the first pass (``img`` pixels); returns the same boxes, each with the more
+    confident of its two readings as ``text``/``confidence`` and the other one, when it differs, as
+    ``other = {"text", "confidence"}`` (``ocr_lines.lines`` offers it as an alternative text: a
+    more confident reading is not always the right one, e.g. 东园 read upright as 东图).
     Boxes already read with confidence >= SURE are left alone. Cost: one extra recognition batch
     for the selected boxes only (no detection)."""
     import numpy as np
@@ -362,12 +365,22 @@ def second_looks(img, boxes: list[dict], scale: float, threads: int = 1) -> list
     for (i, _), r in zip(jobs, res):
         raw = r[0] or ""
         text = raw.strip()
-        if not text or float(r[1]) <= float(out[i]["confidence"]):
+        old = out[i]
+        if not text or text == old["text"]:
+            if text and float(r[1]) > float(old["confidence"]):
+                out[i] = dict(old, confidence=round(float(r[1]), 4))
             continue
+        w, h = _sides(old["box"])
+        how = "upright" if h >= VERTICAL_RATIO * w else "enlarged"
         info = r[2] if len(r) > 2 and isinstance(r[2], dict) else None
-        nb = _box_dict(text, raw, out[i]["box"], r[1], info)
-        nb["second_look"] = "upright" if _sides(out[i]["box"])[1] >= VERTICAL_RATIO * _sides(out[i]["box"])[0] else "enlarged"
-        out[i] = nb
+        nb = _box_dict(text, raw, old["box"], r[1], info)
+        if nb["confidence"] > float(old["confidence"]):
+            # the second look becomes the reading; the first stays available as another reading
+            nb["second_look"] = how
+            nb["other"] = {"text": old["text"], "confidence": old["confidence"]}
+            out[i] = nb
+        elif nb["confidence"] >= RAW_MIN_SCORE:
+            out[i] = dict(old, other={"text": text, "confidence": nb["confidence"], "second_look": how})
     return out
 
 

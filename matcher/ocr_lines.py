@@ -160,6 +160,12 @@ def lines(raw: list[dict], min_confidence: float = MIN_CONFIDENCE,
             box = [list(map(int, p)) for p in b["box"]]
             singles.append({"text": b["text"], "box": box, "confidence": round(float(b["confidence"]), 4),
                             "parts": 1})
+            other = b.get("other")
+            if isinstance(other, dict) and other.get("text") and other["text"] != b["text"] and keep_box(
+                    other["text"], float(other.get("confidence") or 0.0), min_confidence, min_confidence_short):
+                # the box's other reading (a second look, see ocr_engine.second_looks)
+                singles.append({"text": other["text"], "box": box, "confidence": round(float(other["confidence"]), 4),
+                                "parts": 1, "alternative_of": b["text"]})
             for alt_text, alt_conf in alternatives(b):
                 if keep_box(alt_text, alt_conf, min_confidence, min_confidence_short):
                     singles.append({"text": alt_text, "box": box, "confidence": alt_conf, "parts": 1,

@@ -82,7 +82,7 @@ def heldout_image(rng, mark: str, case: str, size: int = 640):
     return img
 
 
-def heldout(n_per_case: int = 12, seed: int = 5, extra_passes: bool = True, cases: tuple[str, ...] = CASES) -> dict:
+def heldout(n_per_case: int = 12, seed: int = 5, extra_passes: bool | str = True, cases: tuple[str, ...] = CASES) -> dict:
     """Recall of marks printed on photos (other names than the dev corpus's), by case, and false
     readings: a registered mark read in an image that does not show it. ``extra_passes=False``
     reads with one detection + recognition only (the figures before the second looks)."""
@@ -109,7 +109,7 @@ def heldout(n_per_case: int = 12, seed: int = 5, extra_passes: bool = True, case
             buf = io.BytesIO()
             img.save(buf, "JPEG", quality=85)
             c0 = time.process_time()
-            res = ocr_engine.read_bytes(buf.getvalue(), "heldout", threads=1, extra_passes=extra_passes)
+            res = ocr_engine.read_bytes(buf.getvalue(), "heldout", threads=1, **_mode(extra_passes))
             cpu += time.process_time() - c0
             n += 1
             texts = [t["text"] for t in lines(res.get("boxes") or [])]
@@ -126,13 +126,21 @@ def heldout(n_per_case: int = 12, seed: int = 5, extra_passes: bool = True, case
 REAL = ROOT / "tests" / "data" / "ocr-real"
 
 
+def _mode(extra_passes: bool | str) -> dict:
+    """read_bytes arguments: True = default (second looks, automatic negative look), False = first
+    pass only, "thorough" = second looks and always the negative look (``ocr read --thorough``)."""
+    if extra_passes == "thorough":
+        return {"extra_passes": True, "invert": True}
+    return {"extra_passes": bool(extra_passes)}
+
+
 def _norm(s: str) -> str:
     import re
 
     return re.sub(r"[\s\u3000]", "", s).lower().replace("\u2014", "-").replace("\uff0d", "-")
 
 
-def real(folder: Path = REAL, scales: tuple[float, ...] = (1.0, 0.5), extra_passes: bool = True) -> dict:
+def real(folder: Path = REAL, scales: tuple[float, ...] = (1.0, 0.5), extra_passes: bool | str = True) -> dict:
     """Recall on public real photos (``tests/data/ocr-real``, truth written by looking at them; see
     its README): a truth string counts as read when it is inside one of the reader's text lines
     (spaces and case ignored). Each photo is read as published and at each other scale in
@@ -166,7 +174,7 @@ def real(folder: Path = REAL, scales: tuple[float, ...] = (1.0, 0.5), extra_pass
                 im.save(buf, "JPEG", quality=90)
                 data = buf.getvalue()
             c0 = time.process_time()
-            res = ocr_engine.read_bytes(data, name, threads=1, extra_passes=extra_passes)
+            res = ocr_engine.read_bytes(data, name, threads=1, **_mode(extra_passes))
             cpu += time.process_time() - c0
             n += 1
             texts = [_norm(x["text"]) for x in lines(res.get("boxes") or [])]
@@ -247,11 +255,14 @@ def score(devset: Path, leads: Path) -> str:
     return (p.stdout.strip().splitlines() or ["?"])[0]
 
 
-def _both(fn, compare: bool) -> dict:
-    """``fn(extra_passes)`` with the second looks, and without them when ``compare``."""
+def _both(fn, compare: bool, thorough: bool = False) -> dict:
+    """``fn(extra_passes)`` with the second looks, without them when ``compare``, and with the
+    negative look on every image when ``thorough``."""
     out = {"default": fn(True)}
     if compare:
         out["first_pass_only"] = fn(False)
+    if thorough:
+        out["thorough"] = fn("thorough")
     return out
 
 
@@ -262,6 +273,8 @@ def main(argv: list[str]) -> dict | None:
     ap.add_argument("--no-match", action="store_true", help="skip the whole-match timings")
     ap.add_argument("--heldout", type=int, metavar="N", help="held-out check only: N images per case")
     ap.add_argument("--hard", action="store_true", help="with --heldout: the harder cases " + ", ".join(HARD_CASES))
+    ap.add_argument("--thorough", action="store_true",
+                    help="with --heldout/--real: also with the negative look on every image (ocr read --thorough)")
     ap.add_argument("--real", action="store_true", help="real-photo check only (tests/data/ocr-real)")
     ap.add_argument("--compare", action="store_true",
                     help="with --heldout/--real: also without the second looks (one detection + recognition)")
@@ -271,9 +284,9 @@ def main(argv: list[str]) -> dict | None:
         res = {}
         if a.heldout:
             cases = HARD_CASES if a.hard else CASES
-            res["heldout"] = _both(lambda x: heldout(a.heldout, extra_passes=x, cases=cases), a.compare)
+            res["heldout"] = _both(lambda x: heldout(a.heldout, extra_passes=x, cases=cases), a.compare, a.thorough)
         if a.real:
-            res["real"] = _both(lambda x: real(extra_passes=x), a.compare)
+            res["real"] = _both(lambda x: real(extra_passes=x), a.compare, a.thorough)
         print(json.dumps(res, ensure_ascii=False, indent=1))
         return res
     figures: dict = {}

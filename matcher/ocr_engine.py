@@ -50,11 +50,14 @@ REC_HEIGHT = 48
 VERTICAL_RATIO = 1.5
 INVERT_BELOW_CHARS = 4
 INVERT_DARK_MEAN = 90
-# A box read at least this confidently gets no second look (it would cost a recognition for nothing).
+# A box read at least this confidently gets no second look (it would cost a recognition for nothing);
+# of the others, at most MAX_SECOND_LOOKS per image, least confident first (a text-heavy page such
+# as a receipt would otherwise pay a second recognition for most of its lines).
 SURE = 0.95
+MAX_SECOND_LOOKS = 8
 
 ENGINE_KEY = (f"rapidocr-onnxruntime-{_RAPIDOCR_VERSION}/ppocrv4/det{DET_LIMIT_SIDE}/max{MAX_SIDE}/s{RAW_MIN_SCORE}"
-              f"/alt{ALT_MIN_PROB}/bg2/up{SMALL_TEXT_PX}-{SURE}/vert{VERTICAL_RATIO}/inv{INVERT_BELOW_CHARS}-{INVERT_DARK_MEAN}/o1")
+              f"/alt{ALT_MIN_PROB}/bg2/up{SMALL_TEXT_PX}-{SURE}-{MAX_SECOND_LOOKS}/vert{VERTICAL_RATIO}/inv{INVERT_BELOW_CHARS}-{INVERT_DARK_MEAN}/o2")
 
 _ENGINE = None
 _ENGINE_THREADS = None
@@ -332,8 +335,9 @@ def second_looks(img, boxes: list[dict], scale: float, threads: int = 1) -> list
     confident of its two readings as ``text``/``confidence`` and the other one, when it differs, as
     ``other = {"text", "confidence"}`` (``ocr_lines.lines`` offers it as an alternative text: a
     more confident reading is not always the right one, e.g. 东园 read upright as 东图).
-    Boxes already read with confidence >= SURE are left alone. Cost: one extra recognition batch
-    for the selected boxes only (no detection)."""
+    Boxes already read with confidence >= SURE are left alone, and at most MAX_SECOND_LOOKS boxes
+    (the least confident) are re-read. Cost: one extra recognition batch for those boxes only (no
+    detection)."""
     import numpy as np
 
     jobs = []  # (box index, crop)
@@ -359,6 +363,7 @@ def second_looks(img, boxes: list[dict], scale: float, threads: int = 1) -> list
                 jobs.append((i, row))
     if not jobs:
         return boxes
+    jobs = sorted(jobs, key=lambda j: float(boxes[j[0]]["confidence"]))[:MAX_SECOND_LOOKS]
     rec = get_engine(threads).text_rec
     res, _ = rec([c for _, c in jobs])
     out = list(boxes)
@@ -397,27 +402,61 @@ def _wants_inverted(img, boxes: list[dict]) -> bool:
     return float(np.asarray(g).mean()) < INVERT_DARK_MEAN
 
 
-def read_image(img, threads: int = 1, extra_passes: bool = True, invert: bool = True) -> list[dict]:
+def negative_look(img, boxes: list[dict], threads: int = 1) -> list[dict]:
+    """Text the first pass did not find, looked for on the inverted image: detection on the
+    negative, then recognition (after the 0/180 degree direction check) of the new boxes only,
+    i.e. those not overlapping a box already read. The detector finds dark text on light far more
+    readily than light text (white or pale lettering on a busy or light background); on the
+    negative that text is dark.
+
+    ``boxes`` in ``img`` pixels; returns them plus the new ones (marked ``"inverted": True``).
+    Cost: one detection, and recognition of new boxes only."""
+    import numpy as np
+    from PIL import ImageOps
+
+    neg = ImageOps.invert(fit_within(img, MAX_SIDE).convert("RGB"))
+    sx = img.size[0] / neg.size[0]
+    sy = img.size[1] / neg.size[1]
+    eng = get_engine(threads)
+    dets, _ = eng(neg, use_cls=False, use_rec=False)
+    if not dets:
+        return boxes
+    quads = []
+    for q in dets:
+        full = [[x * sx, y * sy] for x, y in q]
+        if not any(_overlap(full, b["box"]) > 0.3 for b in boxes):
+            quads.append((q, full))
+    if not quads:
+        return boxes
+    bgr = np.asarray(neg)[:, :, ::-1].copy()
+    crops = eng.get_crop_img_list(bgr, [np.array(q, dtype=np.float32) for q, _ in quads])
+    crops, _, _ = eng.text_cls(crops)
+    res, _ = eng.text_rec(crops)
+    out = list(boxes)
+    for (_, full), r in zip(quads, res):
+        raw = r[0] or ""
+        text = raw.strip()
+        if text and float(r[1]) >= RAW_MIN_SCORE:
+            info = r[2] if len(r) > 2 and isinstance(r[2], dict) else None
+            nb = _box_dict(text, raw, full, r[1], info)
+            nb["inverted"] = True
+            out.append(nb)
+    return out
+
+
+def read_image(img, threads: int = 1, extra_passes: bool = True, invert: bool | None = None) -> list[dict]:
     """OCR a decoded PIL image; boxes are in the image's own pixel coordinates.
 
     With ``extra_passes`` (the default) the first reading is followed by ``second_looks`` (small
-    and vertical boxes re-read) and, when ``_wants_inverted`` says so, by a reading of the inverted
-    image merged in with ``merge_boxes`` (``invert=False`` skips that: a transparent image is
-    already read on both a dark and a light background). Without ``extra_passes``: one detection +
-    recognition."""
+    and vertical boxes re-read) and by ``negative_look`` (text found on the inverted image) when
+    ``invert`` is True, or when it is None (automatic) and ``_wants_inverted`` says so. Without
+    ``extra_passes``: one detection + recognition only."""
     boxes, scale = _first_pass(img, threads)
     if not extra_passes:
         return boxes
     boxes = second_looks(img, boxes, scale, threads)
-    if invert and _wants_inverted(img, boxes):
-        from PIL import ImageOps
-
-        neg = ImageOps.invert(img.convert("RGB"))
-        nboxes, nscale = _first_pass(neg, threads)
-        nboxes = second_looks(neg, nboxes, nscale, threads)
-        for b in nboxes:
-            b["inverted"] = True
-        boxes = merge_boxes(boxes, nboxes)
+    if invert or (invert is None and _wants_inverted(img, boxes)):
+        boxes = negative_look(img, boxes, threads)
     return boxes
 
 
@@ -445,10 +484,12 @@ def merge_boxes(first: list[dict], second: list[dict]) -> list[dict]:
     return out
 
 
-def read_bytes(data: bytes, src: str = "<bytes>", threads: int = 1, extra_passes: bool = True) -> dict:
+def read_bytes(data: bytes, src: str = "<bytes>", threads: int = 1, extra_passes: bool = True,
+               invert: bool | None = None) -> dict:
     """Decode (safely) and OCR one image. Never raises.
 
-    ``extra_passes``: see ``read_image`` (False = one detection + recognition; for comparisons).
+    ``extra_passes``, ``invert``: see ``read_image`` (extra_passes=False: one detection +
+    recognition, for comparisons; invert=True: always look at the negative too, ``ocr read --thorough``).
 
     Returns ``{"boxes": [{"text", "box", "confidence"}...], "width", "height", "seconds"}`` or
     ``{"rejected": reason, "message": text}`` (reason as in ``matcher.images``, or ``ocr_failed``).
@@ -463,8 +504,8 @@ def read_bytes(data: bytes, src: str = "<bytes>", threads: int = 1, extra_passes
         return {"rejected": "corrupt", "message": f"{type(e).__name__}: {e}"[:200]}
     img = imgs[0]
     try:
-        single = len(imgs) == 1
-        boxes = read_image(img, threads, extra_passes, invert=single)
+        # a transparent image is already read on both a dark and a light background
+        boxes = read_image(img, threads, extra_passes, invert=invert if len(imgs) == 1 else False)
         for other in imgs[1:]:  # a transparent image: also read on the opposite background
             boxes = merge_boxes(boxes, read_image(other, threads, extra_passes, invert=False))
     except Exception as e:

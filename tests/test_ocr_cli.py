@@ -50,3 +50,12 @@ def test_read_reports_a_corrupt_image_and_fails_when_nothing_was_readable(tmp_pa
     r = CliRunner().invoke(app, ["ocr", "read", str(bad)])
     assert r.exit_code == 1
     assert "skipped (corrupt" in r.output
+
+
+def test_read_thorough_reads_the_image_and_bypasses_the_cache(image, isolated_settings):
+    from pipeline.cli import app
+
+    r = CliRunner().invoke(app, ["ocr", "read", "--thorough", str(image)])
+    assert r.exit_code == 0, r.output
+    assert any(ln.strip().startswith("VELORA\t") for ln in r.output.splitlines())
+    assert not list((isolated_settings / "cache" / "ocr").rglob("*.json"))  # a forced look is not cached

@@ -247,6 +247,10 @@ def test_api_leads_shape_and_confirm_with_token(app):
     # same lifecycle as the CLI: the audit trail names the officer
     page = c.get(f"/leads/{lead_id}").text
     assert "officer" in page and "已确认" in page
+    # the audit trail reads in Chinese: who (the pass is 系统) and what was done, not stored codes
+    trail = page[page.index("处理记录"):]
+    assert "系统（自动）" in trail and "生成线索" in trail and "确认侵权" in trail
+    assert ">system<" not in trail and ">created<" not in trail and ">confirm<" not in trail
     # refusing an impossible transition says why
     r = c.post(f"/api/leads/{lead_id}/dismiss", headers={"X-CSRF-Token": c.csrf}, json={})
     assert r.status_code == 409 and "cannot dismiss" in r.json()["error"]

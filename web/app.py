@@ -39,7 +39,7 @@ from store.models import (Enterprise, EvidenceRecord, GeographicalIndication, Im
                           WebSession, WebUser, utcnow)
 
 from . import auth
-from .i18n import lang_of, status_name, t
+from .i18n import event_action, event_actor, lang_of, status_name, t
 from .queries import QueueFilter, filter_options, queue_page, visible_targets
 
 log = logging.getLogger("markwatch.web")
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
     app.state.secure_cookies = True
     tpl = Jinja2Templates(directory=str(HERE / "templates"))
-    tpl.env.globals.update(t=t, status_name=status_name)
+    tpl.env.globals.update(t=t, status_name=status_name, event_action=event_action, event_actor=event_actor)
     tpl.env.filters["money"] = lambda v: "-" if v is None else f"{v:,.2f}".rstrip("0").rstrip(".")
     app.state.templates = tpl
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

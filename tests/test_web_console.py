@@ -341,6 +341,14 @@ def test_dashboard_and_suppressions(app):
     assert c.get("/dashboard").status_code == 200
     d = c.get("/api/dashboard").json()
     assert sum(n for _, n in d["per_platform"]) > 300 and d["per_mark"]
+    # a logo has no text: the console names it by its holder, never by its internal id
+    logo = c.get("/api/leads?kind=logo&status=all&per_page=1").json()["items"][0]
+    from sqlalchemy.orm import Session
+
+    from store.models import Enterprise
+    with Session(app.state.engine) as s:
+        holder = s.get(Enterprise, logo["enterprise_id"]).name
+    assert f"{holder} 图形商标" in c.get(f"/leads/{logo['id']}").text
     h = {"X-CSRF-Token": c.csrf}
     assert c.post("/suppressions/preview", headers=h, data={"phrase": "包"}).status_code == 422
     r = c.post("/suppressions/preview", headers=h, data={"phrase": "包邮"})

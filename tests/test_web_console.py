@@ -468,6 +468,10 @@ def test_users_cli(world, monkeypatch, tmp_path):
     assert r.exit_code == 2 and "enterprise" in r.output
     r = CliRunner().invoke(cli, ["users", "add", "zhao", "--role", "chief", "--password-file", str(pw)])
     assert r.exit_code == 2 and "role" in r.output
+    r = CliRunner().invoke(cli, ["users", "add", "王 敏", "--role", "officer", "--password-file", str(pw)])
+    assert r.exit_code == 2 and "username" in r.output and "spaces" in r.output  # one token in audit trail and logs
+    r = CliRunner().invoke(cli, ["users", "add", "王敏", "--role", "officer", "--password-file", str(pw)])
+    assert r.exit_code == 0, r.output  # Chinese names are fine
     assert "li\tholder\tent-moutai" in CliRunner().invoke(cli, ["users", "list"]).output
 
 

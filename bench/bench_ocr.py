@@ -312,7 +312,7 @@ def main(argv: list[str]) -> dict | None:
                 print(f"real photos {sc} ({mode}): recall {v['recall']} ({v['texts']} texts, {v['images']} photos), "
                       f"precision {v['precision']}, {v['cpu_s_per_image']} CPU-s/image")
     figures["heldout"] = _both(lambda x: heldout(10, extra_passes=x), True)
-    figures["heldout_hard"] = _both(lambda x: heldout(10, seed=6, extra_passes=x, cases=HARD_CASES), True)
+    figures["heldout_hard"] = _both(lambda x: heldout(6, seed=6, extra_passes=x, cases=HARD_CASES), True)
     for mode, v in [*figures["heldout"].items(), *[(m + ", hard cases", v) for m, v in figures["heldout_hard"].items()]]:
         print(f"held-out generated ({mode}): recall {v['recall']}, precision {v['precision']}, "
               f"{v['cpu_s_per_image']} CPU-s/image, {v['by_case']}")

@@ -13,12 +13,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import re
 import time
 
 from .images import ImageRejected, decode_for_reading, fit_within
-
-_MEANINGFUL = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
+from .ocr_lines import meaningful_len
 
 # Longer side an image is reduced to before detection. Product photos and live-room frames keep
 # their printed text readable at this size; bigger images only cost time.
@@ -394,7 +392,7 @@ def _wants_inverted(img, boxes: list[dict]) -> bool:
     on a busy background is where the detector misses most)."""
     import numpy as np
 
-    chars = sum(len(_MEANINGFUL.findall(b["text"])) for b in boxes if b["confidence"] >= 0.6)
+    chars = sum(meaningful_len(b["text"]) for b in boxes if b["confidence"] >= 0.6)
     if chars < INVERT_BELOW_CHARS:
         return True
     g = img.convert("L")

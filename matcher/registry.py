@@ -69,6 +69,8 @@ def _text(watchlist, options, goods):
 
 
 def _gi(watchlist, options, goods):
+    if not watchlist.geographical_indications:
+        return None  # nothing to match: no per-listing folding of every text for no GI
     from .gi import GIMatcher
 
     return GIMatcher(watchlist, goods, language=getattr(options, "language", None) or "zh-CN")

@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from config.memory import long_lived
-from watchlist import load_watchlist
-
 from .engine import EngineOptions, MatchEngine
 from .listing import Listing, ListingError, read_listings
 # the one death-signal helper for all workers (forked match workers here, the OCR pool); re-exported
@@ -71,8 +69,7 @@ def match_file(watchlist_path: str | Path, listings_path: str | Path, output: Te
     """
     err = err or sys.stderr
     with long_lived(freeze=freeze):
-        wl = load_watchlist(watchlist_path)
-        engine = MatchEngine(wl, options)
+        engine = MatchEngine.from_file(watchlist_path, options)
     if workers > 1:
         return _match_forked(engine, listings_path, output, progress, err, workers)
     s = BatchSummary()

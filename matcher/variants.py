@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import opencc
-from pypinyin.pinyin_dict import pinyin_dict
 
 from .confusables import load_confusables
+from .text_rules import load_jieba
 
 _T2S = opencc.OpenCC("t2s")
 _CONF = load_confusables()
@@ -170,12 +170,33 @@ PHON: dict[int, str] = _IdentityMissing()
 _ALSO: dict[str, dict[str, int]] = {}
 
 
+def _pinyin_table() -> dict[int, str]:
+    """pypinyin's table of character readings (``pypinyin.pinyin_dict.pinyin_dict``: code point ->
+    comma-separated toned readings, from the Unihan database via pypinyin 0.55).
+
+    Read from that module's file without importing the ``pypinyin`` package, whose ``__init__``
+    also loads its phrase dictionary (~0.3-0.4 CPU-s) that the matcher never uses. When the package
+    is already loaded its own table is used."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    mod = sys.modules.get("pypinyin.pinyin_dict")
+    if mod is None:
+        pkg = importlib.util.find_spec("pypinyin")  # finds the package without running it
+        path = Path(next(iter(pkg.submodule_search_locations))) / "pinyin_dict.py"
+        spec = importlib.util.spec_from_file_location("_markwatch_pinyin_dict", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    return mod.pinyin_dict
+
+
+pinyin_dict = _pinyin_table()
+
+
 def _char_freq() -> dict[str, int]:
     try:
-        import jieba
-
-        jieba.setLogLevel(60)
-        jieba.initialize()
+        jieba = load_jieba()
         return {w: f for w, f in jieba.dt.FREQ.items() if len(w) == 1}
     except Exception:  # pragma: no cover - jieba is a dependency; counts only order candidates
         return {}
@@ -277,6 +298,7 @@ class _ComposedMap(dict):
         return v
 
 
+@lru_cache(maxsize=None)
 def _triple(c: str) -> str:
     """The three symbols of a layer-0 character in the matcher's haystack.
 
@@ -321,12 +343,16 @@ _NUMERAL_DIGIT = {"零": "0", "〇": "0", "一": "1", "二": "2", "两": "2", "�
                   "六": "6", "七": "7", "八": "8", "九": "9"}
 
 
-def _options(ch: str) -> list[str]:
+@lru_cache(maxsize=None)
+def _options(ch: str) -> tuple[str, ...]:
+    """Haystack symbols a character standing for ch can have (its sound and look options; for a
+    numeral, the digit). Cached per character: a 5,000-mark watchlist asks for the same few
+    thousand characters ~18,000 times."""
     opts = sound_options(ch) + look_options(ch)
     d = _NUMERAL_DIGIT.get(ch)
     if d:
         opts.append(VIS[ord(d)])
-    return list(dict.fromkeys(opts))
+    return tuple(dict.fromkeys(opts))
 
 
 def pair_keys(k0: str) -> list[tuple[str, int]]:

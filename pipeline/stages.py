@@ -7,7 +7,6 @@ from typing import Callable
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
-from matcher.batch import die_with_parent
 from matcher.engine import EngineOptions, MatchEngine
 from store import repo
 from store.db import session_scope
@@ -299,54 +298,30 @@ def merge_counts(a: dict, b: dict) -> dict:
     return out
 
 
-def _worker_main(engine, me, qctx, run_id, batch, k, n, q) -> None:
-    die_with_parent()
+def _worker_main(engine, me, qctx, run_id, batch, k, n, report) -> dict:
+    """Worker k of n: match the pending listings with ``id % n == k``; returns its counts."""
     engine.dispose(close=False)  # never share the parent's connections
-    try:
-        counts = _match_loop(engine, me, qctx, run_id, batch, lambda done: q.put(("progress", k, done)), part=(k, n))
-        if me.image_text is not None:
-            me.image_text.close()
-        q.put(("done", k, counts))
-    except BaseException as e:  # reported to the parent, which records the pass's failure
-        q.put(("error", k, f"{type(e).__name__}: {e}"))
+    counts = _match_loop(engine, me, qctx, run_id, batch, report, part=(k, n))
+    if me.image_text is not None:
+        me.image_text.close()
+    return counts
 
 
 def _forked(engine, me, qctx, run_id, batch, progress, n: int) -> dict:
-    import multiprocessing as mp
+    from matcher.workers import run_forked
 
-    ctx = mp.get_context("fork")
-    q = ctx.SimpleQueue()
     engine.dispose()  # children open their own connections
-    procs = [ctx.Process(target=_worker_main, args=(engine, me, qctx, run_id, batch, k, n, q), name=f"matcher-{k}")
-             for k in range(n)]
-    for p in procs:
-        p.start()
     done: dict[int, int] = {}
+
+    def on_progress(k, val):
+        done[k] = val
+        if progress:
+            progress(sum(done.values()))
+
     total: dict = {}
-    errors: list[str] = []
-    finished = 0
-    try:
-        while finished < n:
-            kind, k, val = q.get()
-            if kind == "progress":
-                done[k] = val
-                if progress:
-                    progress(sum(done.values()))
-            elif kind == "done":
-                total = merge_counts(total, val)
-                finished += 1
-            else:
-                errors.append(f"matcher worker {k}: {val}")
-                finished += 1
-        for p in procs:
-            p.join()
-    finally:
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-                p.join()
-    if errors:
-        raise RuntimeError("; ".join(errors))
+    for counts in run_forked(lambda k, report: _worker_main(engine, me, qctx, run_id, batch, k, n, report), n,
+                             on_progress, name="matcher worker"):
+        total = merge_counts(total, counts)
     return total
 
 

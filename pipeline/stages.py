@@ -209,6 +209,9 @@ def _rematch(engine, settings, run_id, targets, wl, qctx, batch, progress) -> di
     return counts
 
 
+PROGRESS_EVERY = 3.0  # seconds between progress reports inside a batch
+
+
 def _match_loop(engine: Engine, me: MatchEngine, qctx, run_id: int | None, batch: int,
                 progress: Callable[[int], None] | None, part: tuple[int, int] | None = None) -> dict:
     from sqlalchemy import bindparam, case, select, update
@@ -224,6 +227,7 @@ def _match_loop(engine: Engine, me: MatchEngine, qctx, run_id: int | None, batch
                          match_state=case((t.c.content_hash == bindparam("_hash"), "done"), else_=t.c.match_state)))
     err_stmt = update(t).where(t.c.id == bindparam("_pk")).values(match_state="error", match_error=bindparam("_err"))
     last_id = 0
+    said = time.monotonic()
     while True:
         with session_scope(engine) as s:
             rows = claim_batch(s, batch, after_id=last_id, part=part)
@@ -241,6 +245,10 @@ def _match_loop(engine: Engine, me: MatchEngine, qctx, run_id: int | None, batch
                     results.append((row, me.match(rec), None))
                 except Exception as e:  # one bad listing never stops the pass
                     results.append((row, None, f"{type(e).__name__}: {e}"))
+                if progress and time.monotonic() - said >= PROGRESS_EVERY:
+                    # a batch with photos takes minutes to OCR on a busy machine: say so meanwhile
+                    said = time.monotonic()
+                    progress(counts["listings_matched"] + len(results))
             if s.get_bind().dialect.name == "sqlite":
                 # End the read snapshot: a WAL reader cannot upgrade to a writer once another
                 # connection (the lock heartbeat) has written meanwhile. PostgreSQL keeps its row
@@ -264,6 +272,7 @@ def _match_loop(engine: Engine, me: MatchEngine, qctx, run_id: int | None, batch
                 s.execute(done_stmt, ok)
             counts["listings_matched"] += len(ok)
         if progress:
+            said = time.monotonic()
             progress(counts["listings_matched"])
     counts.update(_image_counts(me))
     return counts

@@ -48,7 +48,7 @@ PLAN: dict[str, tuple[float, list[str], bool]] = {
     "bench_crawl": (0.08, [], False),
     "bench_web": (0.08, ["--leads", "100000", "--repeat", "10"], False),
 }
-MIN_SHARE = 30.0  # seconds: a module is never started with less than this
+MIN_SHARE = 30.0  # seconds: every module gets at least this while the budget lasts; none starts with less
 
 
 def _child(name: str, out: str, argv: list[str]) -> int:
@@ -136,7 +136,8 @@ def run(names: list[str], out: Path = OUT, budget: float = DEFAULT_BUDGET, plan:
         weight, argv, takes_budget = plan.get(name, (0.05, [], False))
         left = budget - (time.perf_counter() - t_start)
         rest = sum(plan.get(n, (0.05,))[0] for n in names[i:])
-        share = left * weight / rest if rest else left
+        # a small module's share may be tiny: it still gets MIN_SHARE while the budget lasts
+        share = min(left, max(left * weight / rest if rest else left, MIN_SHARE))
         print(f"== {name} (deadline {share:.0f} s of {left:.0f} s left) ==", flush=True)
         if share < MIN_SHARE:
             entry = {"status": "not run", "args": argv, "wall_s": 0.0, "cpu_s": 0.0,

@@ -198,15 +198,17 @@ def main(argv: list[str]) -> dict:
     t_start = time.perf_counter()
     res: dict = {"load_note": f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
                               "(shared machine: CPU seconds are the comparable figure)", "not_run": {}}
-    pace = {"s_per_listing": None}  # wall seconds per listing of a whole `match`, measured in this run
+    # wall seconds of the 10k runs measured in this run: a whole process is mostly start-up at 10k,
+    # and 10x the listings cost ~2-2.5x the wall (docs/scale.md: 10k -> 100k match 9.6 -> 15.9 CPU-s,
+    # import + pass 7.6 -> 31.7), so estimates scale the 10k figure by 1 + f * (n / 10k - 1)
+    pace = {"stored_10k": None, "match_10k": None}
 
-    def estimate(listings: int, factor: float, marks: int = a.marks) -> float:
-        per = pace["s_per_listing"] or 2e-4
+    def estimate(listings: int, what: str, marks: int = a.marks) -> float:
+        base, f = (pace["stored_10k"] or 120.0, 0.15) if what == "stored" else (pace["match_10k"] or 30.0, 0.2)
         data_s = 0.0
-        li = a.data / f"listings-{marks}-{listings}-s7.jsonl"
-        if not li.exists():
+        if not (a.data / f"listings-{marks}-{listings}-s7.jsonl").exists():
             data_s = listings * 1.5e-4 + marks * 1e-3  # generating the synthetic data (bench/data.py)
-        return data_s + 4.0 + factor * listings * per
+        return data_s + base * (1 + f * (listings / 10_000 - 1)) * (1 + 0.5 * (marks / a.marks - 1) if marks > a.marks else 1)
 
     def step(name: str, est_s: float, fn, *args, **kw):
         left = a.budget - (time.perf_counter() - t_start) if a.budget else None
@@ -230,9 +232,9 @@ def main(argv: list[str]) -> dict:
     def keep(name: str, out):
         if out is not None:
             res[name] = out
-            m = out.get("match") if isinstance(out.get("match"), dict) else out if "listings_per_s_wall" in out else None
-            if m and m.get("wall_s"):
-                pace["s_per_listing"] = m["wall_s"] / out["listings"]
+            if name == "stored_10k_sqlite" and "match" in out:
+                pace["stored_10k"] = out["section_wall_s"]
+                pace["match_10k"] = out["match_cold"]["wall_s"] + out["match_warm"]["wall_s"]
 
     from .data import write_dataset
 
@@ -240,13 +242,13 @@ def main(argv: list[str]) -> dict:
     res["naive_listings_per_s"] = round(naive_rate(wl5, li10), 1)
     keep("stored_10k_sqlite", step("stored_10k_sqlite", 0, stored, 10_000, a.marks, a.data))
     if not a.quick:
-        keep("stored_100k_sqlite", step("stored_100k_sqlite", estimate(a.big, 6), stored, a.big, a.marks, a.data))
+        keep("stored_100k_sqlite", step("stored_100k_sqlite", estimate(a.big, "stored"), stored, a.big, a.marks, a.data))
         url, drop = _pg_scratch()
         if url is None:
             res["stored_10k_postgresql"] = {"error": drop}
         else:
             try:
-                keep("stored_10k_postgresql", step("stored_10k_postgresql", estimate(10_000, 8), stored, 10_000,
+                keep("stored_10k_postgresql", step("stored_10k_postgresql", pace["stored_10k"] or 120.0, stored, 10_000,
                                                    a.marks, a.data, db_url=url))
             finally:
                 drop()
@@ -259,9 +261,9 @@ def main(argv: list[str]) -> dict:
                                           "listings_per_s_wall": round(a.big / m["wall_s"]),
                                           "note": "the warm `match` of stored_100k_sqlite"}
         else:
-            keep("match_100k_1_worker", step("match_100k_1_worker", estimate(a.big, 1), match_only, a.big, a.marks,
+            keep("match_100k_1_worker", step("match_100k_1_worker", estimate(a.big, "match"), match_only, a.big, a.marks,
                                              a.data, 1))
-        keep("match_100k_2_workers", step("match_100k_2_workers", estimate(a.big, 0.8), match_only, a.big, a.marks,
+        keep("match_100k_2_workers", step("match_100k_2_workers", estimate(a.big, "match"), match_only, a.big, a.marks,
                                           a.data, 2))
         res["growth_marks"] = []
         for n in (500, 5000, 20000):
@@ -271,7 +273,7 @@ def main(argv: list[str]) -> dict:
                                             "listings_per_s_cpu": round(10_000 / m["cpu_s"]),
                                             "listings_per_s_wall": round(10_000 / m["wall_s"])})
                 continue
-            g = step(f"growth_marks_{n}", estimate(10_000, 1 + n / 5000, n), match_only, 10_000, n, a.data)
+            g = step(f"growth_marks_{n}", estimate(10_000, "match", n), match_only, 10_000, n, a.data)
             if g is not None:
                 res["growth_marks"].append(g)
             else:
@@ -284,7 +286,7 @@ def main(argv: list[str]) -> dict:
             if n == a.big and "match_100k_1_worker" in res and "cpu_s" in res["match_100k_1_worker"]:
                 res["growth_listings"].append(res["match_100k_1_worker"])
                 continue
-            g = step(f"growth_listings_{n}", estimate(n, 1), match_only, n, a.marks, a.data)
+            g = step(f"growth_listings_{n}", estimate(n, "match"), match_only, n, a.marks, a.data)
             if g is not None:
                 res["growth_listings"].append(g)
             else:

@@ -50,7 +50,7 @@ def _shape(ch: str) -> tuple[float, ...]:
 
     im = Image.new("L", (64, 64), 0)
     ImageDraw.Draw(im).text((32, 32), ch, fill=255, font=_font(), anchor="mm")
-    px = list(im.resize((24, 24), Image.BILINEAR).getdata())
+    px = list(im.resize((24, 24), Image.BILINEAR).tobytes())  # mode "L": one byte per pixel
     mean = sum(px) / len(px)
     a = [p - mean for p in px]
     n = math.sqrt(sum(x * x for x in a))

@@ -472,6 +472,7 @@ def _regions(t: LogoTemplate) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]
 
 
 GRID = (3, 3)
+DENSE_FULL_RES = True
 SOLID_DETAIL = 0.03  # inner edge energy / outline edge energy below which a logo is a solid silhouette
 
 
@@ -516,22 +517,27 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     with the same letters fails there).
     """
     H = as3x3(M)
+    src = photo.gray
+    if DENSE_FULL_RES and photo.full is not None and photo.scale < 1:
+        # sample the photo at its original resolution: a small logo's letters keep their detail
+        src = photo.full
+        H = np.diag([1 / photo.scale, 1 / photo.scale, 1.0]) @ H
     size = (t.width, t.height)
     affine = abs(H[2, 0]) < 1e-12 and abs(H[2, 1]) < 1e-12
     flags = cv2.WARP_INVERSE_MAP
     if affine:
-        warped = cv2.warpAffine(photo.gray, H[:2], size, flags=cv2.INTER_LINEAR | flags, borderMode=cv2.BORDER_REPLICATE)
+        warped = cv2.warpAffine(src, H[:2], size, flags=cv2.INTER_LINEAR | flags, borderMode=cv2.BORDER_REPLICATE)
     else:
-        warped = cv2.warpPerspective(photo.gray, H, size, flags=cv2.INTER_LINEAR | flags,
+        warped = cv2.warpPerspective(src, H, size, flags=cv2.INTER_LINEAR | flags,
                                      borderMode=cv2.BORDER_REPLICATE)
     so = _orient(warped, sigma=1.2)
     region, interior, cells = _regions(t)
-    ph, pw = photo.gray.shape
+    ph, pw = src.shape
     pc = project(H, np.array([[0, 0], [t.width, 0], [t.width, t.height], [0, t.height]], np.float64))
     if (pc[:, 0] >= 3).all() and (pc[:, 0] <= pw - 4).all() and (pc[:, 1] >= 3).all() and (pc[:, 1] <= ph - 4).all():
         ok = np.ones(size[::-1], bool)  # the whole canvas lies inside the photo
     else:
-        ones = np.full(photo.gray.shape, 255, np.uint8)
+        ones = np.full(src.shape, 255, np.uint8)
         valid = (cv2.warpAffine(ones, H[:2], size, flags=cv2.INTER_NEAREST | flags, borderMode=cv2.BORDER_CONSTANT,
                                 borderValue=0) if affine else
                  cv2.warpPerspective(ones, H, size, flags=cv2.INTER_NEAREST | flags, borderMode=cv2.BORDER_CONSTANT,
@@ -673,7 +679,8 @@ def local_agreement(d: "Detection", t: LogoTemplate, photo: PhotoFeatures) -> fl
     ok = interior & (n >= 0.6 * LOCAL_WIN * LOCAL_WIN)
     if ok.sum() < 10:
         return None
-    ok &= (te > LOCAL_TEMPLATE_EDGES * float(np.median(te[ok]))) & (se > LOCAL_PHOTO_EDGES * float(np.median(se[ok])))
+    se_med = float(np.median(se[ok]))
+    ok &= (te > LOCAL_TEMPLATE_EDGES * float(np.median(te[ok]))) & (se > LOCAL_PHOTO_EDGES * se_med)
     if ok.sum() < 10:
         return None
     return float(np.percentile(z[ok], LOCAL_PCT))
@@ -750,11 +757,23 @@ FLEX_FIT_INLIERS = 10  # affine/homography are tried only once some fit found th
 FLEX_TOP = 1           # per photo, logos (most inliers first) that get the affine/homography fits
 
 
+# turns tried when a fit is only implausible by its rotation: 2-fold (180), 4-fold (90, 270) and
+# 3-fold (120, 240: a trefoil) symmetric designs match as well turned
+SYMMETRIC_TURNS = (180, 90, 270, 120, 240)
+
+
 def _turn_about_centre(t: LogoTemplate, degrees: int) -> np.ndarray:
-    """3x3 rotation of the logo canvas about its centre (canvas -> canvas)."""
+    """3x3 rotation of the logo canvas about the centre of mass of the logo's visible pixels
+    (canvas -> canvas): the centre of a symmetric design even when its bounding box is not (the
+    top leaf of a trefoil reaches further from the centre than the two lower ones)."""
     a = math.radians(degrees)
     c, s_ = math.cos(a), math.sin(a)
-    cx, cy = t.width / 2, t.height / 2
+    centre = getattr(t, "_centroid", None)
+    if centre is None:
+        mo = cv2.moments(t.mask, binaryImage=True)
+        centre = t._centroid = ((mo["m10"] / mo["m00"], mo["m01"] / mo["m00"]) if mo["m00"] > 0 else
+                                (t.width / 2, t.height / 2))
+    cx, cy = centre
     return np.array([[c, -s_, cx - c * cx + s_ * cy], [s_, c, cy - s_ * cx - c * cy], [0.0, 0.0, 1.0]])
 
 
@@ -800,18 +819,28 @@ def verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, votes: int, *, max_an
         if H is None or n_in < need:
             continue
         ok, angle, rel = _plausible(H, t, photo, max_angle)
+        parts = None
         if not ok and abs(angle) > max_angle:
-            # a symmetric logo (a globe, a four-leaf design) fits as well turned by 90/180/270
-            # degrees about its centre: try the upright equivalent
-            for k in (180, 90, 270):
+            # a symmetric logo (a globe, a four-leaf design, a trefoil) fits as well turned by
+            # 90/180/270 or 120/240 degrees about its centre: try the upright equivalents (every
+            # plausible one: a trefoil turned by 90 degrees is upright enough but wrong) and keep
+            # the most similar
+            turned = None
+            for k in SYMMETRIC_TURNS:
                 H2 = H @ _turn_about_centre(t, k)
-                ok, angle, rel = _plausible(H2, t, photo, max_angle)
-                if ok:
-                    H = H2
-                    break
+                ok2, angle2, rel2 = _plausible(H2, t, photo, max_angle)
+                if ok2:
+                    p2 = dense_scores(H2, t, photo)
+                    s2 = combine(p2, n_in)
+                    if turned is None or s2 > turned[0]:
+                        turned = (s2, H2, angle2, rel2, p2)
+            if turned is not None:
+                ok = True
+                _s, H, angle, rel, parts = turned
         if not ok:
             continue
-        parts = dense_scores(H, t, photo)
+        if parts is None:
+            parts = dense_scores(H, t, photo)
         sim = combine(parts, n_in)
         if use_ecc and ECC_RANGE[0] <= sim < ECC_RANGE[1]:  # clear rejects and clear hits need no refinement
             H2 = refine(H, t, photo)

@@ -41,6 +41,9 @@ class CrawlSettings(BaseSettings):
                                                             "crawler processes (scrapy-redis), e.g. redis://127.0.0.1:6379/0")
     redis_persist: bool = Field(default=False, description="Keep the Redis frontier between crawls")
     crawl_id: str | None = Field(default=None, description="Redis key prefix of one crawl (default: the date)")
+    redis_lease: float = Field(default=30.0, ge=2, description="Seconds a silent crawl process keeps the requests "
+                                                               "it took from the shared frontier before another "
+                                                               "process puts them back (crawler/frontier.py)")
     chromium: str | None = Field(default=None, description="Chromium executable (default: /usr/bin/chromium)")
     sandbox_cache: Path | None = Field(default=None, description="Cache of the bundled sandbox's generated images")
     cv_threads: int | None = Field(default=None, ge=1, description="OpenCV threads for logo search")

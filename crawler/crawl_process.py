@@ -60,6 +60,8 @@ def main(argv: list[str]) -> int:
             reach = resolve_reach(src, source_base(src))  # secrets from env / mode-600 files, never logged
             crawler = Crawler(cls, ScrapySettings(scrapy_settings(src, data_dir, job.get("log_level", "WARNING"),
                                                                   redis=job.get("redis"))))
+            # the shared frontier (crawler.frontier) releases a page's lease only once its listings are committed
+            crawler.markwatch_commit_clock = lambda: writer.last_commit
         except Exception as e:  # e.g. no Chromium for a browser source: the other sources still run
             rec.failure("config_error", src.get("file") or src.get("base_url"), f"source not crawled: {e}")
             continue

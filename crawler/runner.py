@@ -204,7 +204,7 @@ def crawl(settings: Settings, run_id: int | None = None, only: list[str] | None 
 
             job["redis"] = {"url": redis_url,
                             "crawl_id": settings.crawl.crawl_id or datetime.now().strftime("%Y%m%d"),
-                            "persist": settings.crawl.redis_persist}
+                            "persist": settings.crawl.redis_persist, "lease": settings.crawl.redis_lease}
             say(f"shared crawl frontier in Redis ({mask_url(redis_url)}, crawl id {job['redis']['crawl_id']})")
         job_file.write_text(json.dumps(job, ensure_ascii=False, indent=1), encoding="utf-8")
         counts_file.unlink(missing_ok=True)

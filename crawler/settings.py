@@ -10,19 +10,21 @@ DISABLED_EXTENSIONS = {
 }
 
 
-def redis_settings(redis_url: str, crawl_id: str, persist: bool = False) -> dict:
+def redis_settings(redis_url: str, crawl_id: str, persist: bool = False, lease: float = 30.0) -> dict:
     """scrapy-redis: a shared frontier and dupefilter in Redis, so crawl processes on several hosts
-    started with the same crawl id split one source's pages between them."""
+    started with the same crawl id split one source's pages between them. The scheduler is
+    ``crawler.frontier.SharedFrontier`` (leases: a stopped or killed process loses no page)."""
     prefix = f"markwatch:{crawl_id}:%(spider)s"
     return {
-        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER": "crawler.frontier.SharedFrontier",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "REDIS_URL": redis_url,
         "SCHEDULER_QUEUE_KEY": prefix + ":requests",
         "SCHEDULER_DUPEFILTER_KEY": prefix + ":dupefilter",
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
         "SCHEDULER_PERSIST": persist,
-        "SCHEDULER_IDLE_BEFORE_CLOSE": 1,
+        "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
+        "MARKWATCH_FRONTIER_LEASE": float(lease),
     }
 
 
@@ -71,7 +73,8 @@ def scrapy_settings(source: dict, data_dir: Path, log_level: str = "WARNING", re
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
     }
     if redis and redis.get("url"):
-        s.update(redis_settings(redis["url"], redis.get("crawl_id") or "default", bool(redis.get("persist"))))
+        s.update(redis_settings(redis["url"], redis.get("crawl_id") or "default", bool(redis.get("persist")),
+                                 float(redis.get("lease") or 30.0)))
     if source.get("browser"):
         from .browser import AbortOutside, launch_options
 
@@ -84,8 +87,7 @@ def scrapy_settings(source: dict, data_dir: Path, log_level: str = "WARNING", re
             "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max(1, int(p["concurrency"])),
             "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(float(p["timeout"]) * 1000),
             "PLAYWRIGHT_ABORT_REQUEST": AbortOutside(list(source["allowed_hosts"]), source.get("base_url")),
-            "PLAYWRIGHT_CONTEXTS": {"live": {"viewport": {"width": 1100, "height": 900}, "locale": "zh-CN",
-                                             "java_script_enabled": True,
-                                             "service_workers": "block"}},  # every request passes the abort hook
+            # contexts ("live", "detail") are created from request meta (crawler.browser.context_kwargs),
+            # which carries the source's storage state and proxy: never put those in settings (logged)
         })
     return s

@@ -111,6 +111,11 @@ class Writer:
         if self._pending >= self.batch or time.monotonic() - self._last_commit >= self.interval:
             self.commit()
 
+    @property
+    def last_commit(self) -> float:
+        """``time.monotonic()`` at the end of the last successful commit."""
+        return self._last_commit
+
     def touch(self, source: str, platform: str, listing_id: str) -> None:
         self._touch.setdefault((source, platform), []).append(listing_id)
 

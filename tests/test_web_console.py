@@ -247,6 +247,10 @@ def test_api_leads_shape_and_confirm_with_token(app):
     # same lifecycle as the CLI: the audit trail names the officer
     page = c.get(f"/leads/{lead_id}").text
     assert "officer" in page and "已确认" in page
+    # the audit trail reads in Chinese: who (the pass is 系统) and what was done, not stored codes
+    trail = page[page.index("处理记录"):]
+    assert "系统（自动）" in trail and "生成线索" in trail and "确认侵权" in trail
+    assert ">system<" not in trail and ">created<" not in trail and ">confirm<" not in trail
     # refusing an impossible transition says why
     r = c.post(f"/api/leads/{lead_id}/dismiss", headers={"X-CSRF-Token": c.csrf}, json={})
     assert r.status_code == 409 and "cannot dismiss" in r.json()["error"]
@@ -337,6 +341,14 @@ def test_dashboard_and_suppressions(app):
     assert c.get("/dashboard").status_code == 200
     d = c.get("/api/dashboard").json()
     assert sum(n for _, n in d["per_platform"]) > 300 and d["per_mark"]
+    # a logo has no text: the console names it by its holder, never by its internal id
+    logo = c.get("/api/leads?kind=logo&status=all&per_page=1").json()["items"][0]
+    from sqlalchemy.orm import Session
+
+    from store.models import Enterprise
+    with Session(app.state.engine) as s:
+        holder = s.get(Enterprise, logo["enterprise_id"]).name
+    assert f"{holder} 图形商标" in c.get(f"/leads/{logo['id']}").text
     h = {"X-CSRF-Token": c.csrf}
     assert c.post("/suppressions/preview", headers=h, data={"phrase": "包"}).status_code == 422
     r = c.post("/suppressions/preview", headers=h, data={"phrase": "包邮"})
@@ -456,6 +468,10 @@ def test_users_cli(world, monkeypatch, tmp_path):
     assert r.exit_code == 2 and "enterprise" in r.output
     r = CliRunner().invoke(cli, ["users", "add", "zhao", "--role", "chief", "--password-file", str(pw)])
     assert r.exit_code == 2 and "role" in r.output
+    r = CliRunner().invoke(cli, ["users", "add", "王 敏", "--role", "officer", "--password-file", str(pw)])
+    assert r.exit_code == 2 and "username" in r.output and "spaces" in r.output  # one token in audit trail and logs
+    r = CliRunner().invoke(cli, ["users", "add", "王敏", "--role", "officer", "--password-file", str(pw)])
+    assert r.exit_code == 0, r.output  # Chinese names are fine
     assert "li\tholder\tent-moutai" in CliRunner().invoke(cli, ["users", "list"]).output
 
 

@@ -39,7 +39,7 @@ from store.models import (Enterprise, EvidenceRecord, GeographicalIndication, Im
                           WebSession, WebUser, utcnow)
 
 from . import auth
-from .i18n import lang_of, status_name, t
+from .i18n import event_action, event_actor, lang_of, status_name, t
 from .queries import QueueFilter, filter_options, queue_page, visible_targets
 
 log = logging.getLogger("markwatch.web")
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
     app.state.secure_cookies = True
     tpl = Jinja2Templates(directory=str(HERE / "templates"))
-    tpl.env.globals.update(t=t, status_name=status_name)
+    tpl.env.globals.update(t=t, status_name=status_name, event_action=event_action, event_actor=event_actor)
     tpl.env.filters["money"] = lambda v: "-" if v is None else f"{v:,.2f}".rstrip("0").rstrip(".")
     app.state.templates = tpl
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -252,10 +252,15 @@ class TargetView:
             eq = eq.where(Enterprise.id.in_({m.enterprise_id for m in self.marks.values()} or {"\0none"}))
         self.ents = dict(s.execute(eq).all())
 
-    def label(self, tid: str) -> str:
+    def label(self, tid: str, lang: str | None = None) -> str:
+        """What officers call the target: the mark's text; a logo (no text) as "<holder> 图形商标"."""
         m = self.marks.get(tid)
         if m is not None:
-            return m.text or m.id
+            if m.text:
+                return m.text
+            if m.kind == "logo":
+                return f"{self.ents.get(m.enterprise_id, m.enterprise_id)} {t('logo', lang)}"
+            return m.id
         g = self.gis.get(tid)
         return g.name if g else tid
 
@@ -441,7 +446,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
         pg = queue_page(c.s, f, c.targets, _bureaus(c, f))
         tv = TargetView(c.s, [l.target_id for l, _ in pg.rows])
         rows = [{"lead": l, "li": li, "title": highlight(li.title, l.evidence), "reasons": reasons_of(l, c.lang),
-                 "label": tv.label(l.target_id), "holder": tv.holder(l.target_id), "ref": tv.ref_price(l.target_id),
+                 "label": tv.label(l.target_id, c.lang), "holder": tv.holder(l.target_id), "ref": tv.ref_price(l.target_id),
                  "logo": tv.is_logo(l.target_id), "photo": bool(li.images)} for l, li in pg.rows]
         return render(c, "queue.html", pg=pg, rows=rows, f=f, opts=cached_options(c),
                       qs=lambda **kw: urlencode(f.args(**kw)), staff=c.user.role != "holder")
@@ -551,7 +556,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
             prof = seller_profile(c.s, li.platform, li.seller_id or li.seller_name)
         others = [o for o in (prof.leads if prof else []) if o["lead_id"] != lead.id][:20]
         return render(c, "lead.html", lead=lead, li=li, title=highlight(li.title, lead.evidence),
-                      reasons=reasons_of(lead, c.lang), label=tv.label(lead.target_id), holder=tv.holder(lead.target_id),
+                      reasons=reasons_of(lead, c.lang), label=tv.label(lead.target_id, c.lang), holder=tv.holder(lead.target_id),
                       ref=tv.ref_price(lead.target_id), logo=tv.is_logo(lead.target_id), photos=photos,
                       records=records, shot=next((r for r in records if r.kind == "screenshot"), None),
                       html=next((r for r in reversed(records) if r.kind == "html"), None),
@@ -674,7 +679,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
         tv = TargetView(c.s)
         per_target = list(c.s.execute(select(Lead.target_id, func.count()).group_by(Lead.target_id)
                                       .order_by(func.count().desc())))
-        per_mark = [[tv.label(tid), n] for tid, n in per_target[:15]]
+        per_mark = [[tv.label(tid, c.lang), n] for tid, n in per_target[:15]]
         ent = Counter()
         for tid, n in per_target:
             ent[tv.holder(tid) or tid] += n

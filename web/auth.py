@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -52,6 +53,10 @@ def verify_password(stored: str, password: str) -> bool:
         return False
 
 
+# letters of any script (Chinese names too), digits, and . _ - @ : one token, safe in logs and CSV
+USERNAME_RE = re.compile(r"[^\W][\w.@-]*")
+
+
 def add_user(s: Session, username: str, role: str, password: str, enterprise_id: str | None = None,
              language: str = "zh-CN") -> WebUser:
     """Create (or reset the password/role of) a user. Raises AuthError naming the bad field.
@@ -60,6 +65,9 @@ def add_user(s: Session, username: str, role: str, password: str, enterprise_id:
     username = (username or "").strip()
     if not username or len(username) > 128:
         raise AuthError("username: 1-128 characters")
+    if not USERNAME_RE.fullmatch(username):
+        raise AuthError(f"username: {username!r} may hold letters (Chinese too), digits and . _ - @ only "
+                        "(no spaces or control characters: it appears in the audit trail and in logs)")
     if role not in ROLES:
         raise AuthError(f"role: {role!r} is not one of {', '.join(ROLES)}")
     if role == "holder":

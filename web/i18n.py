@@ -72,6 +72,29 @@ S: dict[str, tuple[str, str]] = {  # key: (zh-CN, en)
 }
 
 
+# lead event actions (alerts/lifecycle.ACTIONS, alerts/queue, alerts/suppress, web/actions) and actors
+EVENTS: dict[str, tuple[str, str]] = {
+    "created": ("生成线索", "lead created"), "linked": ("关联新命中", "new match linked"),
+    "review": ("开始核查", "review started"), "confirm": ("确认侵权", "confirmed"), "dismiss": ("排除", "dismissed"),
+    "refer": ("移送", "referred"), "close": ("结案", "closed"), "reopen": ("重新核查", "reopened"),
+    "undo": ("撤销", "undone"), "ignore": ("忽略", "ignored"), "suppressed": ("被抑制规则隐藏", "suppressed by a rule"),
+    "unsuppressed": ("抑制规则删除后恢复", "restored (rule removed)"),
+}
+ACTORS: dict[str, tuple[str, str]] = {"system": ("系统（自动）", "system (automatic)")}
+
+
+def event_action(action: str, lang: str | None = None) -> str:
+    """A lead event's action in the console language; an unknown action is shown as stored."""
+    pair = EVENTS.get(action or "")
+    return action if pair is None else pair[1] if lang_of(lang) == "en" else pair[0]
+
+
+def event_actor(actor: str, lang: str | None = None) -> str:
+    """``system`` (the pass, rules) in the console language; a user name as it is."""
+    pair = ACTORS.get(actor or "")
+    return actor if pair is None else pair[1] if lang_of(lang) == "en" else pair[0]
+
+
 def t(key: str, lang: str | None = None, **kw) -> str:
     pair = S.get(key)
     if pair is None:

@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 # Bump when anything that changes stored features changes (invalidates the feature cache).
-FEATURE_VERSION = 6
+FEATURE_VERSION = 7
 
 CANON = 160          # canonical longest side of a logo, px
 PAD = 12             # transparent margin around the canonical logo, px
@@ -61,6 +61,7 @@ class LogoTemplate:
     descriptors: np.ndarray   # uint8 (n, 128) SIFT descriptors (small in memory; float32 in the index)
     phash: str = ""           # perceptual hash of the logo on white (near-duplicate registrations)
     meta: dict = field(default_factory=dict)
+    steady: np.ndarray | None = None  # uint8 (h, w): 255 where the logo's edges show on any background
 
     @property
     def n_features(self) -> int:
@@ -71,6 +72,7 @@ class LogoTemplate:
         buf = io.BytesIO()
         np.savez_compressed(buf, mask=self.mask, structure=self.structure.astype(np.float16),
                             orient=self.orient.astype(np.float16),
+                            steady=self.steady if self.steady is not None else np.full_like(self.mask, 255),
                             points=self.points, descriptors=self.descriptors.astype(np.uint8),
                             meta=np.frombuffer(json.dumps({"sha256": self.sha256, "width": self.width,
                                                            "height": self.height, "phash": self.phash,
@@ -86,7 +88,7 @@ class LogoTemplate:
             raise ValueError("stale feature version")
         return cls(sha256=meta.pop("sha256"), width=meta.pop("width"), height=meta.pop("height"),
                    mask=z["mask"], structure=z["structure"].astype(np.float16),
-                   orient=z["orient"].astype(np.float16),
+                   orient=z["orient"].astype(np.float16), steady=z["steady"],
                    points=z["points"].astype(np.float32), descriptors=z["descriptors"].astype(np.uint8),
                    phash=meta.pop("phash", ""), meta=meta)
 
@@ -176,6 +178,7 @@ def _detect(sift, gray: np.ndarray, cap: int):
     return pts, desc.astype(np.float32)
 
 
+STEADY_EDGE = 0.3  # an edge shows on any background when its weaker rendering has this share of the stronger
 ARTWORK_COLOUR_SHARE = 0.9  # share of visible pixels in the 6 main colours above which a logo is artwork
 
 
@@ -215,12 +218,18 @@ def prepare_logo(img: Image.Image, sha256: str = "") -> LogoTemplate:
     # Structure: edges of the logo on white and on black (its outline exists on any background).
     st = np.maximum(_structure(_on(rgba, 255)), _structure(_on(rgba, 0)))
     orient = _orient(_on(rgba, 255)) + _orient(_on(rgba, 0))
+    # edges that show whatever is behind the logo (letters, the outline of an opaque shape), as
+    # against edges of a light or dark part over a transparent area (a white arc beside the shape:
+    # invisible on a light photo): the local check compares only the former
+    sw, sb = _structure(_on(rgba, 255)), _structure(_on(rgba, 0))
+    hi = np.maximum(sw, sb)
+    steady = ((np.minimum(sw, sb) >= STEADY_EDGE * hi) | (hi < 0.05 * float(hi.max() + 1e-6))).astype(np.uint8) * 255
     white = Image.fromarray(_on(rgba, 255))
     return LogoTemplate(sha256=sha256 or hashlib.sha256(rgba.tobytes()).hexdigest(),
                         width=int(rgba.shape[1]), height=int(rgba.shape[0]), mask=mask,
                         structure=st.astype(np.float16), orient=orient.astype(np.float16), points=points,
                         descriptors=np.clip(np.rint(descriptors), 0, 255).astype(np.uint8),
-                        phash=str(imagehash.phash(white)), meta={"artwork": is_artwork(img)})
+                        phash=str(imagehash.phash(white)), meta={"artwork": is_artwork(img)}, steady=steady)
 
 
 # ---------------------------------------------------------------- photos
@@ -662,6 +671,8 @@ def local_agreement(d: "Detection", t: LogoTemplate, photo: PhotoFeatures) -> fl
     so = _orient(warped, sigma=1.2)
     tor = t.orient.astype(np.float32)
     i = interior.astype(np.float32)
+    if t.steady is not None:  # leave out edges that depend on what is behind the logo, on both sides
+        i = i * (t.steady > 0)
     k = (LOCAL_WIN, LOCAL_WIN)
 
     def box(x):

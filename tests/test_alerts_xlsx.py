@@ -1,4 +1,4 @@
-"""The digest's own XLSX writer (alerts/xlsx.py): what a spreadsheet reader gets back."""
+"""The digest's XLSX (alerts/xlsx.py, XlsxWriter): what a spreadsheet reader (openpyxl) gets back."""
 from __future__ import annotations
 
 import pytest

@@ -37,8 +37,8 @@ def test_officer_command_help_imports_no_heavy_module(argv):
 
 
 def test_digest_on_a_store_imports_no_heavy_module(db, tmp_path):
-    """`digest` writes its XLSX with the standard library (alerts/xlsx.py): no openpyxl (nor the
-    numpy and Pillow it pulls in), no matcher tables, no word segmentation, no Alembic."""
+    """`digest` writes its XLSX with XlsxWriter (alerts/xlsx.py): no openpyxl (nor the numpy it
+    pulls in), no matcher tables, no word segmentation, no Alembic."""
     got = loaded_heavy(["digest", "--no-send", "--output", str(tmp_path / "dg")])
     assert got == set()
     assert [p.suffix for p in sorted((tmp_path / "dg").iterdir())] == [".html", ".xlsx"]

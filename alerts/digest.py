@@ -178,44 +178,29 @@ def render_html(dg: Digest) -> str:
 
 
 def write_xlsx(dg: Digest, path: Path) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """The digest as XLSX: overview, leads by priority, by mark, by platform (bold frozen header
+    rows; every text cell a string, never a formula). Written with alerts/xlsx.py, atomically."""
+    from .xlsx import write_xlsx as write_book
 
     L = dg.L
-    wb = Workbook()
-    ov = wb.active
-    ov.title = L["overview"]
-    for k, v in ((L["date"], dg.date), (L["holder"], dg.holder_name or "-"), (L["total"], dg.total),
-                 (L["high"], dg.bands["high"]), (L["mid"], dg.bands["mid"]), (L["low"], dg.bands["low"])):
-        ov.append([k, v])
-    bold = Font(bold=True)
-    ws = wb.create_sheet(L["by_priority"])
-    head = L["cols"] + [L["url"], L["priority_reasons"], L["status"]]
-    ws.append(head)
+    overview = [[k, v] for k, v in ((L["date"], dg.date), (L["holder"], dg.holder_name or "-"),
+                                    (L["total"], dg.total), (L["high"], dg.bands["high"]),
+                                    (L["mid"], dg.bands["mid"]), (L["low"], dg.bands["low"]))]
+    leads = [L["cols"] + [L["url"], L["priority_reasons"], L["status"]]]
     for r in dg.rows:
-        ws.append([r["lead_id"], r["priority"], r["score"], r["target_label"], r["platform"], r["title"],
-                   r["seller_name"], r["seller_location"], r["price"], r["jurisdiction"] or "",
-                   "；".join(r["reasons"]), r["url"], "；".join(r["priority_reasons"]), r["status_label"]])
-    wm = wb.create_sheet(L["by_mark"])
-    wm.append([L["mark"], L["holder"], L["count"], L["top"]])
+        leads.append([r["lead_id"], r["priority"], r["score"], r["target_label"], r["platform"], r["title"],
+                      r["seller_name"], r["seller_location"], r["price"], r["jurisdiction"] or "",
+                      "；".join(r["reasons"]), r["url"], "；".join(r["priority_reasons"]), r["status_label"]])
+    marks = [[L["mark"], L["holder"], L["count"], L["top"]]]
     for g in dg.by_mark:
-        wm.append([g["label"], g["holder"], g["count"], "；".join(f"#{r['lead_id']} {r['title']}" for r in g["top"])])
-    wp = wb.create_sheet(L["by_platform"])
-    wp.append([L["platform"], L["count"], L["top"]])
+        marks.append([g["label"], g["holder"], g["count"], "；".join(f"#{r['lead_id']} {r['title']}" for r in g["top"])])
+    plats = [[L["platform"], L["count"], L["top"]]]
     for g in dg.by_platform:
-        wp.append([g["label"], g["count"], "；".join(f"#{r['lead_id']} {r['title']}" for r in g["top"])])
-    for sh in (ov, ws, wm, wp):
-        for row in sh.iter_rows():
-            for c in row:
-                if isinstance(c.value, str):  # seller-controlled text is never a formula
-                    c.data_type = "s"
-    for sh in (ws, wm, wp):
-        for c in sh[1]:
-            c.font = bold
-        sh.freeze_panes = "A2"
+        plats.append([g["label"], g["count"], "；".join(f"#{r['lead_id']} {r['title']}" for r in g["top"])])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    wb.save(tmp)
+    write_book(tmp, [(L["overview"], overview, False), (L["by_priority"], leads, True),
+                     (L["by_mark"], marks, True), (L["by_platform"], plats, True)])
     tmp.replace(path)
 
 

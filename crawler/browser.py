@@ -174,17 +174,13 @@ async def goto_guarded(page, g: Guard, url: str, timeout: float = 20.0):
     return None, f"more than {MAX_REDIRECTS} redirects"
 
 
-def detail_page_meta(wait_for: str | None, timeout: float, reach=None, user_agent: str | None = None) -> dict:
-    """Request meta that renders a marketplace page in Chromium (scrapy-playwright) before it is
-    parsed, in its own browser context ``detail`` (locale zh-CN), waiting for `wait_for` (a CSS
-    selector, e.g. the JavaScript-filled price) instead of a fixed sleep. `reach`
-    (crawler.session.Reach): the source's storage state and proxy go into the context options,
-    which live in the request meta, never in Scrapy settings (Scrapy logs settings)."""
-    from scrapy_playwright.page import PageMethod
-
-    ms = int(timeout * 1000)
-    ctx: dict = {"viewport": {"width": 1280, "height": 1000}, "locale": "zh-CN", "java_script_enabled": True,
-                 "service_workers": "block"}  # every request passes the abort hook (crawler.hosts)
+def context_kwargs(reach=None, user_agent: str | None = None, viewport: tuple[int, int] = (1280, 1000)) -> dict:
+    """Playwright browser-context options for a source: locale zh-CN, scripts on, service workers
+    blocked (so every request passes the abort hook, crawler.hosts), and from ``reach``
+    (crawler.session.Reach) the source's storage state and proxy. They go into request meta, never
+    into Scrapy settings (Scrapy logs settings)."""
+    ctx: dict = {"viewport": {"width": viewport[0], "height": viewport[1]}, "locale": "zh-CN",
+                 "java_script_enabled": True, "service_workers": "block"}
     if user_agent:
         ctx["user_agent"] = user_agent
     if reach is not None and getattr(reach, "storage_state", None):
@@ -197,6 +193,17 @@ def detail_page_meta(wait_for: str | None, timeout: float, reach=None, user_agen
         if u.username:
             px["username"], px["password"] = u.username, u.password or ""
         ctx["proxy"] = px
+    return ctx
+
+
+def detail_page_meta(wait_for: str | None, timeout: float, reach=None, user_agent: str | None = None) -> dict:
+    """Request meta that renders a marketplace page in Chromium (scrapy-playwright) before it is
+    parsed, in its own browser context ``detail`` (:func:`context_kwargs`), waiting for `wait_for`
+    (a CSS selector, e.g. the JavaScript-filled price) instead of a fixed sleep."""
+    from scrapy_playwright.page import PageMethod
+
+    ms = int(timeout * 1000)
+    ctx = context_kwargs(reach, user_agent)
     meta = {"playwright": True, "playwright_context": "detail", "playwright_context_kwargs": ctx,
             "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded", "timeout": ms}}
     if wait_for:

@@ -120,6 +120,15 @@ def _known_sources(settings: Settings, engine: Engine) -> dict:
     return out
 
 
+def _session_part(resolved: dict) -> dict | None:
+    """What the evidence visit needs to log in as the crawl did: the source's ``session`` and
+    ``proxy`` settings (names of variables and mode-600 files, never values; the visit process
+    resolves them with crawler.session.resolve_reach)."""
+    if not resolved.get("session") and not resolved.get("proxy"):
+        return None
+    return {k: resolved.get(k) for k in ("name", "base_url", "session", "proxy", "browser", "file")}
+
+
 def _iso(dt: datetime | None) -> str | None:
     if dt is None:
         return None
@@ -190,7 +199,8 @@ def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say:
             skipped[row.id] = f"no screenshot: no configured source names {urlsplit(row.url).hostname or row.url}"
             continue
         r = src.resolved()
-        visits.append({"url": row.url, "dir": str(d), "out": str(d / "screenshot.jpg"), "allowed_hosts": r["allowed_hosts"], "base_url": r["base_url"]})
+        visits.append({"url": row.url, "dir": str(d), "out": str(d / "screenshot.jpg"), "allowed_hosts": r["allowed_hosts"],
+                       "base_url": r["base_url"], "source": _session_part(r)})
     results: dict[str, dict] = {}
     if need_sandbox:
         used = list({src.name: src for src, _, _ in need_sandbox}.values())
@@ -201,7 +211,7 @@ def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say:
                 r = src.resolved(urls[src.name])
                 extra.append({"url": urls[src.name] + u.path + (f"?{u.query}" if u.query else ""), "dir": str(d),
                               "out": str(d / "screenshot.jpg"),
-                              "allowed_hosts": r["allowed_hosts"], "base_url": r["base_url"]})
+                              "allowed_hosts": r["allowed_hosts"], "base_url": r["base_url"], "source": _session_part(r)})
             results.update(_screenshots(settings, visits + extra, say))
     else:
         results.update(_screenshots(settings, visits, say))
@@ -235,6 +245,7 @@ def capture_for_run(settings: Settings, engine: Engine, run_id: int | None, say:
                 put("screenshot", shot, row.url, cp.fetched_at, "crawl visit (live room, same visit as the HTML)")
                 counts["screenshots"] += 1
             elif visit is not None:
+                notes.extend(visit.get("notes") or [])  # e.g. the source's proxy was not used
                 if visit.get("status") == "blocked":
                     status = "blocked"
                     notes.append(f"blocked: {visit.get('error')}")

@@ -27,6 +27,37 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+def _session_options(source: dict) -> tuple[dict, list[str]]:
+    """Browser-context options that carry a source's session (crawler.session.Reach): its storage
+    state, cookies (for the source's base URL) and extra headers. Returns (options, notes). The
+    visit's requests are fetched by Python pinned to the checked address (crawler.browser), so a
+    source's proxy is not used for evidence visits: that is said in the notes, never silently."""
+    from urllib.parse import urlsplit
+
+    from .session import resolve_reach, source_base
+
+    reach = resolve_reach(source, source_base(source))
+    opts: dict = {}
+    state: dict = {"cookies": [], "origins": []}
+    if reach.storage_state:
+        state = json.loads(Path(reach.storage_state).read_text(encoding="utf-8"))
+        state.setdefault("cookies", [])
+        state.setdefault("origins", [])
+    host = urlsplit(source.get("base_url") or "").hostname
+    have = {c.get("name") for c in state["cookies"] if isinstance(c, dict)}
+    for name, value in reach.cookies.items():
+        if host and name not in have:
+            state["cookies"].append({"name": name, "value": value, "domain": host, "path": "/", "expires": -1,
+                                     "httpOnly": False, "secure": False, "sameSite": "Lax"})
+    if state["cookies"] or state["origins"]:
+        opts["storage_state"] = state
+    if reach.headers:
+        opts["extra_http_headers"] = dict(reach.headers)
+    notes = ["the source's proxy is not used by evidence visits (fetched directly, pinned to the checked "
+             "address)"] if reach.proxy else []
+    return opts, notes
+
+
 async def _run(job: dict) -> None:
     from playwright.async_api import async_playwright
 
@@ -47,8 +78,17 @@ async def _run(job: dict) -> None:
             d.mkdir(parents=True, exist_ok=True)
             rule = HostRule(t.get("allowed_hosts") or [], t.get("base_url"))
             res: dict = {"url": t["url"], "dir": str(d), "visit_started": _now(), "ok": False}
+            opts, notes = {}, []
+            if t.get("source"):  # log in as the crawl did: the source's cookies, headers, storage state
+                try:
+                    opts, notes = _session_options(t["source"])
+                except Exception as e:  # crawler.session.SessionError names field and variable/file
+                    res.update(status="error", error=f"source session not usable: {e}")
+                    return res
             ctx = await browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN",
-                                            service_workers="block", accept_downloads=False)
+                                            service_workers="block", accept_downloads=False, **opts)
+            if notes:
+                res["notes"] = notes
             warc = WarcLog(d / "capture.warc.gz")
             try:
                 g = await guard_context(ctx, rule, timeout)

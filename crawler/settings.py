@@ -87,8 +87,7 @@ def scrapy_settings(source: dict, data_dir: Path, log_level: str = "WARNING", re
             "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max(1, int(p["concurrency"])),
             "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": int(float(p["timeout"]) * 1000),
             "PLAYWRIGHT_ABORT_REQUEST": AbortOutside(list(source["allowed_hosts"]), source.get("base_url")),
-            "PLAYWRIGHT_CONTEXTS": {"live": {"viewport": {"width": 1100, "height": 900}, "locale": "zh-CN",
-                                             "java_script_enabled": True,
-                                             "service_workers": "block"}},  # every request passes the abort hook
+            # contexts ("live", "detail") are created from request meta (crawler.browser.context_kwargs),
+            # which carries the source's storage state and proxy: never put those in settings (logged)
         })
     return s

@@ -150,6 +150,16 @@ def browser_headers(ex: Exchange) -> dict[str, str]:
     return out
 
 
+# Headers whose values are the monitoring account's session secrets: never written into evidence
+# that may leave the bureau in a referral pack (the name stays, so the record shows one was sent).
+SECRET_HEADERS = {"authorization", "cookie", "proxy-authorization", "set-cookie"}
+
+
+def redact_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``headers`` with the values of :data:`SECRET_HEADERS` replaced by ``[redacted]``."""
+    return [(k, "[redacted]" if k.lower() in SECRET_HEADERS else v) for k, v in headers]
+
+
 class WarcLog:
     """Collects exchanges of one capture and writes them to ``path`` (a ``.warc.gz``)."""
 
@@ -171,7 +181,9 @@ class WarcLog:
         with open(tmp, "wb") as fh:
             w = WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
             info = {"software": self.software, "format": "WARC File Format 1.1",
-                    "conformsTo": "https://iso.org/standard/68004.html", **(extra_info or {})}
+                    "conformsTo": "https://iso.org/standard/68004.html",
+                    "description": "values of " + ", ".join(sorted(SECRET_HEADERS)) + " headers are redacted "
+                                   "(session secrets of the monitoring account)", **(extra_info or {})}
             w.write_record(w.create_warcinfo_record(self.path.name, info))
             for ex in self.exchanges:
                 if ex.error or not ex.status:
@@ -179,8 +191,9 @@ class WarcLog:
                 date = ex.started.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
                 u = urlsplit(ex.url)
                 path = (u.path or "/") + (f"?{u.query}" if u.query else "")
-                req_h = StatusAndHeaders(f"{ex.method} {path} HTTP/1.1", ex.request_headers, is_http_request=True)
-                resp_headers = [(k, v) for k, v in ex.response_headers if k.lower() not in
+                req_h = StatusAndHeaders(f"{ex.method} {path} HTTP/1.1", redact_headers(ex.request_headers),
+                                         is_http_request=True)
+                resp_headers = [(k, v) for k, v in redact_headers(ex.response_headers) if k.lower() not in
                                 ("transfer-encoding", "content-length")]
                 resp_headers.append(("Content-Length", str(len(ex.body))))
                 resp_h = StatusAndHeaders(f"{ex.status} {ex.reason}", resp_headers, protocol=ex.http_version)

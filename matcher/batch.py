@@ -9,12 +9,10 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from config.memory import long_lived
-from watchlist import load_watchlist
-
 from .engine import EngineOptions, MatchEngine
 from .listing import Listing, ListingError, read_listings
-# the one death-signal helper for all workers (forked match workers here, the OCR pool); re-exported
-# because pipeline/stages.py and tests import it from here
+# the one death-signal helper for all workers (matcher/workers.py, the OCR pool); re-exported
+# because tests import it from here
 from .ocr_engine import die_with_parent  # noqa: F401
 
 
@@ -71,8 +69,7 @@ def match_file(watchlist_path: str | Path, listings_path: str | Path, output: Te
     """
     err = err or sys.stderr
     with long_lived(freeze=freeze):
-        wl = load_watchlist(watchlist_path)
-        engine = MatchEngine(wl, options)
+        engine = MatchEngine.from_file(watchlist_path, options)
     if workers > 1:
         return _match_forked(engine, listings_path, output, progress, err, workers)
     s = BatchSummary()
@@ -151,8 +148,9 @@ def _share(listings_path, k: int, n: int):
             yield i, item
 
 
-def _worker(engine, listings_path, k: int, n: int, out_path: str, err, q) -> None:
-    die_with_parent()
+def _worker(engine, listings_path, k: int, n: int, out_path: str, err, report) -> tuple:
+    """Worker k's share (see _share), its leads written to out_path; returns (summary, bytes
+    written per block)."""
     s = BatchSummary()
     sizes: list[int] = []  # bytes written per block, in this worker's block order
     try:
@@ -172,7 +170,7 @@ def _worker(engine, listings_path, k: int, n: int, out_path: str, err, q) -> Non
                     cur = b
                 _match_items(engine, listings_path, out, s, None, err, items=[item])
                 if i % BLOCK == BLOCK - 1:
-                    q.put(("progress", k, s.listings))
+                    report(s.listings)
             out.flush()
             if cur is not None:
                 sizes.append(out.tell() - start)
@@ -182,49 +180,30 @@ def _worker(engine, listings_path, k: int, n: int, out_path: str, err, q) -> Non
         s.skipped_images = _skipped_images(engine)
         if engine.image_text is not None:
             engine.image_text.close()
-        q.put(("done", k, (s, sizes)))
-    except BaseException as e:  # reported to the parent
-        q.put(("error", k, f"{type(e).__name__}: {e}"))
+        return s, sizes
     finally:
         err.flush()
 
 
 def _match_forked(engine, listings_path, output, progress, err, n: int) -> BatchSummary:
-    import multiprocessing as mp
     import os
     import tempfile
 
-    ctx = mp.get_context("fork")
-    q = ctx.SimpleQueue()
+    from .workers import run_forked
+
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="markwatch-match-") as tmp:
         paths = [os.path.join(tmp, f"w{k}.jsonl") for k in range(n)]
         err.flush()
-        procs = [ctx.Process(target=_worker, args=(engine, listings_path, k, n, paths[k], err, q)) for k in range(n)]
-        for p in procs:
-            p.start()
-        results: dict[int, tuple] = {}
-        errors, seen = [], {}
-        try:
-            while len(results) + len(errors) < n:
-                kind, k, val = q.get()
-                if kind == "progress":
-                    seen[k] = val
-                    if progress:
-                        progress(sum(seen.values()))
-                elif kind == "done":
-                    results[k] = val
-                else:
-                    errors.append(f"match worker {k}: {val}")
-            for p in procs:
-                p.join()
-        finally:
-            for p in procs:
-                if p.is_alive():
-                    p.terminate()
-                    p.join()
-        if errors:
-            raise RuntimeError("; ".join(errors))
+        seen: dict[int, int] = {}
+
+        def on_progress(k, done):
+            seen[k] = done
+            if progress:
+                progress(sum(seen.values()))
+
+        results = run_forked(lambda k, report: _worker(engine, listings_path, k, n, paths[k], err, report), n,
+                             on_progress, name="match worker")
         # join the workers' outputs in block order: block b is worker b % n's (b // n)-th block
         files = [open(p, "rb") for p in paths]
         try:

@@ -64,7 +64,8 @@ class MatchStats:
 
 class MatchEngine:
     def __init__(self, watchlist: Watchlist, options: EngineOptions | None = None,
-                 goods: GoodsClassifier | None = None):
+                 goods: GoodsClassifier | None = None, prebuilt: dict | None = None):
+        """`prebuilt`: matchers already built for this watchlist, by registry name ("text")."""
         from .registry import build_matchers
 
         self.watchlist = watchlist
@@ -74,7 +75,7 @@ class MatchEngine:
             from config.settings import get_settings
             self.options.language = get_settings().language
         # every registered matcher kind (matcher/registry.py), built from the options
-        self.matchers: list[ListingMatcher] = build_matchers(watchlist, self.options, self.goods)
+        self.matchers: list[ListingMatcher] = build_matchers(watchlist, self.options, self.goods, prebuilt)
         self.image_text = None
         if self.options.ocr:
             from .ocr import ImageTextReader
@@ -88,6 +89,20 @@ class MatchEngine:
         for gi in watchlist.geographical_indications:
             self.authorised[gi.id] = list(gi.authorized_users)
         self.stats = MatchStats()
+
+    @classmethod
+    def from_file(cls, watchlist_path, options: EngineOptions | None = None) -> "MatchEngine":
+        """The engine for a watchlist file, its text matcher read from (or stored in) the disk
+        cache under ``options.cache_dir`` (matcher/compiled_cache.py). Raises WatchlistError."""
+        from .compiled_cache import load_text_compiled
+
+        options = options or EngineOptions()
+        if options.language is None:
+            from config.settings import get_settings
+            options.language = get_settings().language
+        goods = load_goods_classifier()
+        wl, tm = load_text_compiled(watchlist_path, options.cache_dir, goods, options.language)
+        return cls(wl, options, goods, prebuilt={"text": tm})
 
     def image_stats(self) -> dict:
         """Counters of image work for run records: OCR reads and skips, logo images skipped."""

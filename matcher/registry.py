@@ -50,11 +50,12 @@ def registered() -> list[MatcherKind]:
     return list(_REGISTRY.values())
 
 
-def build_matchers(watchlist, options, goods) -> list:
-    """Every registered matcher that has something to match, built for `watchlist`."""
+def build_matchers(watchlist, options, goods, prebuilt: dict | None = None) -> list:
+    """Every registered matcher that has something to match, built for `watchlist`;
+    ``prebuilt[name]`` (e.g. a text matcher read from the disk cache) is used instead of building."""
     out = []
     for k in _REGISTRY.values():
-        m = k.build(watchlist, options, goods)
+        m = (prebuilt or {}).get(k.name) or k.build(watchlist, options, goods)
         if m is not None:
             out.append(m)
     return out
@@ -69,6 +70,8 @@ def _text(watchlist, options, goods):
 
 
 def _gi(watchlist, options, goods):
+    if not watchlist.geographical_indications:
+        return None  # nothing to match: no per-listing folding of every text for no GI
     from .gi import GIMatcher
 
     return GIMatcher(watchlist, goods, language=getattr(options, "language", None) or "zh-CN")

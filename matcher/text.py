@@ -170,6 +170,27 @@ class TextMatcher:
                                                  "官方", "旗舰店", "正品", "专卖", "原装", "专柜"}
         self.aligner = WordAligner(suffixes)
 
+    # --- disk cache (matcher/compiled_cache.py) ---------------------------------------------------
+
+    _SHARED = ("goods", "aligner")  # rebuilt on restore: the process's goods tables and jieba
+
+    def state(self) -> dict:
+        """Everything compiled from the watchlist (marks, keys automaton, fuzzy index, nicknames,
+        rates), without the goods classifier and the jieba word aligner, for pickling."""
+        return {k: v for k, v in self.__dict__.items() if k not in self._SHARED} | {
+            "aligner_suffixes": self.aligner.suffixes}
+
+    @classmethod
+    def restore(cls, state: dict, goods: GoodsClassifier, language: str = "zh-CN") -> "TextMatcher":
+        """A matcher from :meth:`state` of one built with the same watchlist and code."""
+        tm = cls.__new__(cls)
+        st = dict(state)
+        suffixes = st.pop("aligner_suffixes")
+        tm.__dict__.update(st)
+        tm.goods, tm.language = goods, language
+        tm.aligner = WordAligner(suffixes)
+        return tm
+
     # --- candidates -----------------------------------------------------------------------------
 
     def _candidates(self, text: str):
@@ -729,7 +750,7 @@ class TextMatcher:
 def _same_tone(a: str, b: str) -> bool:
     """Do two characters share a reading WITH its tone (客/克 kè), not only the syllable (迷 mí /
     米 mǐ)? Reasons say "读音相同" only then (issue 11: keep the reasons honest)."""
-    from pypinyin.pinyin_dict import pinyin_dict
+    from .variants import pinyin_dict
 
     ra = set(pinyin_dict.get(ord(a), "").split(","))
     rb = set(pinyin_dict.get(ord(b), "").split(","))

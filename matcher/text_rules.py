@@ -221,6 +221,29 @@ def brand_after(following: str) -> str | None:
 
 # --- word alignment ------------------------------------------------------------------------------
 
+def load_jieba():
+    """The jieba module with its default dictionary loaded (jieba.initialize(); ~0.8 CPU-s, from
+    jieba's own marshal cache after the first run), logging silenced.
+
+    jieba imports ``pkg_resources`` (setuptools, ~0.1-0.2 CPU-s) only to open its bundled files
+    and falls back to opening them next to its module when that import fails; the first import
+    here takes that fallback (same files, same dictionary). ``pkg_resources`` stays importable
+    for anyone else."""
+    import sys
+
+    if "jieba" not in sys.modules and "pkg_resources" not in sys.modules:
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # ImportError inside jieba
+        try:
+            import jieba  # noqa: F401
+        finally:
+            del sys.modules["pkg_resources"]
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    return jieba
+
+
 class WordAligner:
     """Does a hit stand as a word of its own inside a run of CJK text?
 
@@ -233,10 +256,7 @@ class WordAligner:
 
     def __init__(self, suffixes: set[str], mark_freq: int = 20, max_penalty: float = 2.5,
                  cross_penalty: float = 0.3, cross_freq: int = 20):
-        import jieba
-
-        jieba.setLogLevel(60)
-        jieba.initialize()
+        jieba = load_jieba()
         self.dt = jieba.dt
         self.freq = jieba.dt.FREQ
         self.log_total = math.log(jieba.dt.total)

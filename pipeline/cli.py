@@ -112,11 +112,13 @@ _register_subcommands()
 
 
 def main() -> None:
-    from sqlalchemy.exc import OperationalError
-
     try:
         app()
-    except OperationalError as e:  # a read-only data directory or full disk: say so, no traceback
+    except Exception as e:  # a read-only data directory or full disk: say so, no traceback
+        # (SQLAlchemy is imported only by commands that use the database: `match` never pays for it)
+        exc = sys.modules.get("sqlalchemy.exc")
+        if exc is None or not isinstance(e, exc.OperationalError):
+            raise
         msg = str(e.orig if e.orig is not None else e)
         if "readonly" in msg or "read-only" in msg or "disk" in msg:
             typer.echo(f"error: cannot write the database ({msg}); this command changes data and the data "

@@ -11,7 +11,8 @@ from config.redact import mask_url
 
 DEMO_WATCHLIST = Path(__file__).resolve().parent.parent / "crawler" / "sandbox" / "demo_watchlist.yaml"
 # `--full`: the sandbox at its original size (about 5 minutes on a quiet 2-core machine, most of it
-# OCR of ~1,000 photos); the default (config/sources/sandbox-*.yaml) is a fifth of that.
+# OCR of ~1,000 photos); the default (config/sources/sandbox-*.yaml: 100 listings, 3 rooms) is a
+# twentieth of that.
 FULL_SANDBOX = {"listings": 2000, "rooms": 40}
 
 
@@ -33,13 +34,14 @@ def register(app: typer.Typer) -> None:
     def demo(watchlist: Optional[Path] = typer.Option(None, help="Watchlist to use (default: the bundled sample)"),
              top: int = typer.Option(5, help="How many top leads to show"),
              full: bool = typer.Option(False, "--full", help="The sandbox at full size (2,000 listings, 40 live "
-                                        "rooms; several minutes) instead of the quick default (150, 4)")):
+                                        "rooms; several minutes) instead of the quick default (100, 3)")):
         """Start the bundled sandbox marketplace and live-commerce site on a free port, import a
         sample watchlist, run one full pass (crawl, store, match, queue, evidence) and print a summary.
         Afterwards `markwatch run` (as cron would call it) works against the same sandbox sources.
 
-        The default sandbox (150 listings, 4 live rooms) is a thirteenth of --full (2,000 listings,
-        40 rooms, today's original size), sized for about a minute on a quiet 2-core machine. Progress is
+        The default sandbox (100 listings, 3 live rooms, every kind of lead: word marks, logos, text
+        on photos, GIs, live rooms, authorised sellers) is a twentieth of --full (2,000 listings,
+        40 rooms, the original size), sized for about a minute on a quiet 2-core machine. Progress is
         printed for every stage (crawl pages, OCR, matching, evidence).
 
         Example: MARKWATCH_DATA_DIR=/tmp/mw markwatch demo

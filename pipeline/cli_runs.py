@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import typer
-from sqlalchemy import select
 
 from .common import db_engine, fail
 
@@ -17,6 +16,8 @@ def list_(limit: int = typer.Option(20, help="Most recent N runs")):
 
     Example: markwatch runs list --limit 5
     """
+    from sqlalchemy import select
+
     from store.db import session_scope
     from store.models import Run
 
@@ -37,6 +38,8 @@ def show(run_id: int = typer.Argument(..., help="Run id (see `markwatch runs lis
     Example: markwatch runs show 12
     """
     from collections import Counter
+
+    from sqlalchemy import select
 
     from store.db import session_scope
     from store.models import Run

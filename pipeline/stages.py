@@ -7,7 +7,6 @@ from typing import Callable
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
-from matcher.batch import die_with_parent
 from matcher.engine import EngineOptions, MatchEngine
 from store import repo
 from store.db import session_scope
@@ -210,6 +209,9 @@ def _rematch(engine, settings, run_id, targets, wl, qctx, batch, progress) -> di
     return counts
 
 
+PROGRESS_EVERY = 3.0  # seconds between progress reports inside a batch
+
+
 def _match_loop(engine: Engine, me: MatchEngine, qctx, run_id: int | None, batch: int,
                 progress: Callable[[int], None] | None, part: tuple[int, int] | None = None) -> dict:
     from sqlalchemy import bindparam, case, select, update
@@ -225,6 +227,7 @@ def _match_loop(engine: Engine, me: MatchEngine, qctx, run_id: int | None, batch
                          match_state=case((t.c.content_hash == bindparam("_hash"), "done"), else_=t.c.match_state)))
     err_stmt = update(t).where(t.c.id == bindparam("_pk")).values(match_state="error", match_error=bindparam("_err"))
     last_id = 0
+    said = time.monotonic()
     while True:
         with session_scope(engine) as s:
             rows = claim_batch(s, batch, after_id=last_id, part=part)
@@ -242,6 +245,10 @@ def _match_loop(engine: Engine, me: MatchEngine, qctx, run_id: int | None, batch
                     results.append((row, me.match(rec), None))
                 except Exception as e:  # one bad listing never stops the pass
                     results.append((row, None, f"{type(e).__name__}: {e}"))
+                if progress and time.monotonic() - said >= PROGRESS_EVERY:
+                    # a batch with photos takes minutes to OCR on a busy machine: say so meanwhile
+                    said = time.monotonic()
+                    progress(counts["listings_matched"] + len(results))
             if s.get_bind().dialect.name == "sqlite":
                 # End the read snapshot: a WAL reader cannot upgrade to a writer once another
                 # connection (the lock heartbeat) has written meanwhile. PostgreSQL keeps its row
@@ -265,6 +272,7 @@ def _match_loop(engine: Engine, me: MatchEngine, qctx, run_id: int | None, batch
                 s.execute(done_stmt, ok)
             counts["listings_matched"] += len(ok)
         if progress:
+            said = time.monotonic()
             progress(counts["listings_matched"])
     counts.update(_image_counts(me))
     return counts
@@ -299,54 +307,30 @@ def merge_counts(a: dict, b: dict) -> dict:
     return out
 
 
-def _worker_main(engine, me, qctx, run_id, batch, k, n, q) -> None:
-    die_with_parent()
+def _worker_main(engine, me, qctx, run_id, batch, k, n, report) -> dict:
+    """Worker k of n: match the pending listings with ``id % n == k``; returns its counts."""
     engine.dispose(close=False)  # never share the parent's connections
-    try:
-        counts = _match_loop(engine, me, qctx, run_id, batch, lambda done: q.put(("progress", k, done)), part=(k, n))
-        if me.image_text is not None:
-            me.image_text.close()
-        q.put(("done", k, counts))
-    except BaseException as e:  # reported to the parent, which records the pass's failure
-        q.put(("error", k, f"{type(e).__name__}: {e}"))
+    counts = _match_loop(engine, me, qctx, run_id, batch, report, part=(k, n))
+    if me.image_text is not None:
+        me.image_text.close()
+    return counts
 
 
 def _forked(engine, me, qctx, run_id, batch, progress, n: int) -> dict:
-    import multiprocessing as mp
+    from matcher.workers import run_forked
 
-    ctx = mp.get_context("fork")
-    q = ctx.SimpleQueue()
     engine.dispose()  # children open their own connections
-    procs = [ctx.Process(target=_worker_main, args=(engine, me, qctx, run_id, batch, k, n, q), name=f"matcher-{k}")
-             for k in range(n)]
-    for p in procs:
-        p.start()
     done: dict[int, int] = {}
+
+    def on_progress(k, val):
+        done[k] = val
+        if progress:
+            progress(sum(done.values()))
+
     total: dict = {}
-    errors: list[str] = []
-    finished = 0
-    try:
-        while finished < n:
-            kind, k, val = q.get()
-            if kind == "progress":
-                done[k] = val
-                if progress:
-                    progress(sum(done.values()))
-            elif kind == "done":
-                total = merge_counts(total, val)
-                finished += 1
-            else:
-                errors.append(f"matcher worker {k}: {val}")
-                finished += 1
-        for p in procs:
-            p.join()
-    finally:
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-                p.join()
-    if errors:
-        raise RuntimeError("; ".join(errors))
+    for counts in run_forked(lambda k, report: _worker_main(engine, me, qctx, run_id, batch, k, n, report), n,
+                             on_progress, name="matcher worker"):
+        total = merge_counts(total, counts)
     return total
 
 

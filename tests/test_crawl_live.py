@@ -85,3 +85,25 @@ def test_without_chromium_the_live_source_is_a_named_failure_and_the_mall_still_
         f = s.scalars(select(m.RunFailure).where(m.RunFailure.run_id == run_id,
                                                  m.RunFailure.source == "test-live")).all()
     assert [x.kind for x in f] == ["config_error"] and "Chromium" in f[0].detail
+
+
+def test_live_rooms_open_with_the_sources_session_and_proxy(tmp_path):
+    """A live room is rendered in a browser context made from the source's session (Playwright
+    storage state: the logged-in account) and proxy, like marketplace detail pages; the context is
+    built per request (meta), not in Scrapy settings, which Scrapy logs."""
+    from crawler.session import Reach
+    from crawler.settings import scrapy_settings
+    from crawler.sources import parse_source
+    from crawler.spiders.live import LiveSpider
+
+    src = parse_source(live_source("http://127.0.0.1:9"), "<test>").resolved("http://127.0.0.1:9")
+    state = tmp_path / "state.json"
+    reach = Reach(storage_state=str(state), proxy="http://monitor:pw-123@proxy.example.cn:3128")
+    spider = LiveSpider(source=src, terms=[], known={}, recorder=None, images=None, reach=reach)
+    meta = spider.room_request("http://127.0.0.1:9/live/r000").meta
+    ctx = meta["playwright_context_kwargs"]
+    assert meta["playwright_context"] == "live" and ctx["storage_state"] == str(state)
+    assert ctx["proxy"] == {"server": "http://proxy.example.cn:3128", "username": "monitor", "password": "pw-123"}
+    assert ctx["service_workers"] == "block" and ctx["locale"] == "zh-CN"  # every request passes the host rule
+    settings = scrapy_settings(src, tmp_path)
+    assert "pw-123" not in repr(settings) and "PLAYWRIGHT_CONTEXTS" not in settings

@@ -40,5 +40,19 @@ def test_switched_off_kind_is_not_built():
     names = [k.name for k in registry.registered()]
     assert names[:3] == ["text", "gi", "logo"]
     eng = MatchEngine(wl(), EngineOptions(ocr=False, logos=False))
-    assert len(eng.matchers) == 2  # no logo marks, logos off: only text and GI matchers
+    # no logo marks, logos off, no GIs: only the text matcher is built
+    assert [type(m).__name__ for m in eng.matchers] == ["TextMatcher"]
     assert TargetKind("gi") is TargetKind.GI and TargetKind.GI == "gi"
+
+
+def test_gi_matcher_is_built_only_for_a_watchlist_with_gis():
+    from watchlist.model import GeographicalIndication
+
+    gi = GeographicalIndication(id="gi-wuchang-rice", name="五常大米", product="大米", category="食品饮料/粮油/大米",
+                                region={"admin_codes": ["230184"], "places": ["五常"]})
+    w = Watchlist(enterprises=wl().enterprises, geographical_indications=[gi])
+    eng = MatchEngine(w, EngineOptions(ocr=False, logos=False))
+    assert [type(m).__name__ for m in eng.matchers] == ["TextMatcher", "GIMatcher"]
+    got = eng.match(Listing(platform="p", listing_id="1", title="五常大米 新米 10斤", category="食品饮料/粮油/大米",
+                            seller_location="江苏省南京市"))
+    assert [m.target_id for m in got] == ["gi-wuchang-rice"]

@@ -521,6 +521,21 @@ def test_gi_authority_sees_only_its_gi_and_holder_registers_a_gi(app):
     r = h.post("/gis", headers={"X-CSRF-Token": h.csrf}, data={"name": "X", "product": "梨", "admin_codes": "12"})
     assert r.status_code == 422 and "GB/T 2260" in r.text
 
+    # the GI's own edit form, prefilled: move the region and add an authorised user
+    form = re.search(r'<form method="post" action="/gis" class="stack gi-edit">(.*?)</form>', page, re.S).group(1)
+    fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', form))
+    assert fields["name"] == "库尔勒香梨" and fields["admin_codes"] == "652801"
+    assert fields["authorized_users"] == "demo-mall:s-korla-coop"
+    fields.update(places="库尔勒,尉犁", authorized_users=fields["authorized_users"] + ",demo-mall:s-korla-2")
+    r = h.post("/gis", data=fields, follow_redirects=False)
+    assert r.status_code == 303
+    page = h.get("/marks").text
+    assert "库尔勒、尉犁" in page and "s-korla-2" in page and page.count("库尔勒香梨</strong>") == 1  # edited, not added
+    other = client(app, "holder-b")  # another holder cannot take it over by its id
+    r = other.post("/gis", headers={"X-CSRF-Token": other.csrf},
+                   data={"id": fields["id"], "name": "库尔勒香梨", "product": "香梨", "admin_codes": "110101"})
+    assert r.status_code == 409
+
 
 def test_markwatch_serve_starts_the_console(world):
     """`markwatch serve` as an officer would start it: the login page answers on the port."""

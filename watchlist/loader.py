@@ -487,6 +487,12 @@ def _checked(wl: Watchlist, file: str, check_files: bool) -> Watchlist:
     return wl
 
 
+def check_watchlist_files(wl: Watchlist, file: str) -> Watchlist:
+    """Raise WatchlistError when a logo file the watchlist names is missing (as loading does);
+    for a watchlist read back from a cache (matcher/compiled_cache.py)."""
+    return _checked(wl, file, True)
+
+
 def load_watchlist(path: str | Path, check_files: bool = True, meta: dict | None = None) -> Watchlist:
     """Load a watchlist file (.yaml/.yml, .csv or .xlsx). Raises WatchlistError naming
     file/line/entry/field. The detected text encoding goes to ``meta["encoding"]``."""

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 import scrapy
 from scrapy_playwright.page import PageMethod
 
+from ..browser import context_kwargs
 from ..parse import all_text, first, number, parse_price, select
 from .base import BaseSpider
 
@@ -48,7 +49,8 @@ class LiveSpider(BaseSpider):
         timeout_ms = int(live.get("wait_timeout", 15) * 1000)
         meta = {
             "what": "live room", "playwright": True, "playwright_include_page": True,
-            "playwright_context": "live",
+            "playwright_context": "live",  # created by the first room with the source's session and proxy
+            "playwright_context_kwargs": context_kwargs(self.reach, viewport=(1100, 900)),
             "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded", "timeout": timeout_ms},
             "playwright_page_methods": [PageMethod("wait_for_selector", live["wait_for"], state="attached",
                                                    timeout=timeout_ms)],

@@ -43,7 +43,7 @@ PLAN: dict[str, tuple[float, list[str], bool]] = {
     "bench_text": (0.20, [], True),
     "bench_store": (0.42, [], True),
     "bench_goods": (0.02, [], False),
-    "bench_ocr": (0.10, [], False),
+    "bench_ocr": (0.10, ["--quick"], False),
     "bench_logo": (0.10, ["--logos", "100,1000"], False),
     "bench_crawl": (0.08, [], False),
     "bench_web": (0.08, ["--leads", "100000", "--repeat", "10"], False),

@@ -1,6 +1,6 @@
 """OCR benchmark: images/s per core, and the whole ``markwatch match`` on the dev corpus with OCR on/off.
 
-    python -m bench ocr                                   # everything, into bench/out/report.md
+    python -m bench ocr                                   # --quick, into bench/out/report.md
     python -m bench.bench_ocr --images 48 --devset ../shared/devset
     python -m bench.bench_ocr --heldout 20 --real --compare   # recall only, with and without second looks
 
@@ -274,6 +274,9 @@ def main(argv: list[str]) -> dict | None:
     ap.add_argument("--no-match", action="store_true", help="skip the whole-match timings")
     ap.add_argument("--heldout", type=int, metavar="N", help="held-out check only: N images per case")
     ap.add_argument("--hard", action="store_true", help="with --heldout: the harder cases " + ", ".join(HARD_CASES))
+    ap.add_argument("--quick", action="store_true",
+                    help="the make-bench size: 16 dev images, real photos as published, 3 held-out images "
+                         "per case, no hard cases, no pool, no whole-match runs (each with and without the second looks)")
     ap.add_argument("--thorough", action="store_true",
                     help="with --heldout/--real: also with the negative look on every image (ocr read --thorough)")
     ap.add_argument("--real", action="store_true", help="real-photo check only (tests/data/ocr-real)")
@@ -291,7 +294,7 @@ def main(argv: list[str]) -> dict | None:
         print(json.dumps(res, ensure_ascii=False, indent=1))
         return res
     figures: dict = {}
-    imgs = sorted((a.devset / "images").glob("*.jpg"))[: a.images]
+    imgs = sorted((a.devset / "images").glob("*.jpg"))[: (16 if a.quick else a.images)]
     cpus = os.cpu_count() or 1
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {cpus} cores, load average {load:.1f} at start")
@@ -307,17 +310,19 @@ def main(argv: list[str]) -> dict | None:
     else:
         print(f"no images under {a.devset / 'images'}")
     if REAL.is_dir():
-        figures["real"] = _both(lambda x: real(extra_passes=x), True)
+        figures["real"] = _both(lambda x: real(scales=(1.0,) if a.quick else (1.0, 0.5), extra_passes=x), True)
         for mode, r in figures["real"].items():
             for sc, v in r.items():
                 print(f"real photos {sc} ({mode}): recall {v['recall']} ({v['texts']} texts, {v['images']} photos), "
                       f"precision {v['precision']}, {v['cpu_s_per_image']} CPU-s/image")
-    figures["heldout"] = _both(lambda x: heldout(10, extra_passes=x), True)
-    figures["heldout_hard"] = _both(lambda x: heldout(6, seed=6, extra_passes=x, cases=HARD_CASES), True)
-    for mode, v in [*figures["heldout"].items(), *[(m + ", hard cases", v) for m, v in figures["heldout_hard"].items()]]:
+    figures["heldout"] = _both(lambda x: heldout(3 if a.quick else 10, extra_passes=x), True)
+    if not a.quick:
+        figures["heldout_hard"] = _both(lambda x: heldout(6, seed=6, extra_passes=x, cases=HARD_CASES), True)
+    for mode, v in [*figures["heldout"].items(),
+                    *[(m + ", hard cases", v) for m, v in figures.get("heldout_hard", {}).items()]]:
         print(f"held-out generated ({mode}): recall {v['recall']}, precision {v['precision']}, "
               f"{v['cpu_s_per_image']} CPU-s/image, {v['by_case']}")
-    if not imgs:
+    if not imgs or a.quick:
         return figures
     workers = max(1, min(2, cpus))
     p = pooled(imgs, workers)

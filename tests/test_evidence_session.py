@@ -17,6 +17,8 @@ from crawler.warc import read_warc
 from store import models as m
 from store.db import session_scope
 
+from .test_evidence_isolation import pass_settings  # noqa: F401  (the same pass: OCR and logos off)
+
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(find_chromium() is None, reason="needs Debian chromium (scripts/system-deps.sh)")]
 
@@ -54,25 +56,11 @@ def members_only_shop():
     srv.server_close()
 
 
-@pytest.fixture
-def pass_settings(settings, monkeypatch, tmp_path):
-    from config.settings import get_settings, reset_settings_cache
-    from crawler.sandbox import DEMO_WATCHLIST
-
-    monkeypatch.setenv("MARKWATCH_OCR_ENABLED", "0")
-    monkeypatch.setenv("MARKWATCH_LOGO_ENABLED", "0")
-    monkeypatch.setenv("MARKWATCH_WATCHLIST", str(DEMO_WATCHLIST))
-    monkeypatch.setenv("SHOP_COOKIE", f"sid={SECRET}")
-    empty = tmp_path / "sources"
-    empty.mkdir()
-    monkeypatch.setenv("MARKWATCH_SOURCES_DIR", str(empty))
-    reset_settings_cache()
-    return get_settings()
-
-
-def test_evidence_visit_logs_in_like_the_crawl_and_keeps_no_secret(pass_settings, db, members_only_shop):
+def test_evidence_visit_logs_in_like_the_crawl_and_keeps_no_secret(pass_settings, db, members_only_shop,
+                                                                     monkeypatch):
     from pipeline.passes import run_pass
 
+    monkeypatch.setenv("SHOP_COOKIE", f"sid={SECRET}")  # the source names the variable, never the value
     src = {"name": "members-shop", "platform": "members-shop", "kind": "marketplace", "base_url": members_only_shop,
            "search": {"url": "{base_url}/search?q={term}", "max_pages": 1},
            "results": {"item_links": "css:a.item::attr(href)"},

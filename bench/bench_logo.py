@@ -25,6 +25,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def logo_watchlist(specs: list[dict], prefix: str):
+    """A watchlist of one enterprise per logo spec (matcher.logo_synth.make_logo), the images drawn
+    into a fresh temporary folder (``prefix``); marks ``logo-<i>``, Nice class 25."""
+    from matcher.logo_synth import make_logo
+    from watchlist.model import Enterprise, Mark, Watchlist
+
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    (tmp / "logos").mkdir()
+    ents = []
+    for i, s in enumerate(specs):
+        make_logo(**s).save(tmp / "logos" / f"l{i}.png")
+        ents.append(Enterprise(id=f"e{i}", name=f"E{i}", marks=[
+            Mark(id=f"logo-{i}", kind="logo", image=f"logos/l{i}.png", nice_classes=[25])]))
+    return Watchlist(enterprises=ents, base_dir=tmp)
+
+
 def run_one(n_logos: int, n_photos: int, cache_dir: str | None, seed: int = 7) -> dict:
     os.environ["MARKWATCH_CV_THREADS"] = "1"
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -35,7 +51,6 @@ def run_one(n_logos: int, n_photos: int, cache_dir: str | None, seed: int = 7) -
     cv2.setNumThreads(1)
     from matcher.logo import LogoMatcher
     from matcher.logo_synth import SHAPES, distractor_spec, make_logo, make_photo, random_logo_spec
-    from watchlist.model import Enterprise, Mark, Watchlist
 
     rng = random.Random(seed)
     specs, seen = [], set()
@@ -47,14 +62,8 @@ def run_one(n_logos: int, n_photos: int, cache_dir: str | None, seed: int = 7) -
             continue
         seen.add(key)
         specs.append(s)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-logo-"))
-    (tmp / "logos").mkdir()
-    ents = []
-    for i, s in enumerate(specs):
-        make_logo(**s).save(tmp / "logos" / f"l{i}.png")
-        ents.append(Enterprise(id=f"e{i}", name=f"E{i}", marks=[
-            Mark(id=f"logo-{i}", kind="logo", image=f"logos/l{i}.png", nice_classes=[25])]))
-    wl = Watchlist(enterprises=ents, base_dir=tmp)
+    wl = logo_watchlist(specs, "bench-logo-")
+    tmp = wl.base_dir
 
     t0 = time.perf_counter()
     m = LogoMatcher(wl, cache_dir=cache_dir)
@@ -125,7 +134,6 @@ def run_heldout(n_photos: int = 300, seed: int = 11, dump: str | None = None) ->
     from matcher.logo import LogoMatcher
     from matcher.logo_synth import HELDOUT_SHAPES, SHAPES, SILHOUETTES, distractor_spec, make_logo, make_photo, \
         random_logo_spec
-    from watchlist.model import Enterprise, Mark, Watchlist
 
     rng = random.Random(seed)
     specs = [{"letters": "", "shape": sh, "color": tuple(rng.randrange(20, 200) for _ in range(3)), "arc": 0}
@@ -137,14 +145,9 @@ def run_heldout(n_photos: int = 300, seed: int = 11, dump: str | None = None) ->
         if (s["shape"], s["letters"]) not in seen:
             seen.add((s["shape"], s["letters"]))
             specs.append(s)
-    tmp = Path(tempfile.mkdtemp(prefix="heldout-logo-"))
-    (tmp / "logos").mkdir()
-    ents = []
-    for i, s in enumerate(specs):
-        make_logo(**s).save(tmp / "logos" / f"l{i}.png")
-        ents.append(Enterprise(id=f"e{i}", name=f"E{i}", marks=[
-            Mark(id=f"logo-{i}", kind="logo", image=f"logos/l{i}.png", nice_classes=[25])]))
-    m = LogoMatcher(Watchlist(enterprises=ents, base_dir=tmp))
+    wl = logo_watchlist(specs, "heldout-logo-")
+    tmp = wl.base_dir
+    m = LogoMatcher(wl)
     if m.problems:
         raise SystemExit(f"held-out logos refused: {m.problems}")
     marks = {i: [mk.id for _, mk in ms] for i, ms in enumerate(m.marks_of)}

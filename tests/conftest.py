@@ -52,3 +52,21 @@ for _name, _n in (("default", 40), ("fuzz", 2000)):
     _hyp_settings.register_profile(_name, max_examples=_n, deadline=None,
                                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 _hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def demo_pass_settings(monkeypatch, tmp_path, **env: str):
+    """Settings for a pass over sandbox sources given as ``extra_sources``: the demo watchlist, no
+    configured sources, OCR off (matching speed is not what these tests check), plus ``env``
+    (``MARKWATCH_<NAME>`` values, e.g. ``LOGO_ENABLED="0"``). Built after the environment is set."""
+    from config.settings import get_settings, reset_settings_cache
+    from crawler.sandbox import DEMO_WATCHLIST
+
+    monkeypatch.setenv("MARKWATCH_OCR_ENABLED", "0")
+    for k, v in env.items():
+        monkeypatch.setenv(f"MARKWATCH_{k}", v)
+    monkeypatch.setenv("MARKWATCH_WATCHLIST", str(DEMO_WATCHLIST))
+    empty = tmp_path / "sources"
+    empty.mkdir()
+    monkeypatch.setenv("MARKWATCH_SOURCES_DIR", str(empty))
+    reset_settings_cache()
+    return get_settings()

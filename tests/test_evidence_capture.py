@@ -21,16 +21,9 @@ pytestmark = [pytest.mark.browser,
 
 @pytest.fixture
 def pass_settings(settings, monkeypatch, tmp_path):
-    from config.settings import get_settings, reset_settings_cache
-    from crawler.sandbox import DEMO_WATCHLIST
+    from .conftest import demo_pass_settings
 
-    monkeypatch.setenv("MARKWATCH_OCR_ENABLED", "0")  # matching speed is not under test here
-    monkeypatch.setenv("MARKWATCH_WATCHLIST", str(DEMO_WATCHLIST))
-    empty = tmp_path / "sources"
-    empty.mkdir()
-    monkeypatch.setenv("MARKWATCH_SOURCES_DIR", str(empty))
-    reset_settings_cache()
-    return get_settings()
+    return demo_pass_settings(monkeypatch, tmp_path)
 
 
 def small_sources():

@@ -46,17 +46,9 @@ def site():
 
 @pytest.fixture
 def pass_settings(settings, monkeypatch, tmp_path):
-    from config.settings import get_settings, reset_settings_cache
-    from crawler.sandbox import DEMO_WATCHLIST
+    from .conftest import demo_pass_settings
 
-    monkeypatch.setenv("MARKWATCH_OCR_ENABLED", "0")
-    monkeypatch.setenv("MARKWATCH_LOGO_ENABLED", "0")
-    monkeypatch.setenv("MARKWATCH_WATCHLIST", str(DEMO_WATCHLIST))
-    empty = tmp_path / "sources"
-    empty.mkdir()
-    monkeypatch.setenv("MARKWATCH_SOURCES_DIR", str(empty))
-    reset_settings_cache()
-    return get_settings()
+    return demo_pass_settings(monkeypatch, tmp_path, LOGO_ENABLED="0")
 
 
 def test_internal_server_gets_nothing_and_redirected_evidence_is_blocked(pass_settings, db, site):

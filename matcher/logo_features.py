@@ -475,6 +475,9 @@ def _regions(t: LogoTemplate) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]
                 if struct[cy0:cy1, cx0:cx1][c].mean() < 0.5 * energy:
                     continue  # flat part of the logo: nothing to compare
                 cells.append((slice(cy0, cy1), slice(cx0, cx1)))
+    if len(cells) < 2 and len(xs):  # a design of thin pieces fills no cell (matcher/logo_photo.py)
+        from .logo_photo import thin_design_cells
+        cells = thin_design_cells(interior, struct, GRID) or cells
     t._regions_cache = (region, interior, cells)
     t._detail = detail
     return t._regions_cache
@@ -898,8 +901,10 @@ def shortlist_size(n_logos: int) -> int:
 
 
 def find_logos(index: LogoIndex, photo: PhotoFeatures, *, top: int | None = None,
-               min_similarity: float = MIN_SIMILARITY, candidates: list[int] | None = None) -> list[Detection]:
-    """Every registered logo verified in the photo (best first), above ``min_similarity``."""
+               min_similarity: float = MIN_SIMILARITY, candidates: list[int] | None = None,
+               below: list | None = None) -> list[Detection]:
+    """Every registered logo verified in the photo (best first), above ``min_similarity``.
+    ``below``: if given, keypoint placements scored under ``min_similarity`` are appended to it."""
     out = []
     short = index.shortlist(photo, top=top or shortlist_size(len(index.templates)))
     if candidates is not None:
@@ -941,6 +946,8 @@ def find_logos(index: LogoIndex, photo: PhotoFeatures, *, top: int | None = None
             if x2.score > found[k].score:
                 found[k] = x2
     for d in found:
+        if d is not None and d.score < min_similarity and below is not None:
+            below.append(d)  # a second, coarse reading may accept it (matcher/logo_photo.coarse_rescue)
         if d is not None and d.score >= min_similarity:
             # second stage: every part of the inner design must agree, not only the whole and its
             # cells (a registered logo's one-letter near-twin fails here)

@@ -16,6 +16,7 @@ Problem, the console's import report): this module renders only the "what is wro
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field as dc_field
 from typing import Any
 
 # code: (zh-CN, en). Parameters in {braces}; {value} is the offending input as written.
@@ -45,9 +46,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "model_attributes_type": ("应为键值表（映射）", "must be a mapping"),
     "invalid": ("填写的值无效（“{value}”）", "is not valid: {value!r}"),
     # -- watchlist rules (watchlist/model.py, watchlist/loader.py) -------------------------
-    "nice_class_range": ("尼斯分类“{value}”不是 1–45 之间的数字", "Nice class {value} is not a number between 1 and 45"),
-    "group_code": ("类似群“{value}”不是四位数字的群号（如 2507）", "类似群 {value!r} is not a four-digit code such as '2507'"),
-    "group_unknown": ("类似群“{value}”不在《类似商品和服务区分表》中（应为四位数字，如 2507）",
+    "nice_class_range": ("“{value}”不是 1–45 之间的尼斯分类号", "Nice class {value} is not a number between 1 and 45"),
+    "group_code": ("“{value}”不是四位数字的类似群号（如 2507）", "类似群 {value!r} is not a four-digit code such as '2507'"),
+    "group_unknown": ("“{value}”不是《类似商品和服务区分表》中的类似群（应为四位数字，如 2507）",
                       "类似群 {value!r} is not a group of the 类似商品和服务区分表 (four digits, e.g. '2507')"),
     "ref_prices_key": ("分商品参考价的键“{value}”不是尼斯分类（1–45）或四位类似群号",
                        "reference_prices key {value!r} is not a Nice class (1-45) or a 4-digit 类似群 group"),
@@ -98,7 +99,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reopen_needs_reason": ("重新核查线索 #{id} 需要填写理由", "reopening lead #{id} needs a reason"),
     "undo_nothing": ("线索 #{id} 没有可撤销的本人操作（最近一次是 {who} 的“{last}”）",
                      "lead #{id}: nothing of yours to undo (the last change was {last} by {who})"),
-    "phrase_short": ("抑制用语至少两个字", "a suppression phrase needs at least two characters"),
+    "phrase_short": ("至少需要两个字", "needs at least two characters"),
     "not_a_lead_id": ("“{value}”不是线索编号", "{value!r} is not a lead id"),
     "body_not_json": ("请求内容不是 JSON", "the request body is not JSON"),
     "page_numbers": ("页码和每页条数应为数字", "page/per_page must be numbers"),
@@ -145,8 +146,17 @@ def _short(v: Any) -> Any:
     return s if len(s) <= 80 else s[:77] + "…"
 
 
+def _param(v: Any, lang: str) -> Any:
+    """A parameter as shown: a {'zh-CN': ..., 'en': ...} dict (a status or action name) in the
+    message's language, anything else shortened."""
+    if isinstance(v, dict) and "en" in v and "zh-CN" in v:
+        return v[lang]
+    return _short(v)
+
+
 def render(code: str, language: str | None = None, **params: Any) -> str:
-    """The message of ``code`` in ``language`` ('zh-CN' default, 'en'). Unknown codes give
+    """The message of ``code`` in ``language`` ('zh-CN' default, 'en'). A parameter given as
+    {'zh-CN': ..., 'en': ...} is shown in the message's language. Unknown codes give
     ``params['msg']`` (pydantic's English) in English and a generic Chinese sentence in zh-CN."""
     pair = MESSAGES.get(code)
     i = _lang(language)
@@ -154,11 +164,21 @@ def render(code: str, language: str | None = None, **params: Any) -> str:
         if i == 1 and params.get("msg"):
             return str(params["msg"]).removeprefix("Value error, ")
         pair = MESSAGES["invalid"]
-    p = _Safe({k: _short(v) for k, v in params.items()})
+    lang = "en" if i == 1 else "zh-CN"
+    p = _Safe({k: _param(v, lang) for k, v in params.items()})
     try:
         return pair[i].format_map(p)
     except (ValueError, IndexError, KeyError):  # a stray brace in a value: show the template's words
         return pair[i]
+
+
+def field_title(field: str, language: str | None = None) -> str:
+    """Just the human name of a field in ``language`` ('尼斯分类'), '' when there is none."""
+    if not field or field == "-":
+        return ""
+    root = field.split("[", 1)[0]
+    pair = FIELDS.get(root) or FIELDS.get(root.split(".", 1)[0])
+    return "" if pair is None else pair[_lang(language)]
 
 
 def field_label(field: str, language: str | None = None) -> str:
@@ -197,3 +217,45 @@ def from_pydantic(err: dict) -> tuple[str, dict]:
 def message_pair(code: str, **params: Any) -> dict[str, str]:
     """Both renderings, for JSON answers and audit records: {'zh-CN': ..., 'en': ...}."""
     return {"zh-CN": render(code, "zh-CN", **params), "en": render(code, "en", **params)}
+
+
+@dataclass
+class Msg:
+    """One coded message about one field (a form field, a CSV column, a request parameter).
+    ``render(lang)``: the field's name in that language, then the message: '参考价：必须大于 0（填写的
+    是“-5”）' / 'reference price: must be greater than 0 (got -5)'; a field without a known name
+    is shown as it is."""
+    code: str
+    params: dict = dc_field(default_factory=dict)
+    field: str = ""
+
+    def text(self, language: str | None = None) -> str:
+        return render(self.code, language, **self.params)
+
+    def render(self, language: str | None = None) -> str:
+        label = field_title(self.field, language) or ("" if self.field == "-" else self.field)
+        if not label:
+            return self.text(language)
+        return f"{label}: {self.text(language)}" if _lang(language) == 1 else f"{label}：{self.text(language)}"
+
+    def to_json(self, language: str | None = None) -> dict:
+        return {"field": self.field or None, "code": self.code, "message": self.text(language)}
+
+
+def msgs_of(e: Any, field_of=None) -> list[Msg]:
+    """Msgs of a pydantic ValidationError; ``field_of(loc)`` names the field (default: the loc
+    joined with '.', list indexes as [n])."""
+    out = []
+    for err in e.errors():
+        code, params = from_pydantic(err)
+        loc = tuple(err.get("loc", ()))
+        if field_of is not None:
+            name = field_of(loc)
+        else:
+            name = ""
+            for part in loc:
+                name = f"{name}[{part}]" if isinstance(part, int) else (f"{name}.{part}" if name else str(part))
+        if not name and code in ("word_needs_text", "logo_needs_image"):
+            name = "text" if code == "word_needs_text" else "image"
+        out.append(Msg(code, params, name))
+    return out

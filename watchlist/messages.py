@@ -140,18 +140,25 @@ class _Safe(dict):
 
 def _short(v: Any) -> Any:
     """An input value as shown in a message: strings/numbers as they are, anything else briefly."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return int(v)
     if isinstance(v, (str, int, float)) or v is None:
         return v if not isinstance(v, str) or len(v) <= 80 else v[:77] + "…"
     s = str(v)
     return s if len(s) <= 80 else s[:77] + "…"
 
 
-def _param(v: Any, lang: str) -> Any:
+_INPUTS = ("value", "before", "after")  # what the user typed: shown shortened
+
+
+def _param(key: str, v: Any, lang: str) -> Any:
     """A parameter as shown: a {'zh-CN': ..., 'en': ...} dict (a status or action name) in the
-    message's language, anything else shortened."""
+    message's language; the user's input shortened; anything else as it is."""
     if isinstance(v, dict) and "en" in v and "zh-CN" in v:
         return v[lang]
-    return _short(v)
+    if key in _INPUTS:
+        return _short(v)
+    return int(v) if isinstance(v, float) and v.is_integer() and abs(v) < 1e15 else v
 
 
 def render(code: str, language: str | None = None, **params: Any) -> str:
@@ -165,7 +172,7 @@ def render(code: str, language: str | None = None, **params: Any) -> str:
             return str(params["msg"]).removeprefix("Value error, ")
         pair = MESSAGES["invalid"]
     lang = "en" if i == 1 else "zh-CN"
-    p = _Safe({k: _param(v, lang) for k, v in params.items()})
+    p = _Safe({k: _param(k, v, lang) for k, v in params.items()})
     try:
         return pair[i].format_map(p)
     except (ValueError, IndexError, KeyError):  # a stray brace in a value: show the template's words

@@ -72,6 +72,19 @@ def _drop_owned_elsewhere(s, read, file: str) -> None:
     wl.geographical_indications = [g for g in wl.geographical_indications if ("gi", g.id) not in drop]
 
 
+def import_keeping_good(s, read, name: str, deactivate_missing: bool = False) -> dict:
+    """Import what ``read`` (watchlist.read_watchlist) kept into session ``s`` (the caller
+    commits): entries whose id belongs to another holder are refused too (added to
+    ``read.problems``/``read.refused``), the rest upserted (store.watchlist_ids.import_watchlist).
+    ``deactivate_missing`` is applied only when nothing was refused (a refused mark is not
+    "missing"). Returns the upsert counts. Raises WatchlistError only when an ownership problem
+    cannot be traced to an entry (nothing written)."""
+    from store.watchlist_ids import import_watchlist
+
+    _drop_owned_elsewhere(s, read, name)
+    return import_watchlist(s, read.watchlist, name, deactivate_missing=deactivate_missing and not read.refused)
+
+
 @app.command("import")
 def import_(file: Path = typer.Argument(..., help="Watchlist .yaml/.yml, .csv (enterprises and marks) or .xlsx"),
             deactivate_missing: bool = typer.Option(False, help="Stop watching marks/GIs not in the file")):
@@ -89,18 +102,15 @@ def import_(file: Path = typer.Argument(..., help="Watchlist .yaml/.yml, .csv (e
     """
     from config.textio import label
     from store.db import session_scope
-    from store.watchlist_ids import import_watchlist
     from watchlist import WatchlistError
 
     read = _read(file)
     if read.encoding != "utf-8":
         typer.echo(f"{file}: encoding {label(read.encoding)} (detected)", err=True)
     eng = db_engine()
-    name = str(file.resolve())
     try:
         with session_scope(eng) as s:
-            _drop_owned_elsewhere(s, read, name)
-            c = import_watchlist(s, read.watchlist, name, deactivate_missing=deactivate_missing and not read.refused)
+            c = import_keeping_good(s, read, str(file.resolve()), deactivate_missing)
     except WatchlistError as e:
         fail(f"{e}\n{file}: nothing imported", 2)
     for p in read.problems:

@@ -190,3 +190,18 @@ def test_every_message_renders_in_both_languages():
         out_zh, out_en = render(code, "zh-CN", **params), render(code, "en", **params)
         assert re.search(r"[\u4e00-\u9fff]", out_zh) and out_zh != out_en, code
         assert "{" not in out_zh + out_en, code
+
+
+def test_admin_user_form_refusal_in_chinese(app):
+    from sqlalchemy.orm import Session
+
+    from web.auth import add_user
+
+    with Session(app.state.engine) as s:
+        add_user(s, "admin", "admin", "admin-pass-1234")
+        s.commit()
+    PASSWORDS["admin"] = "admin-pass-1234"
+    r = client(app, "admin").post("/admin/users", data={"username": "wang", "role": "holder",
+                                                        "password": "a-long-password-1"})
+    assert r.status_code == 422 and "未保存：企业编号：商标权利人账户必须绑定一个企业" in r.text
+    assert "--enterprise" not in r.text

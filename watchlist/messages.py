@@ -100,7 +100,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "undo_nothing": ("线索 #{id} 没有可撤销的本人操作（最近一次是 {who} 的“{last}”）",
                      "lead #{id}: nothing of yours to undo (the last change was {last} by {who})"),
     "phrase_short": ("至少需要两个字", "needs at least two characters"),
+    "rule_removed": ("抑制规则 #{id} 已由 {who} 于 {at} 删除", "suppression rule {id} was already removed by {who} at {at}"),
     "not_a_lead_id": ("“{value}”不是线索编号", "{value!r} is not a lead id"),
+    "password_short": ("至少 {n} 个字符", "too short: at least {n} characters"),
+    "username_length": ("应为 1–128 个字符", "1-128 characters"),
+    "username_chars": ("“{value}”只能包含文字（含中文）、数字和 . _ - @（不能有空格或控制字符）",
+                       "{value!r} may hold letters (Chinese too), digits and . _ - @ only"),
+    "role_unknown": ("“{value}”不是可用的角色（{roles}）", "{value!r} is not one of {roles}"),
+    "holder_needs_enterprise": ("商标权利人账户必须绑定一个企业（或地理标志）编号",
+                                "a holder is bound to one enterprise (or GI) id"),
+    "enterprise_unknown": ("监测名单中没有企业或地理标志“{value}”（请先导入）",
+                           "no enterprise or GI {value!r} in the watchlist (import it first)"),
+    "enterprise_only_holders": ("只有商标权利人账户需要绑定企业", "only holders are bound to an enterprise"),
     "body_not_json": ("请求内容不是 JSON", "the request body is not JSON"),
     "page_numbers": ("页码和每页条数应为数字", "page/per_page must be numbers"),
 }
@@ -123,6 +134,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "file": ("文件", "file"), "header": ("表头", "header"), "version": ("版本", "version"),
     "lead_id": ("线索编号", "lead id"), "to": ("移送去向", "destination"), "reason": ("理由", "reason"),
     "suppress_phrase": ("抑制用语", "suppression phrase"), "page": ("页码", "page"), "per_page": ("每页条数", "per page"),
+    "username": ("用户名", "user name"), "password": ("密码", "password"), "role": ("角色", "role"),
 }
 
 # pydantic error types that mean "not a number" for a Nice class: one clear message for them all

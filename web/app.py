@@ -758,6 +758,13 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
     async def suppression_remove(rule_id: int, c: Ctx = staff):
         from alerts.suppress import remove_rule
 
+        sup = c.s.get(Suppression, rule_id)
+        if sup is None:
+            raise Refused(404, "not_found")
+        if not sup.active:
+            at = f"{sup.removed_at:%Y-%m-%d %H:%M}" if sup.removed_at else "-"
+            raise Refused(409, "not_saved", msgs=[Msg("rule_removed", {"id": rule_id, "who": sup.removed_by or "-",
+                                                                       "at": at})])
         try:
             sup, n = remove_rule(c.s, rule_id, c.user.username)
         except ValueError as e:
@@ -790,7 +797,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
                               str(form.get("password") or ""), str(form.get("enterprise_id") or "") or None)
         except auth.AuthError as e:
             c.s.rollback()
-            raise Refused(422, "not_saved", str(e)) from None
+            raise Refused(422, "not_saved", msgs=[e.msg]) from None
         c.audit("user.add", u.username, detail=u.role)
         c.s.commit()
         return RedirectResponse("/admin", status_code=303)

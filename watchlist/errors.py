@@ -37,16 +37,6 @@ class Problem:
 
         return render(self.code, language, **self.params)
 
-    def located(self, language: str) -> str:
-        """file:line: entry: field: message, in ``language`` (English: the CLI's format)."""
-        from .messages import field_label
-
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        if language.lower().startswith("en"):
-            return str(self)
-        fl = field_label(self.field, language)
-        return f"{where}：{self.entry}：{fl + '：' if fl else ''}{self.text(language)}"
-
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.entry}: field '{self.field}': {self.message}"

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import typing
 from pathlib import Path
 from typing import Any
@@ -108,7 +107,6 @@ def _entry_name(prefix: str, raw: Any, loc: tuple) -> tuple[str, str]:
     return entry, field
 
 
-_NEEDS = re.compile(r"needs '(\w+)'")
 _NEEDS_CODE = {"word_needs_text": "text", "logo_needs_image": "image"}
 
 

@@ -4,7 +4,8 @@ English from ONE table, like the match reasons (matcher/reasons.py).
 
     render("nice_class_range", "zh-CN", value="99")   # '尼斯分类“99”不是 1–45 之间的数字'
     code, params = from_pydantic(err)                  # one entry of ValidationError.errors()
-    field_label("nice_classes", "zh-CN")               # '尼斯分类'
+    field_title("nice_classes", "zh-CN")               # '尼斯分类'
+    Msg("greater_than", {"gt": 0, "value": -5}, "reference_price").render("zh-CN")  # '参考价：必须大于 0（填写的是“-5”）'
 
 Models raise ``pydantic_core.PydanticCustomError(code, english_template, params)`` so that the
 code travels in the error's ``type``; pydantic's own error types (``missing``, ``int_parsing``,
@@ -200,18 +201,6 @@ def field_title(field: str, language: str | None = None) -> str:
     return "" if pair is None else pair[_lang(language)]
 
 
-def field_label(field: str, language: str | None = None) -> str:
-    """The column/field as the user reads it: '尼斯分类（nice_classes）' in zh-CN, the raw name in
-    English (the name is what the file's header or the form says)."""
-    if not field or field == "-":
-        return ""
-    if _lang(language) == 1:
-        return field
-    root = field.split("[", 1)[0]
-    pair = FIELDS.get(root) or FIELDS.get(root.split(".", 1)[0])
-    return f"{pair[0]}（{field}）" if pair else field
-
-
 def from_pydantic(err: dict) -> tuple[str, dict]:
     """(code, params) of one entry of ``ValidationError.errors()``: custom errors carry their code
     as ``type`` and params as ``ctx``; pydantic's own types keep theirs, with ``value`` = input."""
@@ -231,11 +220,6 @@ def from_pydantic(err: dict) -> tuple[str, dict]:
     if code == "extra_forbidden":
         params.pop("value", None)
     return code, params
-
-
-def message_pair(code: str, **params: Any) -> dict[str, str]:
-    """Both renderings, for JSON answers and audit records: {'zh-CN': ..., 'en': ...}."""
-    return {"zh-CN": render(code, "zh-CN", **params), "en": render(code, "en", **params)}
 
 
 @dataclass

@@ -147,3 +147,19 @@ def test_import_refuses_a_logo_that_is_not_an_image_and_keeps_the_rest(tmp_path,
     r = run("watchlist", "import", str(f))
     assert r.exit_code == 2 and "refused 1 entries: mark logo-text (line 7)" in r.output
     assert set(stored(settings)) == {"logo-real", "tm-a"}
+
+
+def test_xlsx_import_keeps_good_rows(tmp_path, settings):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "marks"
+    ws.append(["enterprise_id", "mark_id", "text", "nice_classes"])
+    ws.append(["ent-a", "tm-a", "甲牌", "25"])
+    ws.append(["ent-a", "tm-b", "", "25"])
+    f = tmp_path / "wl.xlsx"
+    wb.save(f)
+    r = run("watchlist", "import", str(f))
+    assert r.exit_code == 2 and f"{f}:3: sheet marks row 3 (mark_id tm-b): field 'text'" in r.output
+    assert "refused 1 rows: tm-b (line 3)" in r.output and set(stored(settings)) == {"tm-a"}

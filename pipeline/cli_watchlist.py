@@ -98,7 +98,7 @@ def import_(file: Path = typer.Argument(..., help="Watchlist .yaml/.yml, .csv (e
     the official store's listings into leads). A file that cannot be read at all imports nothing
     (exit 2). --deactivate-missing is not applied when anything was refused.
 
-    Example: markwatch watchlist import devset/watchlist.yaml
+    Example: markwatch watchlist import crawler/sandbox/demo_watchlist.yaml
     """
     from config.textio import label
     from store.db import session_scope

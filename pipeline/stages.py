@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Callable
 
 from sqlalchemy.engine import Engine
 
+from config.listing import Listing as ListingRecord
 from config.settings import Settings
 from matcher.engine import EngineOptions, MatchEngine
 from store import repo
@@ -21,17 +23,29 @@ _MATCH_COLS = ("id", "platform", "listing_id", "title", "url", "kind", "descript
                "sales", "caption", "local_dir", "content_hash", "source")
 
 
-def _record_of(r) -> "ListingRecord":
-    from pathlib import Path
-
-    from config.listing import Listing as ListingRecord
-
+def _record_of(r) -> ListingRecord:
+    """The matcher's listing record of a stored row (a row of :data:`_MATCH_COLS`)."""
     return ListingRecord(platform=r.platform, listing_id=r.listing_id, title=r.title, url=r.url, kind=r.kind,
                          description=r.description or "", price=r.price, currency=r.currency,
                          seller_id=r.seller_id, seller_name=r.seller_name, seller_location=r.seller_location,
                          category=r.category, images=list(r.images or []), captured_at=r.captured_at,
                          origin=r.origin, sales=r.sales, caption=r.caption or "",
-                         base_dir=Path(r.local_dir) if r.local_dir else None)
+                         base_dir=_base_dir(r.local_dir) if r.local_dir else None)
+
+
+_BASE_DIRS: dict[str, Path] = {}
+
+
+def _base_dir(local_dir: str) -> Path:
+    """Path of a stored ``local_dir``, one shared (immutable) Path per distinct directory: a
+    batch's listings come from a few import or crawl directories, and building a Path per row
+    cost more than reading the row."""
+    p = _BASE_DIRS.get(local_dir)
+    if p is None:
+        if len(_BASE_DIRS) > 4096:
+            _BASE_DIRS.clear()
+        p = _BASE_DIRS[local_dir] = Path(local_dir)
+    return p
 
 
 def match_pending(engine: Engine, settings: Settings, run_id: int | None = None, batch: int | None = None,
@@ -60,7 +74,7 @@ def match_pending(engine: Engine, settings: Settings, run_id: int | None = None,
     # new or changed marks / GIs first: matched against the listings matched before (issue 16.5)
     rc = rematch(engine, settings, run_id, wl=wl, qctx=qctx, batch=batch or 1000, progress=progress)
     with long_lived():
-        me = MatchEngine(wl, opts)
+        me = _engine_for(wl, opts, settings)
     # image work (OCR, logos) makes a listing ~100x slower: smaller batches keep progress visible
     batch = batch or (100 if (opts.ocr or opts.logos) else 1000)
     workers = workers or getattr(settings, "match_workers", 1) or 1
@@ -71,6 +85,20 @@ def match_pending(engine: Engine, settings: Settings, run_id: int | None = None,
             if me.image_text is not None:
                 me.image_text.close()
     return merge_counts(rc, _forked(engine, me, qctx, run_id, batch, progress, workers))
+
+
+def _engine_for(wl, opts: EngineOptions, settings: Settings) -> MatchEngine:
+    """The MatchEngine of the stored watchlist, its compiled text matcher read from the data
+    directory's cache when the same watchlist was compiled before by this code
+    (matcher.compiled_cache.text_compiled_for: every daily pass after the first)."""
+    from matcher.compiled_cache import text_compiled_for
+    from matcher.goods import load_goods_classifier
+
+    if opts.language is None:
+        opts.language = settings.language
+    goods = load_goods_classifier()
+    tm = text_compiled_for(wl, opts.cache_dir, goods, opts.language)
+    return MatchEngine(wl, opts, goods, prebuilt={"text": tm})
 
 
 def _engine_options(settings: Settings) -> EngineOptions:
@@ -217,6 +245,7 @@ def _match_loop(engine: Engine, me: MatchEngine, qctx, run_id: int | None, batch
     from sqlalchemy import bindparam, case, select, update
 
     from alerts.queue import record_batch
+    from store.bulk import executemany
 
     t = Listing.__table__
     counts = {"listings_matched": 0, "leads_new": 0, "leads_updated": 0, "leads_suppressed": 0,
@@ -266,10 +295,10 @@ def _match_loop(engine: Engine, me: MatchEngine, qctx, run_id: int | None, batch
                 if run_id:
                     add_failure(s, run_id, "match_error", e, source=row.source, url=row.url)
             if errs:
-                s.execute(err_stmt, [{"_pk": row.id, "_err": e} for row, e in errs])
+                executemany(s.connection(), err_stmt, [{"_pk": row.id, "_err": e} for row, e in errs])
             ok = [{"_pk": row.id, "_hash": row.content_hash} for row, _, e in results if e is None]
-            if ok:
-                s.execute(done_stmt, ok)
+            if ok:  # one driver executemany: no per-row statement work in SQLAlchemy
+                executemany(s.connection(), done_stmt, ok)
             counts["listings_matched"] += len(ok)
         if progress:
             said = time.monotonic()

@@ -24,13 +24,22 @@ _MATCH_COLS = ("id", "platform", "listing_id", "title", "url", "kind", "descript
 
 
 def _record_of(r) -> ListingRecord:
-    """The matcher's listing record of a stored row (a row of :data:`_MATCH_COLS`)."""
-    return ListingRecord(platform=r.platform, listing_id=r.listing_id, title=r.title, url=r.url, kind=r.kind,
-                         description=r.description or "", price=r.price, currency=r.currency,
-                         seller_id=r.seller_id, seller_name=r.seller_name, seller_location=r.seller_location,
-                         category=r.category, images=list(r.images or []), captured_at=r.captured_at,
-                         origin=r.origin, sales=r.sales, caption=r.caption or "",
-                         base_dir=_base_dir(r.local_dir) if r.local_dir else None)
+    """The matcher's listing record of a stored row (a row of :data:`_MATCH_COLS`, whose columns
+    1..17 are the record's fields in order: passed by position, ~3x cheaper than by keyword)."""
+    return ListingRecord(r[1], r[2], r[3], r[4], r[5], r[6] or "", r[7], r[8], r[9], r[10], r[11], r[12],
+                         list(r[13] or ()), r[14], r[15], r[16], r[17] or "",
+                         _base_dir(r[18]) if r[18] else None)
+
+
+def _check_match_cols() -> None:
+    from dataclasses import fields
+
+    names = tuple(f.name for f in fields(ListingRecord))
+    if not (names[:17] == _MATCH_COLS[1:18] and names[17] == "base_dir" and _MATCH_COLS[18] == "local_dir"):
+        raise RuntimeError("pipeline.stages._MATCH_COLS must list the listing record's fields in order")
+
+
+_check_match_cols()
 
 
 _BASE_DIRS: dict[str, Path] = {}

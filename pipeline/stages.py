@@ -146,7 +146,7 @@ REMATCH_LOCK_KEY = 0x6D77_7265  # PostgreSQL advisory lock id of the re-match ('
 
 
 def _rematch(engine, settings, run_id, targets, wl, qctx, batch, progress) -> dict:
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from alerts.queue import QueueContext
     from store.models import TargetMatchState
@@ -155,11 +155,17 @@ def _rematch(engine, settings, run_id, targets, wl, qctx, batch, progress) -> di
         wl = wl if wl is not None else repo.load_watchlist_from_db(s)
         qctx = qctx if qctx is not None else QueueContext.load(s, settings)
         hashes = repo.target_hashes(wl)
-        state = {r.target_id: r for r in s.scalars(select(TargetMatchState))}
         if targets:
             unknown = [t for t in targets if t not in hashes]
             if unknown:
                 raise KeyError(f"no active mark or GI with id {', '.join(unknown)}")
+        if s.scalar(select(Listing.id).where(Listing.match_state == "done").limit(1)) is None:
+            # nothing stored was matched before (a first pass): only record the hashes, in a few
+            # bulk statements (not 5,000 ORM rows inserted, then updated twice)
+            _record_target_hashes(s, hashes)
+            return {}
+        state = {r.target_id: r for r in s.scalars(select(TargetMatchState))}
+        if targets:
             for t in targets:
                 if t in state:
                     state[t].matched_hash = None
@@ -185,12 +191,6 @@ def _rematch(engine, settings, run_id, targets, wl, qctx, batch, progress) -> di
             st.kind = kind
             todo[tid] = st.cursor or 0
         if not todo:
-            return {}
-        any_done = s.scalar(select(func.count()).select_from(Listing).where(Listing.match_state == "done")) or 0
-        if not any_done:  # nothing stored was matched before: only record the hashes
-            for tid in todo:
-                state_row = s.get(TargetMatchState, tid)
-                state_row.matched_hash, state_row.pending_hash, state_row.cursor = hashes[tid][1], None, None
             return {}
     from sqlalchemy import update
 
@@ -244,6 +244,37 @@ def _rematch(engine, settings, run_id, targets, wl, qctx, batch, progress) -> di
         if me.image_text is not None:
             me.image_text.close()
     return counts
+
+
+def _record_target_hashes(s, hashes: dict[str, tuple[str, str]]) -> None:
+    """Every target of `hashes` recorded as matched at its current hash; targets no longer
+    active forget theirs (a later reactivation is then re-matched). Never commits."""
+    from sqlalchemy import bindparam, select, update
+
+    from store.bulk import executemany
+    from store.models import TargetMatchState
+
+    T = TargetMatchState.__table__
+    now = utcnow()
+    have = set(s.scalars(select(T.c.target_id)))
+    conn = s.connection()
+    new = [dict(target_id=tid, kind=kind, matched_hash=h, pending_hash=None, cursor=None, updated_at=now)
+           for tid, (kind, h) in hashes.items() if tid not in have]
+    if new:  # ON CONFLICT DO NOTHING: another process may add the same rows meanwhile
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dinsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dinsert
+        executemany(conn, dinsert(T).on_conflict_do_nothing(index_elements=["target_id"]), new)
+    old = [dict(_t=tid, _k=kind, _h=h, _now=now) for tid, (kind, h) in hashes.items() if tid in have]
+    if old:
+        executemany(conn, update(T).where(T.c.target_id == bindparam("_t")).values(
+            kind=bindparam("_k"), matched_hash=bindparam("_h"), pending_hash=None, cursor=None,
+            updated_at=bindparam("_now")), old)
+    gone = sorted(have - hashes.keys())
+    for i in range(0, len(gone), 500):
+        s.execute(update(T).where(T.c.target_id.in_(gone[i:i + 500]))
+                  .values(matched_hash=None, pending_hash=None, cursor=None, updated_at=now))
 
 
 PROGRESS_EVERY = 3.0  # seconds between progress reports inside a batch

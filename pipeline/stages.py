@@ -87,13 +87,25 @@ def match_pending(engine: Engine, settings: Settings, run_id: int | None = None,
     # image work (OCR, logos) makes a listing ~100x slower: smaller batches keep progress visible
     batch = batch or (100 if (opts.ocr or opts.logos) else 1000)
     workers = workers or getattr(settings, "match_workers", 1) or 1
-    if workers <= 1:
-        try:
-            return merge_counts(rc, _match_loop(engine, me, qctx, run_id, batch, progress))
-        finally:
-            if me.image_text is not None:
-                me.image_text.close()
-    return merge_counts(rc, _forked(engine, me, qctx, run_id, batch, progress, workers))
+    # The loaded watchlist and matchers (millions of objects) go to the GC's permanent generation
+    # while matching: the collections that batches trigger no longer walk them (measured at 100k
+    # listings x 5,000 marks: 1.5 of 9.9 CPU-s were GC passes), and forked workers do not copy
+    # their pages by touching them. Unfrozen after, so a long-lived scheduler process can still
+    # collect what this pass leaves behind.
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    try:
+        if workers <= 1:
+            try:
+                return merge_counts(rc, _match_loop(engine, me, qctx, run_id, batch, progress))
+            finally:
+                if me.image_text is not None:
+                    me.image_text.close()
+        return merge_counts(rc, _forked(engine, me, qctx, run_id, batch, progress, workers))
+    finally:
+        gc.unfreeze()
 
 
 def _engine_for(wl, opts: EngineOptions, settings: Settings) -> MatchEngine:

@@ -15,7 +15,7 @@ def import_(file: Path = typer.Argument(..., help="Watchlist .yaml/.yml, .csv (e
             deactivate_missing: bool = typer.Option(False, help="Stop watching marks/GIs not in the file")):
     """Import a watchlist; re-importing updates entries in place by their ids.
 
-    Example: markwatch watchlist import devset/watchlist.yaml
+    Example: markwatch watchlist import crawler/sandbox/demo_watchlist.yaml
     """
     from config.textio import label
     from store.db import session_scope

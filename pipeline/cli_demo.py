@@ -124,11 +124,16 @@ def _console_accounts(eng, wl) -> None:
 
     ent = wl.enterprises[0].id if wl.enterprises else None
     officer_pw, holder_pw = secrets.token_urlsafe(9), secrets.token_urlsafe(9)
+    from store.models import WebUser
+
     with session_scope(eng) as s:
+        existed = s.query(WebUser.id).filter_by(username="demo-officer").first() is not None
         add_user(s, "demo-officer", "officer", officer_pw)
         if ent:
             add_user(s, "demo-holder", "holder", holder_pw, ent)
     typer.echo("console: `markwatch serve --port 8000`, then open http://127.0.0.1:8000/")
+    if existed:
+        typer.echo("  (new demo passwords: the earlier ones and their open console sessions no longer work)")
     typer.echo(f"  officer: demo-officer / {officer_pw}")
     if ent:
         typer.echo(f"  holder ({ent}): demo-holder / {holder_pw}")

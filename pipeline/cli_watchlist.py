@@ -30,61 +30,6 @@ def _refused_line(read, verb: str = "refused") -> str:
     return f"{verb} {len(read.refused)} {what}: {items}{more}"
 
 
-def _drop_owned_elsewhere(s, read, file: str) -> None:
-    """Take the entries whose id the store holds under another owner out of ``read`` (they are
-    refused with store/watchlist_ids.py's problem naming both files); the rest is imported."""
-    from store.watchlist_ids import ownership_problems
-    from watchlist import RefusedEntry, WatchlistError
-
-    wl = read.watchlist
-    found = ownership_problems(s, wl, file)
-    if not found:
-        return
-    where: dict[str, tuple] = {}
-    for i, e in enumerate(wl.enterprises):
-        where[f"enterprises[{i}] (id {e.id})"] = ("enterprise", e.id)
-        for j, mk in enumerate(e.marks):
-            where[f"enterprises[{i}] (id {e.id}) > marks[{j}] (id {mk.id})"] = ("mark", mk.id)
-    for i, g in enumerate(wl.geographical_indications):
-        where[f"geographical_indications[{i}] (id {g.id})"] = ("gi", g.id)
-    drop: set[tuple] = set()
-    for p in found:
-        unit = where.get(p.entry)
-        if unit is None:  # cannot tell what it refers to: refuse the file, as before
-            raise WatchlistError(found)
-        drop.add(unit)
-        p.line = p.line or read.lines.get(unit[1])
-    read.problems.extend(found)
-    kept_ents = []
-    for e in wl.enterprises:
-        if ("enterprise", e.id) in drop:
-            read.refused.extend(RefusedEntry("row" if read.rows else "mark", mk.id, read.lines.get(mk.id))
-                                for mk in e.marks)
-            read.refused.append(RefusedEntry("enterprise", e.id, read.lines.get(e.id)))
-            continue
-        for mk in [mk for mk in e.marks if ("mark", mk.id) in drop]:
-            read.refused.append(RefusedEntry("row" if read.rows else "mark", mk.id, read.lines.get(mk.id)))
-        e.marks = [mk for mk in e.marks if ("mark", mk.id) not in drop]
-        kept_ents.append(e)
-    wl.enterprises = kept_ents
-    for g in [g for g in wl.geographical_indications if ("gi", g.id) in drop]:
-        read.refused.append(RefusedEntry("gi", g.id, read.lines.get(g.id)))
-    wl.geographical_indications = [g for g in wl.geographical_indications if ("gi", g.id) not in drop]
-
-
-def import_keeping_good(s, read, name: str, deactivate_missing: bool = False) -> dict:
-    """Import what ``read`` (watchlist.read_watchlist) kept into session ``s`` (the caller
-    commits): entries whose id belongs to another holder are refused too (added to
-    ``read.problems``/``read.refused``), the rest upserted (store.watchlist_ids.import_watchlist).
-    ``deactivate_missing`` is applied only when nothing was refused (a refused mark is not
-    "missing"). Returns the upsert counts. Raises WatchlistError only when an ownership problem
-    cannot be traced to an entry (nothing written)."""
-    from store.watchlist_ids import import_watchlist
-
-    _drop_owned_elsewhere(s, read, name)
-    return import_watchlist(s, read.watchlist, name, deactivate_missing=deactivate_missing and not read.refused)
-
-
 @app.command("import")
 def import_(file: Path = typer.Argument(..., help="Watchlist .yaml/.yml, .csv (enterprises and marks) or .xlsx"),
             deactivate_missing: bool = typer.Option(False, help="Stop watching marks/GIs not in the file")):
@@ -102,6 +47,7 @@ def import_(file: Path = typer.Argument(..., help="Watchlist .yaml/.yml, .csv (e
     """
     from config.textio import label
     from store.db import session_scope
+    from store.watchlist_ids import import_keeping_good
     from watchlist import WatchlistError
 
     read = _read(file)

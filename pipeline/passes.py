@@ -78,13 +78,22 @@ class Stage:
 
 
 def _stage_watchlist(ctx: PassContext) -> dict:
-    from store.watchlist_ids import import_watchlist
-    from watchlist import load_watchlist
+    """Import the configured watchlist. One bad row never aborts the rest: each refused entry
+    (file, line, entry, field; a logo judged by content) is a named run failure
+    ``watchlist_row`` and the good ones are imported, as `markwatch watchlist import` does. A
+    file that cannot be read at all fails the stage (WatchlistError), and with it the pass."""
+    from store.watchlist_ids import import_keeping_good
+    from watchlist import read_watchlist
 
-    wl = load_watchlist(ctx.settings.watchlist)
+    path = Path(ctx.settings.watchlist)
+    read = read_watchlist(path, logo_cache=ctx.settings.resolved_data_dir / "cache")
     with session_scope(ctx.engine) as s:
-        c = import_watchlist(s, wl, str(Path(ctx.settings.watchlist).resolve()))
-    return {"watchlist_marks": c["marks"], "watchlist_gis": c["gis"]}
+        c = import_keeping_good(s, read, str(path.resolve()))
+        for p in read.problems:
+            add_failure(s, ctx.run_id, "watchlist_row", str(p), source="watchlist")
+    if read.refused:
+        ctx.say(f"watchlist: {len(read.refused)} entries refused (see the run's failures); the rest imported")
+    return {"watchlist_marks": c["marks"], "watchlist_gis": c["gis"], "watchlist_refused": len(read.refused)}
 
 
 def _stage_crawl(ctx: PassContext) -> dict:
@@ -125,7 +134,7 @@ STAGES: list[Stage] = [
     Stage("alerts", _stage_alerts, "ranking leads and updating key markets ..."),
 ]
 # counts that make a finished pass 'partial' (some items failed inside a stage)
-PARTIAL_COUNTS = ("match_errors", "crawl_failures", "alerts_errors", "stage_failures")
+PARTIAL_COUNTS = ("match_errors", "crawl_failures", "alerts_errors", "stage_failures", "watchlist_refused")
 
 
 def run_stages(ctx: PassContext, stages: list[Stage], counts: dict, durations: dict) -> tuple[str, str | None]:

@@ -222,7 +222,7 @@ class Run(Base):
 
 class RunFailure(Base):
     """A named failure of one page or item: removed, blocked, captcha, rate_limited, timeout,
-    parse_error, http_error, bad_listing, match_error, image_error."""
+    parse_error, http_error, bad_listing, match_error, image_error, watchlist_row, stage_failed."""
     __tablename__ = "run_failures"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)

@@ -59,3 +59,25 @@ def test_demo_then_cron_run(tmp_path, isolated_settings):
     assert con.execute("select count(*) from leads").fetchone()[0] >= leads_before
     assert [s for (s,) in con.execute("select trigger from runs order by id")] == ["demo", "cron"]
     con.close()
+
+
+def test_demo_accounts_say_when_earlier_passwords_stop_working(isolated_settings, capsys):
+    """Re-running the demo resets the demo passwords; it says so (review 2026-11-30), and only then."""
+    from pipeline.cli_demo import _console_accounts
+    from store.db import ensure_schema, make_engine, session_scope
+    from store.watchlist_ids import import_watchlist
+    from watchlist import load_watchlist
+
+    isolated_settings.mkdir(parents=True)
+    eng = make_engine()
+    ensure_schema(eng)
+    wl = load_watchlist(REPO / "crawler" / "sandbox" / "demo_watchlist.yaml")
+    with session_scope(eng) as s:
+        import_watchlist(s, wl, "demo_watchlist.yaml")
+    _console_accounts(eng, wl)
+    first = capsys.readouterr().out
+    _console_accounts(eng, wl)
+    second = capsys.readouterr().out
+    assert "demo-officer /" in first and "no longer work" not in first
+    assert "no longer work" in second
+    assert re.search(r"demo-officer / (\S+)", first).group(1) != re.search(r"demo-officer / (\S+)", second).group(1)

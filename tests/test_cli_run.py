@@ -47,3 +47,25 @@ def test_run_twice_does_not_duplicate(tmp_path):
 def test_bad_database_url_is_a_clear_error(tmp_path):
     r = mw("leads", "list", env={"MARKWATCH_DATABASE_URL": "postgresql+psycopg://127.0.0.1:1/none"})
     assert r.returncode != 0 and "cannot open database" in r.stderr
+
+
+def test_pass_imports_the_good_rows_of_a_watchlist_with_a_bad_one(tmp_path):
+    """MARKWATCH_WATCHLIST with one bad mark: the pass imports the others, names the bad row as a
+    run failure (file, line, field) and ends 'partial', not 'failed' (review 2026-11-30)."""
+    wl = tmp_path / "wl.yaml"
+    wl.write_text(WATCHLIST + "      - {id: tm-bad, kind: word, text: 坏行, nice_classes: [99]}\n"
+                  "      - {id: tm-sh2, kind: word, text: 云岭行, nice_classes: [25]}\n", encoding="utf-8")
+    li = tmp_path / "l.jsonl"
+    li.write_text("\n".join([listing(1, "山河行 夹克 高仿"), listing(2, "云岭行 夹克 高仿")]) + "\n", encoding="utf-8")
+    env = {"MARKWATCH_WATCHLIST": str(wl), "MARKWATCH_DATA_DIR": str(tmp_path / "var")}
+    assert "2 new" in mw("listings", "import", str(li), env=env).stdout
+    r = mw("run", "--no-crawl", env=env)
+    assert r.returncode in (0, 1), r.stderr
+    out = tmp_path / "leads.jsonl"
+    assert mw("leads", "export", "--format", "jsonl", str(out), env=env).returncode == 0
+    got = {json.loads(l)["target_id"] for l in out.read_text(encoding="utf-8").splitlines()}
+    assert got == {"tm-sh", "tm-sh2"}
+    runs = mw("runs", "list", env=env).stdout.splitlines()
+    assert len(runs) == 1 and "\tpartial\t" in runs[0]
+    show = mw("runs", "show", runs[0].split("\t")[0], env=env).stdout
+    assert "watchlist_row" in show and "wl.yaml:8" in show and "tm-bad" in show

@@ -516,6 +516,33 @@ def silhouette_solidity(t: LogoTemplate) -> float:
     return float((t.mask > 0).sum() / hull) if hull > 0 else 1.0
 
 
+def _dense_layout(t: LogoTemplate):
+    """Flat canvas indices of the interior pixels ordered by grid cell (pixels in no cell last),
+    the start of each cell in that order, the number of pixels in cells, the outline band's indices,
+    and the logo's mean edge magnitude per cell; computed once per template (a few hundred KiB)."""
+    cached = getattr(t, "_dense_cache", None)
+    if cached is not None:
+        return cached
+    region, interior, cells = _regions(t)
+    label = np.full(interior.shape, len(cells), np.int32)
+    for k, c in enumerate(cells):
+        label[c] = k
+    idx = np.flatnonzero(interior)
+    lab = label.reshape(-1)[idx]
+    order = np.argsort(lab, kind="stable")
+    idx, lab = idx[order].astype(np.int32), lab[order]
+    counts = np.bincount(lab, minlength=len(cells) + 1)
+    starts = np.concatenate([[0], np.cumsum(counts[:-1])]).astype(np.int64)
+    n_cells = int(counts[:len(cells)].sum())
+    tor = t.orient.reshape(-1, 2)
+    tmag = np.sqrt((tor[idx].astype(np.float32) ** 2).sum(axis=1))
+    te = [float(tmag[starts[k]:starts[k] + counts[k]].mean()) if counts[k] >= 20 else 0.0
+          for k in range(len(cells))]
+    band = np.flatnonzero(region & ~interior).astype(np.int32)
+    t._dense_cache = (idx, starts[:len(cells)], counts[:len(cells)], n_cells, band, te)
+    return t._dense_cache
+
+
 def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     """Edge-structure agreement between the logo and the photo warped onto the logo canvas.
 
@@ -523,7 +550,8 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     not matter). interior: inside the outline (what a same-outline logo does not share); cells:
     the two worst grid cells of the interior (one wrong letter spoils its cells even when the
     other letter matches); outline: the band along the logo's silhouette (a logo of another shape
-    with the same letters fails there).
+    with the same letters fails there). Returns a dict of correlations (-1..1): interior,
+    cell_min/2nd/3rd, outline, their contrast-blind ``a_`` readings, outline_min, covered.
     """
     H = as3x3(M)
     src = photo.gray
@@ -539,69 +567,73 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     else:
         warped = cv2.warpPerspective(src, H, size, flags=cv2.INTER_LINEAR | flags,
                                      borderMode=cv2.BORDER_REPLICATE)
-    so = _orient(warped, sigma=1.2)
-    region, interior, cells = _regions(t)
+    so = _orient(warped, sigma=1.2).reshape(-1, 2)
+    idx, starts, counts, n_cells, band_idx, te = _dense_layout(t)
     ph, pw = src.shape
     pc = project(H, np.array([[0, 0], [t.width, 0], [t.width, t.height], [0, t.height]], np.float64))
     if (pc[:, 0] >= 3).all() and (pc[:, 0] <= pw - 4).all() and (pc[:, 1] >= 3).all() and (pc[:, 1] <= ph - 4).all():
-        ok = np.ones(size[::-1], bool)  # the whole canvas lies inside the photo
+        ok = None  # the whole canvas lies inside the photo
     else:
         ones = np.full(src.shape, 255, np.uint8)
         valid = (cv2.warpAffine(ones, H[:2], size, flags=cv2.INTER_NEAREST | flags, borderMode=cv2.BORDER_CONSTANT,
                                 borderValue=0) if affine else
                  cv2.warpPerspective(ones, H, size, flags=cv2.INTER_NEAREST | flags, borderMode=cv2.BORDER_CONSTANT,
                                      borderValue=0))
-        ok = cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0
+        ok = (cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0).reshape(-1)
     out = {"interior": 0.0, "cell_min": 0.0, "cell_2nd": 0.0, "outline": 0.0}
-    i = interior & ok
-    if i.sum() < 50:
+    # Every score below is a correlation or a weighted mean over the interior or one grid cell,
+    # computed from per-pixel sums over the interior's pixels (gathered once, cells contiguous).
+    w = np.ones(len(idx), np.float64) if ok is None else ok[idx].astype(np.float64)
+    if w.sum() < 50:
         return out
-    tor = t.orient.astype(np.float32)
-    tmag = getattr(t, "_orient_mag", None)
-    if tmag is None:
-        tmag = t._orient_mag = np.sqrt((tor * tor).sum(axis=2))
-    mag = np.sqrt((so * so).sum(axis=2))
-    # Every score below is a correlation or a weighted mean over a mask (the interior, one grid
-    # cell), so it is computed from per-pixel sums: one masked stack of products, summed over the
-    # interior and over each cell's slice (cells are disjoint), instead of copying masked pixels
-    # for every cell and every reading.
+    tor = t.orient.reshape(-1, 2)
+    a = tor[idx].astype(np.float64)
+    b = so[idx].astype(np.float64)
+    a0, a1, b0, b1 = a[:, 0].copy(), a[:, 1].copy(), b[:, 0].copy(), b[:, 1].copy()
+    bb = b0 * b0 + b1 * b1
+    aa = a0 * a0 + a1 * a1
+    mag = np.sqrt(bb)
+    tmag = np.sqrt(aa)
+    ncell = len(starts)
+    at = np.minimum(starts, max(0, n_cells - 1))
+
+    def cell_sums(v: np.ndarray) -> np.ndarray:
+        """Sums of ``v`` (..., n) over each grid cell's pixels: (..., cells)."""
+        if not ncell:
+            return np.zeros(v.shape[:-1] + (0,))
+        s = np.add.reduceat(v[..., :n_cells], at, axis=-1)
+        s[..., counts == 0] = 0
+        return s
+
     # Covered cells: flat in the photo where the logo has detail (a sticker, a price tag, a thumb).
     # They carry no evidence either way and are left out; a wrong letter is not flat (it has its own
     # edges) and still counts. At most a third of the cells may be covered.
-    if len(cells) >= 3:
-        te = getattr(t, "_cell_energy", None)
-        if te is None:
-            te = t._cell_energy = [float(tmag[c][interior[c]].mean()) if interior[c].sum() >= 20 else 0.0
-                                   for c in cells]
-        mi = mag * i
-        pe = []
-        for c in cells:
-            n = int(i[c].sum())
-            pe.append(float(mi[c].sum()) / n if n >= 20 else 0.0)
+    cn = cell_sums(w) if ncell else np.zeros(0)
+    if ncell >= 3:
+        cm = cell_sums(mag * w)
+        pe = [float(cm[k] / cn[k]) if cn[k] >= 20 else 0.0 for k in range(ncell)]
         pmed, tmed = float(np.median(pe)), float(np.median(te))
         covered = set()
         if pmed > 1e-6 and tmed > 1e-6:
-            covered = {k for k in range(len(cells)) if pe[k] < COVERED_FLAT * pmed and te[k] > 0.5 * tmed}
-        if len(covered) > len(cells) // 3:
+            covered = {k for k in range(ncell) if pe[k] < COVERED_FLAT * pmed and te[k] > 0.5 * tmed}
+        if len(covered) > ncell // 3:
             covered = set()
         if covered:
-            i = i.copy()
+            w = w.copy()
             for k in covered:
-                i[cells[k]] = False
-            cells = [c for k, c in enumerate(cells) if k not in covered]
+                w[starts[k]:starts[k] + counts[k]] = 0.0
             out["covered"] = len(covered)
-    band = region & ok & ~interior
-    if band.sum() >= 50:
-        out["outline"] = _zncc(tor[band], so[band])
+    else:
+        covered = set()
+    bsel = band_idx if ok is None else band_idx[ok[band_idx]]
+    if len(bsel) >= 50:
+        out["outline"] = _zncc(tor[bsel].astype(np.float32), so[bsel])
     out["outline_min"] = MIN_OUTLINE if fills_box(t) else MIN_OUTLINE_SHAPED
     # contrast-blind agreement: photo orientations as unit vectors, weighted by the logo's edges
-    eps = 0.15 * float(np.percentile(mag[i], 90)) + 1e-3
-    a0, a1 = tor[:, :, 0], tor[:, :, 1]
-    b0, b1 = so[:, :, 0], so[:, :, 1]
+    used = w > 0
+    eps = 0.15 * float(np.percentile(mag[used], 90)) + 1e-3
     ab = a0 * b0 + a1 * b1
-    st = np.dstack([a0, a1, b0, b1, ab, a0 * a0 + a1 * a1, b0 * b0 + b1 * b1, tmag, ab / (mag + eps),
-                    np.ones_like(a0)]).astype(np.float64)
-    st *= i[:, :, None]
+    st = np.stack([a0, a1, b0, b1, ab, aa, bb, tmag, ab / (mag + eps), np.ones_like(ab)])  # (10, n)
 
     def zncc_agree(v: np.ndarray) -> tuple[float, float, int]:
         n = v[9]
@@ -611,14 +643,16 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
         va = v[5] - (v[0] ** 2 + v[1] ** 2) / n
         vb = v[6] - (v[2] ** 2 + v[3] ** 2) / n
         den = math.sqrt(max(va, 0.0) * max(vb, 0.0))
-        return (float(num / den) if den > 1e-6 else 0.0), (float(v[8] / v[7]) if v[7] > 1e-6 else 0.0), int(n)
+        return (float(num / den) if den > 1e-6 else 0.0), (float(v[8] / v[7]) if v[7] > 1e-6 else 0.0), int(round(n))
 
-    out["interior"], out["a_interior"], _ = zncc_agree(st.sum(axis=(0, 1)))
-    if band.sum() < 50 and is_solid(t):  # a silhouette: its compared region already is its outline
+    out["interior"], out["a_interior"], _ = zncc_agree(st @ w)
+    if len(bsel) < 50 and is_solid(t):  # a silhouette: its compared region already is its outline
         out["outline"] = out["interior"]
     cz, az = [], []
-    for c in cells:
-        z, ag, n = zncc_agree(st[c].sum(axis=(0, 1)))
+    for k, v in enumerate(cell_sums(st * w).T):
+        if k in covered:
+            continue
+        z, ag, n = zncc_agree(v)
         cz.append(z if n >= 20 else 0.0)
         if n >= 20:
             az.append(ag)
@@ -734,6 +768,18 @@ OCCLUSION_INTERIOR = 0.75
 CELL_SLACK = 0.15
 
 
+ECC_STEP = 2  # canvas pixels per pixel of the template ECC aligns
+
+
+def _ecc_template(t: LogoTemplate) -> np.ndarray:
+    """The logo's edge structure at 1/ECC_STEP of the canvas resolution (float32), for :func:`refine`."""
+    e = getattr(t, "_ecc_cache", None)
+    if e is None:
+        st = t.structure.astype(np.float32)
+        e = t._ecc_cache = cv2.resize(st, (t.width // ECC_STEP, t.height // ECC_STEP), interpolation=cv2.INTER_AREA)
+    return e
+
+
 def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40) -> np.ndarray:
     """Sharpen a fitted transform (3x3, canvas -> photo) with ECC on edge structure.
 
@@ -742,14 +788,20 @@ def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40
     H = as3x3(M)
     homog = abs(H[2, 0]) > 1e-9 or abs(H[2, 1]) > 1e-9
     motion = cv2.MOTION_HOMOGRAPHY if homog else cv2.MOTION_AFFINE
-    warp = (H / H[2, 2] if homog else H[:2]).astype(np.float32)
+    # aligned at half the canvas resolution (4x fewer pixels per iteration): the logo covers about
+    # that many pixels of the working photo anyway, so nothing is lost
+    small = _ecc_template(t)
+    sx, sy = t.width / small.shape[1], t.height / small.shape[0]
+    S = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1.0]])  # small -> canvas pixels
+    Hs = H @ S
+    warp = (Hs / Hs[2, 2] if homog else Hs[:2]).astype(np.float32)
     try:
         st = _photo_structure(photo)
-        _, warp = cv2.findTransformECC(t.structure.astype(np.float32), st, warp, motion,
+        _, warp = cv2.findTransformECC(small, st, warp, motion,
                                        (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-4), None, 3)
     except cv2.error:
         return M
-    newH = as3x3(warp)
+    newH = as3x3(warp) @ np.linalg.inv(S)
     c = np.array([[t.width / 2, t.height / 2]])
     lw = float(np.hypot(*(project(H, logo_corners(t)[1:2]) - project(H, logo_corners(t)[:1]))[0]))
     if np.linalg.norm(project(newH, c) - project(H, c)) > 0.25 * max(lw, 1.0):

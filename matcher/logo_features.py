@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 # Bump when anything that changes stored features changes (invalidates the feature cache).
-FEATURE_VERSION = 7
+FEATURE_VERSION = 8
 
 CANON = 160          # canonical longest side of a logo, px
 PAD = 12             # transparent margin around the canonical logo, px
@@ -62,6 +62,7 @@ class LogoTemplate:
     phash: str = ""           # perceptual hash of the logo on white (near-duplicate registrations)
     meta: dict = field(default_factory=dict)
     steady: np.ndarray | None = None  # uint8 (h, w): 255 where the logo's edges show on any background
+    intrinsic: np.ndarray | None = None  # uint8 (h, w): 255 where an edge lies between two visible parts
 
     @property
     def n_features(self) -> int:
@@ -73,6 +74,7 @@ class LogoTemplate:
         np.savez_compressed(buf, mask=self.mask, structure=self.structure.astype(np.float16),
                             orient=self.orient.astype(np.float16),
                             steady=self.steady if self.steady is not None else np.full_like(self.mask, 255),
+                            intrinsic=self.intrinsic if self.intrinsic is not None else np.full_like(self.mask, 255),
                             points=self.points, descriptors=self.descriptors.astype(np.uint8),
                             meta=np.frombuffer(json.dumps({"sha256": self.sha256, "width": self.width,
                                                            "height": self.height, "phash": self.phash,
@@ -88,7 +90,7 @@ class LogoTemplate:
             raise ValueError("stale feature version")
         return cls(sha256=meta.pop("sha256"), width=meta.pop("width"), height=meta.pop("height"),
                    mask=z["mask"], structure=z["structure"].astype(np.float16),
-                   orient=z["orient"].astype(np.float16), steady=z["steady"],
+                   orient=z["orient"].astype(np.float16), steady=z["steady"], intrinsic=z["intrinsic"],
                    points=z["points"].astype(np.float32), descriptors=z["descriptors"].astype(np.uint8),
                    phash=meta.pop("phash", ""), meta=meta)
 
@@ -202,6 +204,42 @@ def is_artwork(img: Image.Image) -> bool:
     return float(np.sort(counts)[::-1][:6].sum() / m.sum()) >= ARTWORK_COLOUR_SHARE
 
 
+def _filled(rgba: np.ndarray) -> np.ndarray:
+    """Grey rendering of the logo with every transparent pixel given the colour of the nearest visible
+    one: only edges between two visible parts of the logo remain (letters on a badge), not those
+    between the logo and whatever shows through it (its outline, the gaps of a globe's meridians)."""
+    vis = rgba[:, :, 3] >= 192  # resized edges are blended with transparent black: not a source colour
+    if vis.all() or not vis.any():
+        return _on(rgba, 255)
+    _d, lab = cv2.distanceTransformWithLabels((~vis).astype(np.uint8), cv2.DIST_L2, 5,
+                                              labelType=cv2.DIST_LABEL_PIXEL)
+    ys, xs = np.nonzero(vis)
+    # labels number the visible pixels in row-major order (the zero pixels of the input)
+    colours = np.zeros((len(xs) + 1, 4), np.uint8)
+    colours[1:] = rgba[ys, xs]
+    out = colours[lab]
+    out[vis] = rgba[vis]
+    out[:, :, 3] = 255
+    return _on(out, 255)
+
+
+INTRINSIC_EDGE = 0.3  # an edge is intrinsic when it keeps this share of its strength with the gaps filled
+
+
+def _intrinsic_map(rgba: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """uint8 (h, w): 255 where the logo has no edge, or an edge that stays when what shows through
+    the logo is replaced by the logo's own colours (:func:`_filled`)."""
+    sf = _structure(_filled(rgba))
+    return ((sf >= INTRINSIC_EDGE * hi) | (hi < 0.05 * float(hi.max() + 1e-6))).astype(np.uint8) * 255
+
+
+def _intrinsic_share(intrinsic: np.ndarray, hi: np.ndarray, mask: np.ndarray) -> float:
+    """Share of the edge energy inside the logo's visible area that is intrinsic."""
+    inside = cv2.erode(mask, np.ones((5, 5), np.uint8)) > 0
+    tot = float(hi[inside].sum())
+    return round(float(hi[inside & (intrinsic > 0)].sum()) / tot, 3) if tot > 1e-6 else 0.0
+
+
 def prepare_logo(img: Image.Image, sha256: str = "") -> LogoTemplate:
     """Build the matching template of one logo image (PIL, any mode)."""
     import imagehash
@@ -224,12 +262,14 @@ def prepare_logo(img: Image.Image, sha256: str = "") -> LogoTemplate:
     sw, sb = _structure(_on(rgba, 255)), _structure(_on(rgba, 0))
     hi = np.maximum(sw, sb)
     steady = ((np.minimum(sw, sb) >= STEADY_EDGE * hi) | (hi < 0.05 * float(hi.max() + 1e-6))).astype(np.uint8) * 255
+    intrinsic = _intrinsic_map(rgba, hi)
     white = Image.fromarray(_on(rgba, 255))
     return LogoTemplate(sha256=sha256 or hashlib.sha256(rgba.tobytes()).hexdigest(),
                         width=int(rgba.shape[1]), height=int(rgba.shape[0]), mask=mask,
                         structure=st.astype(np.float16), orient=orient.astype(np.float16), points=points,
                         descriptors=np.clip(np.rint(descriptors), 0, 255).astype(np.uint8),
-                        phash=str(imagehash.phash(white)), meta={"artwork": is_artwork(img)}, steady=steady)
+                        phash=str(imagehash.phash(white)), meta={"artwork": is_artwork(img), "intrinsic_share": _intrinsic_share(intrinsic, hi, mask)},
+                        steady=steady, intrinsic=intrinsic)
 
 
 # ---------------------------------------------------------------- photos
@@ -543,6 +583,24 @@ def _dense_layout(t: LogoTemplate):
     return t._dense_cache
 
 
+INTRINSIC_READING = (0.2, 0.9)  # intrinsic share of the interior's edge energy for a second reading
+
+
+def _intrinsic_weights(t: LogoTemplate, idx: np.ndarray) -> np.ndarray | None:
+    """0/1 weights of the interior pixels (in ``idx`` order) whose edges are intrinsic
+    (:func:`_intrinsic_map`), or None when the logo's interior is (almost) all intrinsic or
+    (almost) all see-through (a ring's letters): then a second reading says nothing new."""
+    if t.intrinsic is None or is_solid(t):
+        return None
+    cached = getattr(t, "_intr_w", None)
+    if cached is None:
+        wi = (t.intrinsic.reshape(-1)[idx] > 0).astype(np.float64)
+        tm = np.sqrt((t.orient.reshape(-1, 2)[idx].astype(np.float64) ** 2).sum(axis=1))
+        share = float((tm * wi).sum() / max(tm.sum(), 1e-6))
+        cached = t._intr_w = wi if INTRINSIC_READING[0] <= share <= INTRINSIC_READING[1] else False
+    return None if cached is False else cached
+
+
 def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     """Edge-structure agreement between the logo and the photo warped onto the logo canvas.
 
@@ -629,11 +687,7 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     if len(bsel) >= 50:
         out["outline"] = _zncc(tor[bsel].astype(np.float32), so[bsel])
     out["outline_min"] = MIN_OUTLINE if fills_box(t) else MIN_OUTLINE_SHAPED
-    # contrast-blind agreement: photo orientations as unit vectors, weighted by the logo's edges
-    used = w > 0
-    eps = 0.15 * float(np.percentile(mag[used], 90)) + 1e-3
     ab = a0 * b0 + a1 * b1
-    st = np.stack([a0, a1, b0, b1, ab, aa, bb, tmag, ab / (mag + eps), np.ones_like(ab)])  # (10, n)
 
     def zncc_agree(v: np.ndarray) -> tuple[float, float, int]:
         n = v[9]
@@ -645,26 +699,55 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
         den = math.sqrt(max(va, 0.0) * max(vb, 0.0))
         return (float(num / den) if den > 1e-6 else 0.0), (float(v[8] / v[7]) if v[7] > 1e-6 else 0.0), int(round(n))
 
-    out["interior"], out["a_interior"], _ = zncc_agree(st @ w)
+    def reading(w: np.ndarray, res: dict, skip: set) -> dict:
+        """Interior and cell scores over the pixels weighted by ``w`` (cells in ``skip`` left out)."""
+        used = w > 0
+        if used.sum() < 50:
+            return res
+        # contrast-blind agreement: photo orientations as unit vectors, weighted by the logo's edges
+        eps = 0.15 * float(np.percentile(mag[used], 90)) + 1e-3
+        st = np.stack([a0, a1, b0, b1, ab, aa, bb, tmag, ab / (mag + eps), np.ones_like(ab)])  # (10, n)
+        res["interior"], res["a_interior"], _ = zncc_agree(st @ w)
+        cz, az = [], []
+        for k, v in enumerate(cell_sums(st * w).T):
+            if k in skip:
+                continue
+            z, ag, n = zncc_agree(v)
+            cz.append(z if n >= 20 else 0.0)
+            if n >= 20:
+                az.append(ag)
+        cz.sort()
+        az.sort()
+        if cz:
+            res["cell_min"] = cz[0]
+            res["cell_2nd"] = cz[1] if len(cz) > 1 else cz[0]
+            res["cell_3rd"] = cz[2] if len(cz) > 2 else res["cell_2nd"]
+        res["a_cell_min"] = az[0] if az else 0.0
+        res["a_cell_2nd"] = (az[1] if len(az) > 1 else az[0]) if az else 0.0
+        res["a_cell_3rd"] = (az[2] if len(az) > 2 else res["a_cell_2nd"]) if az else 0.0
+        return res
+
+    reading(w, out, covered)
     if len(bsel) < 50 and is_solid(t):  # a silhouette: its compared region already is its outline
         out["outline"] = out["interior"]
-    cz, az = [], []
-    for k, v in enumerate(cell_sums(st * w).T):
-        if k in covered:
-            continue
-        z, ag, n = zncc_agree(v)
-        cz.append(z if n >= 20 else 0.0)
-        if n >= 20:
-            az.append(ag)
-    cz.sort()
-    az.sort()
-    if cz:
-        out["cell_min"] = cz[0]
-        out["cell_2nd"] = cz[1] if len(cz) > 1 else cz[0]
-        out["cell_3rd"] = cz[2] if len(cz) > 2 else out["cell_2nd"]
-    out["a_cell_min"] = az[0] if az else 0.0
-    out["a_cell_2nd"] = (az[1] if len(az) > 1 else az[0]) if az else 0.0
-    out["a_cell_3rd"] = (az[2] if len(az) > 2 else out["a_cell_2nd"]) if az else 0.0
+    intr = _intrinsic_weights(t, idx)
+    if intr is not None:
+        # second reading, over the edges between visible parts of the logo only (letters on a
+        # globe, not the globe's see-through meridians, whose contrast depends on what is behind):
+        # cells with no such detail are left out
+        w2 = w * intr
+        ce = cell_sums(tmag * w2)
+        cw = cell_sums(w2)
+        e_all = float((tmag * w2).sum()) / max(float(w2.sum()), 1.0)
+        skip = covered | {k for k in range(ncell) if cw[k] < 20 or ce[k] / cw[k] < 0.5 * e_all}
+        if ncell - len(skip) >= 2:
+            alt = reading(w2, {"interior": 0.0, "cell_min": 0.0, "cell_2nd": 0.0, "outline": out["outline"],
+                                "outline_min": out["outline_min"]}, skip)
+            if combine(alt) > combine(out):
+                if "covered" in out:
+                    alt["covered"] = out["covered"]
+                alt["intrinsic"] = 1
+                out = alt
     return out
 
 
@@ -707,6 +790,10 @@ def local_agreement(d: "Detection", t: LogoTemplate, photo: PhotoFeatures) -> fl
     i = interior.astype(np.float32)
     if t.steady is not None:  # leave out edges that depend on what is behind the logo, on both sides
         i = i * (t.steady > 0)
+    if _intrinsic_weights(t, _dense_layout(t)[0]) is not None:
+        # ... and, where the logo has see-through parts inside (a globe's meridians), the edges
+        # between the logo and what shows through them: their contrast depends on the photo
+        i = i * (t.intrinsic > 0)
     k = (LOCAL_WIN, LOCAL_WIN)
 
     def box(x):
@@ -944,6 +1031,55 @@ def refine_detection(photo: PhotoFeatures, t: LogoTemplate, d: Detection, *, max
     return _detection(photo, t, d.template, sim, H2, d.inliers, d.votes, angle, rel, parts, d.transform)
 
 
+REMATCH_RADIUS = 0.12    # share of the canvas's longer side a guided match may lie from its first place
+REMATCH_MIN = 8          # inliers the guided fit needs
+REMATCH_TOP = 1          # per photo, logos (most keypoints first) whose failed placement is re-matched
+REMATCH_ROUNDS = 2       # ... at most this many times, while it becomes more similar
+
+
+def rematch(photo: PhotoFeatures, t: LogoTemplate, d: Detection, *, max_angle: float = 40.0) -> Detection | None:
+    """Guided second fit of a placement that found the logo roughly but not well enough (a sign seen
+    at a steep angle: SIFT descriptors change with foreshortening, so the first fit rests on few
+    keypoints and a wrong homography). The photo is warped onto the logo canvas with ``d``'s transform
+    (at the photo's original resolution), which takes most of the distortion out; keypoints found
+    there are matched to the logo's own keypoints *near the same canvas position* (a Lowe ratio test
+    among those), and the residual homography fitted on them corrects ``d``'s transform. The result is
+    checked and scored like any fit (:func:`_plausible`, :func:`dense_scores`); None when the guided
+    fit finds too few consistent keypoints or is implausible."""
+    H0 = np.diag([photo.scale, photo.scale, 1.0]) @ as3x3(d.matrix)  # canvas -> working photo pixels
+    src = photo.full if photo.full is not None else photo.gray
+    Hs = as3x3(d.matrix) if photo.full is not None else H0
+    warped = cv2.warpPerspective(src, Hs, (t.width, t.height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                 borderMode=cv2.BORDER_REPLICATE)
+    kps, desc = _sift().detectAndCompute(warped, None)
+    if desc is None or len(kps) < REMATCH_MIN or len(t.descriptors) < 2:
+        return None
+    q = np.array([k.pt for k in kps], np.float32)
+    td = t.descriptors.astype(np.float32)
+    dist = np.sqrt(np.maximum(((desc[:, None, :] - td[None, :, :]) ** 2).sum(axis=2), 0))  # (nq, nt)
+    near = np.hypot(q[:, None, 0] - t.points[None, :, 0], q[:, None, 1] - t.points[None, :, 1]) \
+        <= REMATCH_RADIUS * max(t.width, t.height)
+    dist = np.where(near, dist, np.inf)
+    order = np.argsort(dist, axis=1)[:, :2]
+    best = dist[np.arange(len(q)), order[:, 0]]
+    second = dist[np.arange(len(q)), order[:, 1]]
+    keep = np.isfinite(best) & (best < 0.85 * second)
+    if keep.sum() < REMATCH_MIN:
+        return None
+    pt = t.points[order[keep, 0]]
+    pq = q[keep]
+    G, inl = cv2.findHomography(pt, pq, cv2.RANSAC, 3.0, maxIters=1000, confidence=0.995)
+    if G is None or inl is None or int(inl.sum()) < REMATCH_MIN:
+        return None
+    H = H0 @ G
+    ok, angle, rel = _plausible(H, t, photo, max_angle)
+    if not ok:
+        return None
+    parts = dense_scores(H, t, photo)
+    n_in = max(d.inliers, int(inl.sum()))
+    return _detection(photo, t, d.template, combine(parts, n_in), H, n_in, d.votes, angle, rel, parts, "homography")
+
+
 def shortlist_size(n_logos: int) -> int:
     """How many best-voted logos are verified per photo."""
     return 10  # measured: 10 + n/400 bought +1 point of recall at 5 000 logos for 30 % more time
@@ -992,6 +1128,21 @@ def find_logos(index: LogoIndex, photo: PhotoFeatures, *, top: int | None = None
             x2 = refine_detection(photo, index.templates[ti], x)
             if x2.score > found[k].score:
                 found[k] = x2
+    # 4) a guided re-match (:func:`rematch`) of the logos with the most consistent keypoints that
+    # are still not found: a logo seen at a steep angle is roughly placed by the first fits but
+    # rests on few keypoints; warped back with that placement it shows its keypoints again
+    redo = sorted((k for k, x in enumerate(first) if x[0] >= FLEX_FIT_INLIERS and tried[x[1]]
+                   and (found[k] is None or found[k].score < min_similarity)), key=lambda k: -first[k][0])
+    for k in redo[:REMATCH_TOP]:
+        ti = first[k][1]
+        start = cur = max(tried[ti], key=lambda x: x.score)
+        for _ in range(REMATCH_ROUNDS):
+            r = rematch(photo, index.templates[ti], cur)
+            if r is None or r.score <= cur.score:
+                break
+            cur = r
+        if cur is not start and (found[k] is None or cur.score > found[k].score):
+            found[k] = cur
     for d in found:
         if d is not None and d.score >= min_similarity:
             # second stage: every part of the inner design must agree, not only the whole and its

@@ -756,6 +756,8 @@ LOCAL_PCT = 5.0         # percentile of the windows' correlations taken as the l
 LOCAL_SLACK = 0.10      # the similarity may exceed the weakest local agreement by at most this
 LOCAL_TEMPLATE_EDGES = 0.8  # a window counts when the logo has at least this share of its median detail ...
 LOCAL_PHOTO_EDGES = 0.5     # ... and the photo this share of its own (flat = covered or invisible: no evidence)
+LOCAL_COVER_AREA = 0.5      # flat windows over logo detail (in window areas) that make a cover
+LOCAL_COVER_KEEP = 0.5      # share of the judged windows that must remain once a cover's border is left out
 
 
 def local_agreement(d: "Detection", t: LogoTemplate, photo: PhotoFeatures) -> float | None:
@@ -812,7 +814,15 @@ def local_agreement(d: "Detection", t: LogoTemplate, photo: PhotoFeatures) -> fl
     if ok.sum() < 10:
         return None
     se_med = float(np.median(se[ok]))
-    ok &= (te > LOCAL_TEMPLATE_EDGES * float(np.median(te[ok]))) & (se > LOCAL_PHOTO_EDGES * se_med)
+    detail = ok & (te > LOCAL_TEMPLATE_EDGES * float(np.median(te[ok])))
+    flat = detail & (se <= LOCAL_PHOTO_EDGES * se_med)
+    ok = detail & ~flat
+    if flat.sum() >= LOCAL_COVER_AREA * LOCAL_WIN * LOCAL_WIN:
+        # a cover (a sticker, a thumb) over part of the logo: the windows reaching over its border
+        # see the cover's edge, not the logo's, and are no evidence either way
+        near = cv2.dilate(flat.astype(np.uint8), np.ones((LOCAL_WIN, LOCAL_WIN), np.uint8)) > 0
+        if (ok & ~near).sum() >= LOCAL_COVER_KEEP * ok.sum():
+            ok &= ~near
     if ok.sum() < 10:
         return None
     return float(np.percentile(z[ok], LOCAL_PCT))
@@ -844,6 +854,11 @@ def combine(s: dict, inliers: int = 0) -> float:
     corr = min(s["interior"], (s.get(c1, 0.0) + s.get(c2, 0.0)) / 2, s.get(c1, 0.0) + CELL_SLACK)
     agree = min(s.get("a_interior", 0.0), (s.get(a1, 0.0) + s.get(a2, 0.0)) / 2, s.get(a1, 0.0) + CELL_SLACK)
     sim = max(corr, agree)
+    if s.get("covered"):
+        # cells were left out as covered: a concession that both readings must support (a cover
+        # hides edges but does not turn the remaining ones; a filled disc with a ring logo's letters
+        # "covers" the ring's inner edge and its letters' directions agree poorly)
+        sim = min(sim, agree + COVER_AGREE_SLACK)
     if s["outline"] < s.get("outline_min", MIN_OUTLINE):
         sim = min(sim, s["outline"])
     return sim
@@ -851,6 +866,7 @@ def combine(s: dict, inliers: int = 0) -> float:
 
 OCCLUSION_INLIERS = 50  # 40 let registered near-twins through (one wrong letter taken as "covered")
 COVERED_FLAT = 0.2   # a cell whose photo edge energy is under this share of the median cell's is covered
+COVER_AGREE_SLACK = 0.2  # with covered cells, the similarity may exceed the contrast-blind reading by this
 OCCLUSION_INTERIOR = 0.75
 CELL_SLACK = 0.15
 

@@ -756,8 +756,7 @@ LOCAL_PCT = 5.0         # percentile of the windows' correlations taken as the l
 LOCAL_SLACK = 0.10      # the similarity may exceed the weakest local agreement by at most this
 LOCAL_TEMPLATE_EDGES = 0.8  # a window counts when the logo has at least this share of its median detail ...
 LOCAL_PHOTO_EDGES = 0.5     # ... and the photo this share of its own (flat = covered or invisible: no evidence)
-LOCAL_COVER_AREA = 0.5      # flat windows over logo detail (in window areas) that make a cover
-LOCAL_COVER_KEEP = 0.5      # share of the judged windows that must remain once a cover's border is left out
+LOCAL_MIN_DETAIL = 0.1      # ... and at least this share of the logo's strong edge magnitude
 
 
 def local_agreement(d: "Detection", t: LogoTemplate, photo: PhotoFeatures) -> float | None:
@@ -792,6 +791,9 @@ def local_agreement(d: "Detection", t: LogoTemplate, photo: PhotoFeatures) -> fl
     i = interior.astype(np.float32)
     if t.steady is not None:  # leave out edges that depend on what is behind the logo, on both sides
         i = i * (t.steady > 0)
+    # what shows through the logo's see-through parts (a trefoil's hole, a ring's inside) is the
+    # photo's own background: only the logo's visible pixels and their edges are compared
+    i = i * (cv2.dilate(t.mask, np.ones((5, 5), np.uint8)) > 0)
     if _intrinsic_weights(t, _dense_layout(t)[0]) is not None:
         # ... and, where the logo has see-through parts inside (a globe's meridians), the edges
         # between the logo and what shows through them: their contrast depends on the photo
@@ -815,14 +817,13 @@ def local_agreement(d: "Detection", t: LogoTemplate, photo: PhotoFeatures) -> fl
         return None
     se_med = float(np.median(se[ok]))
     detail = ok & (te > LOCAL_TEMPLATE_EDGES * float(np.median(te[ok])))
-    flat = detail & (se <= LOCAL_PHOTO_EDGES * se_med)
-    ok = detail & ~flat
-    if flat.sum() >= LOCAL_COVER_AREA * LOCAL_WIN * LOCAL_WIN:
-        # a cover (a sticker, a thumb) over part of the logo: the windows reaching over its border
-        # see the cover's edge, not the logo's, and are no evidence either way
-        near = cv2.dilate(flat.astype(np.uint8), np.ones((LOCAL_WIN, LOCAL_WIN), np.uint8)) > 0
-        if (ok & ~near).sum() >= LOCAL_COVER_KEEP * ok.sum():
-            ok &= ~near
+    # a design with (almost) no steady inner detail (a trefoil whose see-through hole barely shows on
+    # a dark logo) is not judged: most of its "detail" windows would be the noise of flat parts
+    tm = np.sqrt(a0 * a0 + a1 * a1)
+    floor = LOCAL_MIN_DETAIL * float(np.percentile(tm[region], 90)) if region.any() else 0.0
+    if (detail & (te >= floor)).sum() < 0.5 * detail.sum():
+        return None
+    ok = detail & (se > LOCAL_PHOTO_EDGES * se_med)
     if ok.sum() < 10:
         return None
     return float(np.percentile(z[ok], LOCAL_PCT))

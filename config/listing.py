@@ -245,9 +245,10 @@ def read_listings(path: str | Path, meta: dict | None = None,
             if not text.strip():
                 continue
             try:
-                d = json.loads(text)
+                d = json.loads(text.rstrip("\r\n"))
             except json.JSONDecodeError as e:
-                yield ListingError(str(p), n, "-", f"malformed JSON ({e.msg} at column {e.colno})")
+                # the column within the line (an error at the line's end is not "column 1" of the next)
+                yield ListingError(str(p), n, "-", f"malformed JSON ({e.msg} at column {e.pos + 1})")
                 continue
             except RecursionError:
                 yield ListingError(str(p), n, "-", f"nested deeper than {MAX_DEPTH} levels")

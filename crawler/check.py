@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .parse import all_text, extract_detail, first, structured_product
+from .parse import all_text, extract_detail, first, not_html, structured_product
 from .session import resolve_reach, source_base
 from .sources import Source
 
@@ -50,8 +50,12 @@ def response_for(body: bytes, url: str, headers: dict | None = None):
 def check_page(src: Source, body: bytes, url: str, headers: dict | None = None) -> PageReport:
     """Apply `src` to one page (`body` as fetched or saved, `url` it came from)."""
     d = src.resolved()
-    resp = response_for(body, url, headers)
     rep = PageReport(url=url)
+    what = not_html(body, (headers or {}).get("Content-Type"))
+    if what is not None:
+        rep.error = f"the page is not HTML: {what} ({len(body)} bytes); save the item page itself (HTML) and check again"
+        return rep
+    resp = response_for(body, url, headers)
     res = d.get("results") or {}
     if res.get("item_links"):
         rep.links = [resp.urljoin(h) for h in all_text(resp, res["item_links"])]

@@ -20,6 +20,38 @@ from dataclasses import dataclass, field
 # -- selectors ---------------------------------------------------------------------------------
 
 
+# Signatures of what a page fetched or saved as HTML sometimes really is (file magic numbers).
+_MAGIC = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+          (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
+          (b"\x1f\x8b", "gzip-compressed data"), (b"RIFF", "a RIFF file (WebP image or audio)"))
+
+
+def not_html(body: bytes, content_type: str | None = None) -> str | None:
+    """Why ``body`` is not an HTML page ("empty", "a PDF document", "JSON data" …), or None.
+
+    Read from the bytes (magic numbers, JSON, control characters), not only from the
+    Content-Type header, which servers and "save as" both get wrong."""
+    head = body[:2048]
+    if not head.strip():
+        return "empty"
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    if head[4:12] in (b"ftypavif", b"ftypheic", b"ftypmif1"):
+        return "an AVIF/HEIC image"
+    lead = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if lead[:1] in (b"{", b"[") and b"<" not in lead[:200]:
+        return "JSON data"
+    ctrl = sum(1 for b in head if b < 9 or 13 < b < 32)
+    if ctrl > len(head) // 20:
+        return "binary data"
+    ct = (content_type or "").split(";")[0].strip().lower()
+    if ct and ct not in ("text/html", "application/xhtml+xml", "text/plain", "application/octet-stream") \
+            and b"<" not in lead[:1]:
+        return f"{ct} content"
+    return None
+
+
 def select(sel, spec: str | None):
     if not spec:
         return None

@@ -235,6 +235,8 @@ TABLE: dict[str, dict[str, object]] = {
     "brand_stack": {"zh-CN": lambda p, l: f"标题堆砌多个品牌（{_q(p['marks'], l)}），滥用商标关键字",
                     "en": lambda p, l: f"title stacks several brands ({_q(p['marks'], l)}): keyword abuse"},
     "price_low": {"zh-CN": _price, "en": _price},
+    "price_accessory": {"zh-CN": "'{word}'为配件，售价不与该商标商品的参考价比较",
+                        "en": "'{word}' is an accessory: its price is not compared with the mark's reference price"},
     "price_no_rate": {"zh-CN": "售价币种{currency}无{ref_currency}汇率，未比较价格",
                       "en": "no {currency}→{ref_currency} rate in the rate table: price not compared"},
     "image_only": {"zh-CN": "商标仅出现在图片中，标题未写明", "en": "the mark appears only in the images, not in the title"},

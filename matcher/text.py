@@ -35,7 +35,7 @@ from .normalize import fold, t2s
 from .reasons import BASE_SCORES, PRICE_LOW_RATIO, PRICE_LOWISH_RATIO, WEIGHTS, reason, render_all
 from .text_glyphs import look_alike_glyphs
 from .text_rules import (NICKNAME_RE, STYLE_GENERIC, WordAligner, abuse_after, abuse_before, brand_after,
-                         find_cue_hits, fold_around, indicative_after, indicative_before,
+                         accessory_word, find_cue_hits, fold_around, indicative_after, indicative_before, indicative_lists,
                          indicative_before_en, style_after, style_before)
 from .types import Match, MatchContext, TextSource
 from .variants import (_CONF, _T2S, FOLD0, TRI_RAW, VIS, CompiledMark, Form, compile_forms, is_cjk,
@@ -540,6 +540,7 @@ class TextMatcher:
         return out
 
     def _score(self, ctx: MatchContext, hits: list[Hit]) -> list[Match]:
+        _spread_indicative(hits)
         folded = [fold(s.text) for s in ctx.texts if s.text and not (
             s.field == "image" and s.confidence is not None and s.confidence < MIN_OCR_CONFIDENCE)]
         whole = " ".join(folded)
@@ -728,6 +729,12 @@ class TextMatcher:
         if refk is None or listing.price is None or listing.price <= 0:
             return 0
         ref, goods = refk
+        acc = accessory_word(listing.title or "") if goods is None else None
+        if acc is not None:
+            # the mark's one reference price is its own goods' (a phone, a watch): a case or a
+            # strap is cheap by nature. A reference price for the accessory's 类似群 still applies.
+            codes.append(reason("price_accessory", word=acc))
+            return 0
         cur = (getattr(listing, "currency", None) or "CNY").upper()
         ref_cur = (getattr(mark, "reference_currency", None) or "CNY").upper()
         price, rate, extra = listing.price, None, {}
@@ -768,6 +775,22 @@ def _spaced_run_continues(text: str, r0: int, r1: int) -> bool:
     before = text[max(0, r0 - 3):r0]
     return (len(after) >= 2 and after[0] == sep and is_cjk(after[1])) or \
         (len(before) >= 2 and before[-1] == sep and is_cjk(before[-2]))
+
+
+def _spread_indicative(hits: list[Hit]) -> None:
+    """An indicative word covers every brand of the list it governs ("适用华为小米OPPO",
+    "华为小米通用", "小米手环7表带"), not only the one right after it (text_rules.indicative_lists)."""
+    by_src: dict[int, list[Hit]] = {}
+    for h in hits:
+        if h.src.field != "image":
+            by_src.setdefault(id(h.src), []).append(h)
+    for hs in by_src.values():
+        if all(h.indicative for h in hs):
+            continue
+        found = indicative_lists(hs[0].src.text, [(h.start, h.end) for h in hs])
+        for h in hs:
+            if not h.indicative:
+                h.indicative = found.get((h.start, h.end))
 
 
 _COMPAT_RE = re.compile(r"通用|适用|兼容|适配|专用|compatible|for use with")

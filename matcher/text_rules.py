@@ -212,6 +212,128 @@ def indicative_after(k0_after: str) -> str | None:
     return None
 
 
+# --- brand lists in indicative use ---------------------------------------------------------------
+#
+# Accessory titles name every device they fit: "手机壳 适用华为小米OPPO", "数据线 适用于华为/小米",
+# "车载支架 华为小米通用", "小米手环7表带". The indicative word covers the whole list, not only the
+# brand right after it. A list is brand hits, model tokens (13, mate50, OPPO, watch gt3), device words
+# and separators; it ends at any other word. (Rule of the field: naming the products an accessory fits
+# is descriptive/indicative use, Trademark Law of the PRC art. 59 and CNIPA's 商标侵权判断标准 art. 23.)
+LIST_SEPARATORS = set(" \t/／、,，;；|+&＋-—_.·()（）[]【】") | {"和", "及", "与", "或"}
+DEVICE_WORDS = ("手机", "手环", "手表", "平板", "电脑", "笔记本", "耳机", "音箱", "手柄", "电视", "路由器",
+                "汽车", "车型", "系列", "全系", "机型", "款")
+LIST_AFTER = ("通用", "兼容", "适用", "可用", "均可用", "都能用")
+# Goods words of accessories that say "for <device>" when they follow a brand + device name
+# (小米手环7表带, 华为手表表带, 华为手机壳): the listing sells the accessory, not the device.
+ACCESSORY_WORDS = ("手机壳", "保护壳", "保护套", "钢化膜", "贴膜", "水凝膜", "膜", "壳", "套", "表带", "腕带",
+                   "替换带", "表链", "支架", "充电器", "充电头", "充电线", "数据线", "快充线", "挂绳", "贴纸",
+                   "耳机套", "耳帽", "笔", "键盘", "遥控器", "电池", "适配器", "转接头", "扩展坞", "镜头")
+
+
+def _list_tokens(text: str, in_hit: list[bool]) -> list[tuple[int, int, bool]]:
+    """``text`` cut into (start, end, is_list_token): a brand hit, a model token (ASCII letters and
+    digits), a device word or a separator is a list token; any other character is one token alone."""
+    out = []
+    i = 0
+    while i < len(text):
+        c = text[i]
+        j = i + 1
+        if in_hit[i]:
+            while j < len(text) and in_hit[j]:
+                j += 1
+            out.append((i, j, True))
+        elif c in LIST_SEPARATORS or c.isspace():
+            out.append((i, j, True))
+        elif c.isascii() and c.isalnum():
+            while j < len(text) and text[j].isascii() and text[j].isalnum() and not in_hit[j]:
+                j += 1
+            out.append((i, j, True))
+        else:
+            d = next((w for w in DEVICE_WORDS if text.startswith(w, i)), None)
+            if d is not None:
+                out.append((i, i + len(d), True))
+                j = i + len(d)
+            else:
+                out.append((i, j, False))
+        i = j
+    return out
+
+
+def indicative_lists(text: str, spans: list[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """Brand hits of ``text`` that stand in a list an indicative word governs.
+
+    ``spans``: (start, end) of every mark hit in ``text`` (raw character offsets). Returns
+    {span: phrase} for the spans inside a list that starts right after an indicative word
+    (:data:`INDICATIVE_BEFORE`) or ends right before 通用/兼容 (:data:`LIST_AFTER`), or that are
+    followed by a device word and an accessory goods word (小米手环7表带). Lists stop at any
+    other word, so "适用华为 正品小米手机" does not cover 小米."""
+    if not spans:
+        return {}
+    in_hit = [False] * len(text)
+    for a, b in spans:
+        for k in range(max(0, a), min(len(text), b)):
+            in_hit[k] = True
+    toks = _list_tokens(text, in_hit)
+    at_start = {t[0]: n for n, t in enumerate(toks)}
+    at_end = {t[1]: n for n, t in enumerate(toks)}
+    low = text.casefold()
+    out: dict[tuple[int, int], str] = {}
+
+    def covered(a: int, b: int, phrase: str) -> None:
+        for sp in spans:
+            if a <= sp[0] and sp[1] <= b:
+                out.setdefault(sp, phrase)
+
+    def find_all(w: str):
+        k = low.find(w)
+        while k >= 0:
+            yield k
+            k = low.find(w, k + len(w))
+
+    for w in INDICATIVE_BEFORE:  # forward from the indicative word
+        if not ("\u4e00" <= w[0] <= "\u9fff"):
+            continue  # English 'for' is read on the hit itself (indicative_before_en)
+        for k in find_all(w):
+            n = at_start.get(k + len(w))
+            if n is None:
+                continue
+            m = n
+            while m < len(toks) and toks[m][2]:
+                m += 1
+            if m > n:
+                covered(toks[n][0], toks[m - 1][1], w)
+    for w in LIST_AFTER:  # backward from 通用/兼容 after the list
+        for k in find_all(w):
+            n = at_end.get(k)
+            if n is None:
+                continue
+            m = n
+            while m >= 0 and toks[m][2]:
+                m -= 1
+            if m < n:
+                covered(toks[m + 1][0], toks[n][1], w)
+    for a, b in spans:  # brand + device word (+ model) + accessory goods word
+        if (a, b) in out:
+            continue
+        rest = text[b:b + 12]
+        dev = next((d for d in DEVICE_WORDS[:11] if rest.startswith(d)), None)
+        if dev is None:
+            continue
+        k = len(dev)
+        while k < len(rest) and ((rest[k].isascii() and rest[k].isalnum()) or rest[k] in " -"):
+            k += 1
+        acc = next((x for x in ACCESSORY_WORDS if rest.startswith(x, k)), None)
+        if acc is not None:
+            out[(a, b)] = text[b:b + k + len(acc)].strip()
+    return out
+
+
+def accessory_word(title: str) -> str | None:
+    """The accessory goods word of a title (手机壳, 表带, 充电器 …), or None: an accessory's price
+    says nothing about the device's reference price."""
+    return next((w for w in ACCESSORY_WORDS if len(w) >= 2 and w in title), None)
+
+
 def brand_after(following: str) -> str | None:
     for w in BRAND_AFTER:
         if following.startswith(w):

@@ -27,11 +27,12 @@ def fail(msg: str, code: int = 1) -> None:
 
 
 class Progress:
-    """Progress on stderr, at most every `every` seconds."""
+    """Progress on stderr, at most every `every` seconds (the first line after `every` seconds:
+    a short job prints only its summary)."""
 
     def __init__(self, label: str, total: int | None = None, every: float = 2.0):
         self.label, self.total, self.every = label, total, every
-        self.last = 0.0
+        self.last = time.monotonic()
 
     def __call__(self, n: int) -> None:
         now = time.monotonic()
@@ -55,7 +56,7 @@ def match(
 ):
     """Match listings against a watchlist and write leads (no database needed).
 
-    Example: markwatch match --watchlist devset/watchlist.yaml --listings devset/listings.jsonl --output leads.jsonl
+    Example: markwatch match --watchlist tests/data/real-titles/watchlist.yaml --listings tests/data/real-titles/listings.jsonl --output leads.jsonl
     (add --workers 2 on a 2-core machine)
     """
     from matcher.batch import match_file

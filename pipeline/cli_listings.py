@@ -16,7 +16,7 @@ def import_(file: Path = typer.Argument(..., help="Listings JSONL (DESIGN.md for
     """Store listings from a JSONL file; bad lines are reported and skipped, good lines kept.
     Imported listings are matched by the next `markwatch run` (or `markwatch run --no-crawl`).
 
-    Example: markwatch listings import devset/listings.jsonl
+    Example: markwatch listings import tests/data/real-titles/listings.jsonl
     """
     from config.textio import label
     from config.listing import listings_encoding

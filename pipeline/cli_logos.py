@@ -32,7 +32,7 @@ def check(watchlist: Path = typer.Argument(..., help="Watchlist YAML"),
     """Validate every logo mark's image (format, size, decompression bombs), precompute its
     features into the cache, and show feature counts and warnings. Exit 1 if a logo is unusable.
 
-    Example: markwatch logos check devset/watchlist.yaml
+    Example: markwatch logos check crawler/sandbox/demo_watchlist.yaml
     """
     from watchlist.logos import check_logos
 
@@ -85,7 +85,7 @@ def find(image: Path = typer.Argument(..., help="A photo"),
          as_json: bool = typer.Option(False, "--json", help="One JSON object per detection")):
     """Look for every registered logo in one photo (no goods-class gating) and print where.
 
-    Example: markwatch logos find photo.jpg -w devset/watchlist.yaml
+    Example: markwatch logos find photo.jpg -w crawler/sandbox/demo_watchlist.yaml
     """
     out, sha = _detect(watchlist, image)
     if as_json:
@@ -107,7 +107,7 @@ def draw(image: Path = typer.Argument(..., help="A photo"),
          max_side: int = typer.Option(480, help="Longer side of the thumbnail")):
     """Find registered logos in a photo and write a thumbnail with their boxes drawn.
 
-    Example: markwatch logos draw photo.jpg -w devset/watchlist.yaml -o boxed.png
+    Example: markwatch logos draw photo.jpg -w crawler/sandbox/demo_watchlist.yaml -o boxed.png
     """
     from matcher.logo_draw import draw_detection
 

@@ -46,7 +46,7 @@ def read(
 ):
     """Print the text read in each image: text, confidence and box (4 corner points x,y).
 
-    Example: markwatch ocr read devset/images/d000124.jpg
+    Example: markwatch ocr read tests/data/ocr-real/chineseocr_lite_1.jpg
     """
     reader = _reader(cache and not thorough, workers=0)
     failed = 0
@@ -105,7 +105,7 @@ def warm(
 ):
     """OCR the images of a listings file into the cache, so that a later match is fast.
 
-    Example: markwatch ocr warm --listings devset/listings.jsonl
+    Example: markwatch ocr warm --listings tests/data/real-titles/listings.jsonl
     """
     from config.listing import Listing, read_listings
 

@@ -72,6 +72,8 @@ def test_bad_lines_are_reported_and_good_lines_kept(tmp_path):
     assert sorted(l["listing_id"] for l in leads) == ["L1", "L5"]
     err = p.stderr
     assert "listings.jsonl:2: field '-': malformed JSON" in err
+    # the column is where the line breaks off (its end), not "column 1" of the next line
+    assert f"at column {len(lines[1]) + 1})" in err
     assert "listings.jsonl:3: field 'title'" in err
     assert "listings.jsonl:4: field 'price': not a number" in err
     assert "3 bad lines skipped" in err

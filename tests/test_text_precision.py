@@ -232,6 +232,7 @@ def test_every_reason_code_renders_in_both_languages():
                "keyword_abuse": dict(phrase="非x", pattern="non", mark="x"), "brand_stack": dict(marks=["a", "b"]),
                "price_low": dict(price=1, currency="CNY", ref=10, ref_currency="CNY", ratio=0.1, goods=None),
                "price_no_rate": dict(currency="XYZ", ref_currency="CNY"), "indicative": dict(phrase="适用于"),
+               "price_accessory": dict(word="手机壳"),
                "authorised_name": dict(name="n", authorised="a", seller_id="s"),
                "goods_group": dict(words=["运动鞋"], group="2507"), "goods_similar": dict(group="2507"),
                "gi_hit": dict(field="title", text="t", confidence=None, form="inserted", snippet="五常稻花香大米",

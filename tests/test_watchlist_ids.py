@@ -1,5 +1,6 @@
 """Issue 16 item 3: a mark id belongs to its enterprise; another enterprise's file reusing it is an
-error naming both files, and the first holder keeps the mark."""
+error naming both files, and the first holder keeps the mark (the other marks of that file are
+imported: one bad row never aborts the rest)."""
 from __future__ import annotations
 
 from typer.testing import CliRunner
@@ -40,8 +41,9 @@ def test_reuse_by_another_enterprise_names_both_files(tmp_path, settings):
     r = CliRunner().invoke(app, ["watchlist", "import", str(b)])
     assert r.exit_code == 2
     assert "holder-a.yaml" in r.output and "holder-b.yaml" in r.output and "tm-feitian" in r.output
-    assert "ent-a" in r.output
-    assert _stored(settings) == {"tm-feitian": ("ent-a", "飞天")}  # nothing of file B written
+    assert "ent-a" in r.output and "refused 1 entries: mark tm-feitian" in r.output
+    # the first holder keeps the mark; B's own mark is imported
+    assert _stored(settings) == {"tm-feitian": ("ent-a", "飞天"), "tm-other": ("ent-b", "乙牌")}
 
 
 def test_same_enterprise_may_reimport_and_gi_cannot_take_an_enterprise_id(tmp_path, settings):

@@ -251,9 +251,10 @@ def test_api_leads_shape_and_confirm_with_token(app):
     trail = page[page.index("处理记录"):]
     assert "系统（自动）" in trail and "生成线索" in trail and "确认侵权" in trail
     assert ">system<" not in trail and ">created<" not in trail and ">confirm<" not in trail
-    # refusing an impossible transition says why
+    # refusing an impossible transition says why, in the officer's language, with a code for scripts
     r = c.post(f"/api/leads/{lead_id}/dismiss", headers={"X-CSRF-Token": c.csrf}, json={})
-    assert r.status_code == 409 and "cannot dismiss" in r.json()["error"]
+    assert r.status_code == 409 and r.json()["code"] == "lead_not_allowed"
+    assert "不能排除" in r.json()["error"] and "已确认" in r.json()["error"]
 
 
 def test_dismiss_needs_reason_undo_and_bulk(app):
@@ -597,7 +598,7 @@ def test_dismiss_with_suppression_then_remove_rule_restores(app):
     assert c.get(f"/api/leads/{b}").json()["status"] == "suppressed"
     r = c.post(f"/api/leads/{b}/dismiss", headers={"X-CSRF-Token": c.csrf},
                json={"reason": "x", "suppress_phrase": "a"})
-    assert r.status_code == 409 and "two characters" in r.json()["error"]
+    assert r.status_code == 409 and r.json()["code"] == "phrase_short" and "两个字" in r.json()["error"]
     page = c.get("/suppressions").text
     rule = re.search(r'action="/suppressions/(\d+)/remove"', page).group(1)
     assert phrase in page and "商标本义" in page

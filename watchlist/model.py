@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 
 @lru_cache(maxsize=1)
@@ -43,7 +44,7 @@ class AuthorizedSeller(_Strict):
     @model_validator(mode="after")
     def _one_key(self):
         if not (self.seller_id or self.seller_name):
-            raise ValueError("needs seller_id or seller_name")
+            raise PydanticCustomError("seller_needs_key", "needs seller_id or seller_name")
         return self
 
 
@@ -72,9 +73,11 @@ class Mark(_Strict):
         known = _similar_group_codes()
         for g in v:
             if not isinstance(g, str):
-                raise ValueError(f"类似群 {g!r} is not a four-digit code such as '2507'")
+                raise PydanticCustomError("group_code", "类似群 {value!r} is not a four-digit code such as '2507'",
+                                          {"value": g})
             if g not in known:
-                raise ValueError(f"类似群 {g!r} is not a group of the 类似商品和服务区分表 (four digits, e.g. '2507')")
+                raise PydanticCustomError("group_unknown", "类似群 {value!r} is not a group of the 类似商品和服务区分表 "
+                                          "(four digits, e.g. '2507')", {"value": g})
         return v
 
     @field_validator("reference_prices", mode="before")
@@ -84,13 +87,16 @@ class Mark(_Strict):
         for k, p in (v or {}).items():
             key = str(k).strip()
             if not (key.isdigit() and (1 <= int(key) <= 45 and len(key) <= 2 or len(key) == 4)):
-                raise ValueError(f"reference_prices key {k!r} is not a Nice class (1-45) or a 4-digit 类似群 group")
+                raise PydanticCustomError("ref_prices_key", "reference_prices key {value!r} is not a Nice class "
+                                          "(1-45) or a 4-digit 类似群 group", {"value": k})
             try:
                 price = float(p)
             except (TypeError, ValueError):
-                raise ValueError(f"reference_prices[{key}] is not a number: {p!r}") from None
+                raise PydanticCustomError("ref_prices_value", "reference_prices[{key}] is not a number: {value!r}",
+                                          {"key": key, "value": p}) from None
             if not 0 < price <= 1e8:
-                raise ValueError(f"reference_prices[{key}] must be > 0 and at most 1e8")
+                raise PydanticCustomError("ref_prices_range", "reference_prices[{key}] must be > 0 and at most 1e8",
+                                          {"key": key})
             out[key] = price
         return out
 
@@ -99,15 +105,16 @@ class Mark(_Strict):
     def _nice_range(cls, v: list[int]) -> list[int]:
         for c in v:
             if not 1 <= c <= 45:
-                raise ValueError(f"Nice class {c} is not between 1 and 45")
+                raise PydanticCustomError("nice_class_range", "Nice class {value} is not a number between 1 and 45",
+                                          {"value": c})
         return v
 
     @model_validator(mode="after")
     def _kind_fields(self):
         if self.kind == "word" and not (self.text and self.text.strip()):
-            raise ValueError("a word mark needs 'text'")
+            raise PydanticCustomError("word_needs_text", "a word mark needs 'text'")
         if self.kind == "logo" and not self.image:
-            raise ValueError("a logo mark needs 'image'")
+            raise PydanticCustomError("logo_needs_image", "a logo mark needs 'image'")
         return self
 
 
@@ -130,7 +137,8 @@ class Region(_Strict):
         for c in v or []:
             s = str(c).strip()
             if not (s.isdigit() and len(s) == 6):
-                raise ValueError(f"admin code {c!r} is not a 6-digit GB/T 2260 code")
+                raise PydanticCustomError("admin_code_format", "admin code {value!r} is not a 6-digit GB/T 2260 code",
+                                          {"value": c})
             out.append(s)
         return out
 
@@ -139,9 +147,10 @@ class Region(_Strict):
     def _codes_known(cls, v):
         from matcher.geo import check_admin_code  # the gazetteer (GB/T 2260, NBS 2023 codes)
 
-        errors = [e for e in (check_admin_code(c) for c in v) if e]
-        if errors:
-            raise ValueError("; ".join(errors))
+        bad = [(c, e) for c, e in ((c, check_admin_code(c)) for c in v) if e]
+        if bad:
+            raise PydanticCustomError("admin_code_unknown", "{detail}",
+                                      {"value": ", ".join(c for c, _ in bad), "detail": "; ".join(e for _, e in bad)})
         return v
 
     @field_validator("places")
@@ -150,15 +159,16 @@ class Region(_Strict):
         """Each place must name one division exactly: a region is never silently widened."""
         from matcher.geo import check_region_place
 
-        errors = [e for _, e in (check_region_place(p) for p in v) if e]
-        if errors:
-            raise ValueError("; ".join(errors))
+        bad = [(p, e) for p, (_, e) in ((p, check_region_place(p)) for p in v) if e]
+        if bad:
+            raise PydanticCustomError("place_inexact", "{detail}",
+                                      {"value": "、".join(p for p, _ in bad), "detail": "; ".join(e for _, e in bad)})
         return v
 
     @model_validator(mode="after")
     def _some(self):
         if not (self.admin_codes or self.places):
-            raise ValueError("a region needs admin_codes or places")
+            raise PydanticCustomError("region_needs_place", "a region needs admin_codes or places")
         return self
 
 

@@ -3,6 +3,10 @@
 
 Undo (u in the queue) reverts the acting user's own last change of a lead if nothing happened to
 the lead after it: the status and verdict go back and an 'undo' event is recorded. Never commits.
+
+A refused action raises ActionRefused with a message code (watchlist/messages.py) so the console
+says why in the officer's language: the checks the lifecycle makes (allowed transitions,
+reasons, destination) are made here first, from the same tables (alerts.lifecycle.ALLOWED).
 """
 from __future__ import annotations
 
@@ -11,19 +15,65 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.lifecycle import TransitionError, canonical_destination, transition
+from alerts.i18n import status_name
+from alerts.lifecycle import TransitionError, allowed_actions, canonical_destination, transition
 from store.models import Lead, LeadEvent, utcnow
+from watchlist.messages import Msg
+
+from .i18n import t
 
 UNDOABLE = ("review", "confirm", "dismiss", "refer", "close", "reopen")
+
+
+class ActionRefused(TransitionError):
+    """A lead action that cannot be done, as a coded message (``msg``); str() is the English."""
+
+    def __init__(self, code: str, field: str = "", **params):
+        self.msg = Msg(code, params, field)
+        super().__init__(self.msg.text("en"))
+
+
+def _both(fn, key: str) -> dict[str, str]:
+    return {"zh-CN": fn(key, "zh-CN"), "en": fn(key, "en")}
+
+
+def _action_name(action: str, lang: str) -> str:
+    return t(action, lang) if lang != "en" else action
+
+
+def check_action(lead: Lead, action: str, reason: str | None, to: str | None,
+                 suppress_phrase: str | None = None) -> None:
+    """Raise ActionRefused when ``action`` cannot be applied to ``lead`` as asked."""
+    if action == "undo":
+        return
+    cur = lead.status
+    allowed = allowed_actions(cur)
+    if action not in allowed:
+        if action == "refer" and cur in ("new", "in_review", "suppressed"):
+            raise ActionRefused("refer_confirm_first", id=lead.id, status=_both(status_name, cur))
+        names = {lang: ("、" if lang == "zh-CN" else ", ").join(_action_name(a, lang) for a in allowed)
+                 or ("无" if lang == "zh-CN" else "nothing") for lang in ("zh-CN", "en")}
+        raise ActionRefused("lead_not_allowed", id=lead.id, status=_both(status_name, cur),
+                            action={"zh-CN": _action_name(action, "zh-CN"), "en": action}, allowed=names)
+    if action == "refer" and not (to or "").strip():
+        raise ActionRefused("refer_needs_destination")
+    if action == "dismiss" and not (reason or "").strip():
+        raise ActionRefused("dismiss_needs_reason", id=lead.id)
+    if action == "reopen" and not (reason or "").strip():
+        raise ActionRefused("reopen_needs_reason", id=lead.id)
+    if action == "dismiss" and suppress_phrase is not None and len(suppress_phrase.strip()) < 2:
+        raise ActionRefused("phrase_short", "suppress_phrase")
 
 
 def act(s: Session, lead: Lead, action: str, actor: str, reason: str | None = None, to: str | None = None,
         data_dir: Path | None = None, tz: str = "Asia/Shanghai", suppress_seller: bool = False,
         suppress_phrase: str | None = None, language: str | None = None) -> dict:
     """Apply one action; returns {"id", "from", "to", "pack"?, "suppressions"?}. Raises
-    TransitionError (or ValueError for a bad suppression, as `markwatch leads dismiss`)."""
+    ActionRefused (coded) for what check_action finds, else TransitionError (or ValueError for a
+    bad suppression, as `markwatch leads dismiss`)."""
     if action == "undo":
         return undo(s, lead, actor)
+    check_action(lead, action, reason, to, suppress_phrase)
     if action == "dismiss" and (suppress_seller or suppress_phrase):
         from alerts.suppress import add_rule
 
@@ -52,8 +102,14 @@ def act(s: Session, lead: Lead, action: str, actor: str, reason: str | None = No
 def undo(s: Session, lead: Lead, actor: str) -> dict:
     last = s.scalar(select(LeadEvent).where(LeadEvent.lead_id == lead.id).order_by(LeadEvent.id.desc()).limit(1))
     if last is None or last.action not in UNDOABLE or last.actor != actor or last.to_status != lead.status:
-        raise TransitionError(f"lead #{lead.id}: nothing of yours to undo (the last change was "
-                              f"{last.action if last else 'none'} by {last.actor if last else '-'})")
+        from .i18n import event_action, event_actor
+
+        act_ = last.action if last else ""
+        raise ActionRefused("undo_nothing", id=lead.id,
+                            last={"zh-CN": event_action(act_, "zh-CN") if last else "无",
+                                  "en": act_ or "none"},
+                            who={"zh-CN": event_actor(last.actor, "zh-CN") if last else "-",
+                                 "en": event_actor(last.actor, "en") if last else "-"})
     prev = s.scalar(select(LeadEvent).where(LeadEvent.lead_id == lead.id, LeadEvent.id < last.id,
                                             LeadEvent.action.in_(("confirm", "dismiss", "reopen")))
                     .order_by(LeadEvent.id.desc()).limit(1))

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import (FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response)
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -41,6 +42,7 @@ from store.models import (Enterprise, EvidenceRecord, GeographicalIndication, Im
 from . import auth
 from .i18n import event_action, event_actor, lang_of, status_name, t
 from .queries import QueueFilter, filter_options, queue_page, visible_targets
+from watchlist.messages import Msg
 
 log = logging.getLogger("markwatch.web")
 HERE = Path(__file__).resolve().parent
@@ -89,8 +91,32 @@ class Ctx:
 
 
 class Refused(Exception):
-    def __init__(self, status: int, key: str, detail: str = ""):
-        self.status, self.key, self.detail = status, key, detail
+    """A refused request: ``key`` (web/i18n.py: 未保存, 未找到 ...) and what is wrong, either
+    ``msgs`` (coded, watchlist/messages.py, rendered in the user's language with the field) or a
+    ``detail`` that reads the same in every language (an id, a file name)."""
+
+    def __init__(self, status: int, key: str, detail: str = "", msgs: list | None = None):
+        self.status, self.key, self.detail, self.msgs = status, key, detail, list(msgs or [])
+
+    def text(self, lang: str) -> str:
+        """The refusal in ``lang``: '未保存：尼斯分类（classes）：…；…' / 'Not saved: classes: …; …'."""
+        parts = [m.render(lang) for m in self.msgs] or ([self.detail] if self.detail else [])
+        if not parts:
+            return t(self.key, lang)
+        sep, join = (": ", "; ") if lang == "en" else ("：", "；")
+        return t(self.key, lang) + sep + join.join(parts)
+
+    def to_json(self, lang: str) -> dict:
+        out: dict = {"error": self.text(lang)}
+        if self.msgs:
+            out["code"] = self.msgs[0].code
+            out["problems"] = [m.to_json(lang) for m in self.msgs]
+        return out
+
+
+def request_lang(request: Request, settings: Settings) -> str:
+    """The language of a request: the user's (set by ctx_dep), else the cookie, else the setting."""
+    return getattr(request.state, "lang", None) or lang_of(request.cookies.get("mw_lang") or settings.language)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -125,15 +151,29 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused):
-        lang = lang_of(request.cookies.get("mw_lang") or st.language)
-        msg = t(exc.key, lang) + (f": {exc.detail}" if exc.detail else "")
+        lang = request_lang(request, st)
         if request.url.path.startswith("/api/") or request.headers.get("accept", "").startswith("application/json") \
                 or request.headers.get("x-requested-with") == "fetch":
-            return JSONResponse({"error": msg}, status_code=exc.status)
+            return JSONResponse(exc.to_json(lang), status_code=exc.status)
         if exc.status == 401:
             return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
-        return HTMLResponse(tpl.get_template("error.html").render(msg=msg, status=exc.status, lang=lang, user=None),
+        return HTMLResponse(tpl.get_template("error.html").render(msg=exc.text(lang), status=exc.status, lang=lang,
+                                                                  user=None),
                             status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError):
+        """A malformed URL or parameter (/leads/abc): for a path part, the 404 page of a thing that
+        does not exist; otherwise 422 naming the parameter; in the user's language, never
+        FastAPI's English JSON."""
+        from watchlist.messages import Msg, msgs_of
+
+        errs = exc.errors()
+        if any(e.get("loc", ("",))[0] == "path" for e in errs):
+            bad = next(e for e in errs if e.get("loc", ("",))[0] == "path")
+            return await refused(request, Refused(404, "not_found", msgs=[Msg("bad_path_id", {"value": bad.get("input")})]))
+        return await refused(request, Refused(422, "bad_request", msgs=msgs_of(
+            exc, field_of=lambda loc: ".".join(str(p) for p in loc[1:]) or str(loc[0] if loc else ""))))
 
     _routes(app)
     return app
@@ -147,6 +187,7 @@ async def ctx_dep(request: Request):
     try:
         found = auth.session_user(s, request.cookies.get(COOKIE))
         c = Ctx(request, s, *(found or (None, None)))
+        request.state.lang = c.lang
         yield c
     finally:
         s.close()
@@ -341,7 +382,7 @@ def _filter_from(request: Request) -> QueueFilter:
         f.page = max(1, int(qp.get("page", "1")))
         f.per_page = max(1, min(200, int(qp.get("per_page", "50"))))
     except ValueError:
-        raise Refused(400, "filter", "page/per_page must be numbers") from None
+        raise Refused(400, "bad_request", msgs=[Msg("page_numbers", field="page")]) from None
     return f
 
 
@@ -486,7 +527,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
             c.s.rollback()
             c.audit(f"lead.{action}", lead_id, "error", str(e))
             c.s.commit()
-            raise Refused(409, "not_saved", str(e)) from None
+            msg = getattr(e, "msg", None)  # web.actions.ActionRefused: coded, in the user's language
+            raise Refused(409, "not_saved", "" if msg else str(e), msgs=[msg] if msg else None) from None
         c.audit(f"lead.{action}", lead_id, detail=json.dumps({k: v for k, v in res.items() if k != "id"}
                                                              | ({"reason": reason} if reason else {}),
                                                              ensure_ascii=False))
@@ -501,7 +543,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
             try:
                 body = await request.json()
             except ValueError:
-                raise Refused(400, "filter", "body is not JSON") from None
+                raise Refused(400, "bad_request", msgs=[Msg("body_not_json")]) from None
         else:
             body = dict(await request.form())
         return await _do(c, lead_id, action, body.get("reason"), body.get("to"),
@@ -518,9 +560,9 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
             except Refused as e:
                 if e.status == 403 and e.key in ("forbidden", "csrf"):
                     raise
-                errors.append(f"#{raw}: {t(e.key, c.lang)} {e.detail}")
+                errors.append(f"#{raw}: {e.text(c.lang)}")
             except ValueError:
-                errors.append(f"{raw!r}: not a lead id")
+                errors.append(Msg("not_a_lead_id", {"value": raw}).text(c.lang))
         if request.headers.get("x-requested-with") == "fetch":
             return {"done": done, "errors": errors}
         return RedirectResponse(request.headers.get("referer") or "/queue", status_code=303)
@@ -716,6 +758,13 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
     async def suppression_remove(rule_id: int, c: Ctx = staff):
         from alerts.suppress import remove_rule
 
+        sup = c.s.get(Suppression, rule_id)
+        if sup is None:
+            raise Refused(404, "not_found")
+        if not sup.active:
+            at = f"{sup.removed_at:%Y-%m-%d %H:%M}" if sup.removed_at else "-"
+            raise Refused(409, "not_saved", msgs=[Msg("rule_removed", {"id": rule_id, "who": sup.removed_by or "-",
+                                                                       "at": at})])
         try:
             sup, n = remove_rule(c.s, rule_id, c.user.username)
         except ValueError as e:
@@ -748,7 +797,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 (one place that lists every rou
                               str(form.get("password") or ""), str(form.get("enterprise_id") or "") or None)
         except auth.AuthError as e:
             c.s.rollback()
-            raise Refused(422, "not_saved", str(e)) from None
+            raise Refused(422, "not_saved", msgs=[e.msg]) from None
         c.audit("user.add", u.username, detail=u.role)
         c.s.commit()
         return RedirectResponse("/admin", status_code=303)

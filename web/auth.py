@@ -37,12 +37,20 @@ _DUMMY = _ph.hash("not a real password")
 
 
 class AuthError(ValueError):
-    pass
+    """A refused user change. str() is the CLI's English text; ``msg`` the coded message the
+    console shows in the admin's language (watchlist/messages.py)."""
+
+    def __init__(self, text: str, code: str, field: str = "", **params):
+        from watchlist.messages import Msg
+
+        super().__init__(text)
+        self.msg = Msg(code, params, field)
 
 
 def hash_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD:
-        raise AuthError(f"password too short: at least {MIN_PASSWORD} characters")
+        raise AuthError(f"password too short: at least {MIN_PASSWORD} characters", "password_short", "password",
+                        n=MIN_PASSWORD)
     return _ph.hash(password)
 
 
@@ -64,20 +72,24 @@ def add_user(s: Session, username: str, role: str, password: str, enterprise_id:
     not leave a stolen session logged in, and a changed role or enterprise applies at once."""
     username = (username or "").strip()
     if not username or len(username) > 128:
-        raise AuthError("username: 1-128 characters")
+        raise AuthError("username: 1-128 characters", "username_length", "username")
     if not USERNAME_RE.fullmatch(username):
         raise AuthError(f"username: {username!r} may hold letters (Chinese too), digits and . _ - @ only "
-                        "(no spaces or control characters: it appears in the audit trail and in logs)")
+                        "(no spaces or control characters: it appears in the audit trail and in logs)",
+                        "username_chars", "username", value=username)
     if role not in ROLES:
-        raise AuthError(f"role: {role!r} is not one of {', '.join(ROLES)}")
+        raise AuthError(f"role: {role!r} is not one of {', '.join(ROLES)}", "role_unknown", "role", value=role,
+                        roles=", ".join(ROLES))
     if role == "holder":
         if not enterprise_id:
-            raise AuthError("--enterprise: a holder is bound to one enterprise (or GI) id")
+            raise AuthError("--enterprise: a holder is bound to one enterprise (or GI) id", "holder_needs_enterprise",
+                            "enterprise_id")
         if s.get(Enterprise, enterprise_id) is None and s.get(GeographicalIndication, enterprise_id) is None:
             raise AuthError(f"--enterprise: no enterprise or GI {enterprise_id!r} in the watchlist "
-                            "(import it first: markwatch watchlist import FILE)")
+                            "(import it first: markwatch watchlist import FILE)", "enterprise_unknown", "enterprise_id",
+                            value=enterprise_id)
     elif enterprise_id:
-        raise AuthError("--enterprise only applies to holders")
+        raise AuthError("--enterprise only applies to holders", "enterprise_only_holders", "enterprise_id")
     h = hash_password(password)
     u = s.scalar(select(WebUser).where(WebUser.username == username))
     if u is None:

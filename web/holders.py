@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from store.models import (AuthorizedSeller, Enterprise, GeographicalIndication, HolderGI, Lead, Listing, Mark,
                           WebAudit)
+from watchlist.messages import Msg, msgs_of
 
 MAX_LOGO = 5 * 1024 * 1024
 MAX_IMPORT = 2 * 1024 * 1024
@@ -34,20 +35,20 @@ def _split(v) -> list[str]:
     return [p.strip() for p in re.split(r"[,，;；|、\s]+", str(v or "")) if p.strip()]
 
 
-def classes_from(classes: str, groups: str) -> tuple[list[int], list[str]]:
+def classes_from(classes: str, groups: str) -> tuple[list[int], list[Msg]]:
     """Nice classes from "25,18" and/or 类似群 codes "2501,1801" (a group's first two digits are its
-    class, per the 类似商品和服务区分表). Returns (classes, problems)."""
+    class, per the 类似商品和服务区分表). Returns (classes, problems as coded Msgs)."""
     out, problems = set(), []
     for c in _split(classes):
         if c.isdigit() and 1 <= int(c) <= 45:
             out.add(int(c))
         else:
-            problems.append(f"Nice class {c!r} is not a number between 1 and 45")
+            problems.append(Msg("nice_class_range", {"value": c}, "classes"))
     for g in _split(groups):
         if re.fullmatch(r"\d{4}", g) and 1 <= int(g[:2]) <= 45:
             out.add(int(g[:2]))
         else:
-            problems.append(f"类似群 {g!r} is not a four-digit group code such as 2501")
+            problems.append(Msg("group_code", {"value": g}, "groups"))
     return sorted(out), problems
 
 
@@ -89,10 +90,10 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
             c.s.commit()
             raise Refused(403, "forbidden")
         if not ent:
-            raise Refused(422, "not_saved", "enterprise_id is required")
+            raise Refused(422, "not_saved", msgs=[Msg("enterprise_required", field="enterprise_id")])
         if c.s.get(Enterprise, ent) is None:
             if c.s.get(GeographicalIndication, ent) is not None:
-                raise Refused(422, "not_saved", f"{ent} is a GI authority's account: register GIs, not marks")
+                raise Refused(422, "not_saved", msgs=[Msg("gi_account", {"value": ent})])
             raise Refused(404, "not_found", ent)
         return ent
 
@@ -211,7 +212,7 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         from urllib.parse import urlencode
         return RedirectResponse("/marks?" + urlencode(q), status_code=303)
 
-    def word_fields(form) -> tuple[dict, list[str]]:
+    def word_fields(form) -> tuple[dict, list[Msg]]:
         classes, problems = classes_from(str(form.get("classes") or ""), str(form.get("groups") or ""))
         price_s = str(form.get("reference_price") or "").strip()
         price = None
@@ -219,17 +220,18 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
             try:
                 price = float(price_s)
             except ValueError:
-                problems.append(f"reference_price: not a number: {price_s!r}")
+                problems.append(Msg("not_a_number", {"value": price_s}, "reference_price"))
         return {"text": str(form.get("text") or "").strip(), "aliases": _split(form.get("aliases")),
                 "nice_classes": classes, "reference_price": price}, problems
 
-    def validate_mark(d: dict) -> list[str]:
+    def validate_mark(d: dict, skip: set[str] = frozenset()) -> list[Msg]:
+        """The watchlist model's problems with the form's fields (already reported fields skipped)."""
         from watchlist.model import Mark as MarkModel
 
         try:
             MarkModel.model_validate(d)
         except ValidationError as e:
-            return [f"{'.'.join(str(p) for p in err['loc']) or 'text'}: {err['msg']}" for err in e.errors()]
+            return [m for m in msgs_of(e, field_of=lambda loc: str(loc[0]) if loc else "") if m.field not in skip]
         return []
 
     @app.post("/marks/word")
@@ -238,12 +240,12 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         ent = writable_ent(c, request, form)
         d, problems = word_fields(form)
         mid = new_id(c, ent, "word")
-        problems += validate_mark({"id": mid, "kind": "word", **d})
+        problems += validate_mark({"id": mid, "kind": "word", **d}, {p.field for p in problems})
         if problems:
-            raise Refused(422, "not_saved", "; ".join(problems))
+            raise Refused(422, "not_saved", msgs=problems)
         same = _same_word_mark(c.s, ent, d["text"])
         if same:  # a double-clicked 保存 or a re-typed mark: one mark, else every lead comes twice
-            raise Refused(409, "not_saved", f"text: {d['text']!r} is already registered as {same}; edit that mark")
+            raise Refused(409, "not_saved", msgs=[Msg("same_text_registered", {"value": d["text"], "mark": same}, "text")])
         wk = c.user.role == "admin" and form.get("well_known") == "on"
         c.s.add(Mark(id=mid, enterprise_id=ent, kind="word", well_known=wk, active=True, **d))
         c.audit("mark.add", mid, detail=json.dumps(d, ensure_ascii=False))
@@ -260,13 +262,13 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         ent = writable_ent(c, request, form)
         up = form.get("image")
         if up is None or not hasattr(up, "read"):
-            raise Refused(422, "not_saved", "image: no file uploaded")
+            raise Refused(422, "not_saved", msgs=[Msg("no_file", field="image")])
         data = await up.read(MAX_LOGO + 1)
         if len(data) > MAX_LOGO:
-            raise Refused(413, "not_saved", f"image: larger than {MAX_LOGO // 1024 // 1024} MB")
+            raise Refused(413, "not_saved", msgs=[Msg("file_too_large", {"mb": MAX_LOGO // 1024 // 1024}, "image")])
         classes, problems = classes_from(str(form.get("classes") or ""), str(form.get("groups") or ""))
         if problems:
-            raise Refused(422, "not_saved", "; ".join(problems))
+            raise Refused(422, "not_saved", msgs=problems)
         with tempfile.TemporaryDirectory() as td:
             tmp = Path(td) / "upload"
             tmp.write_bytes(data)
@@ -275,7 +277,9 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
             except LogoProblem as e:
                 c.audit("logo.add", ent, "refused", str(e))
                 c.s.commit()
-                raise Refused(422, "not_saved", (e.reason_zh if c.lang == "zh-CN" and e.reason_zh else str(e))) from None
+                raise Refused(422, "not_saved", msgs=[Msg("logo_unusable", {"reason_en": str(e).replace(str(tmp), "upload"),
+                                                                           "reason_zh": e.reason_zh or str(e)},
+                                                          "image")]) from None
         mid = new_id(c, ent, "logo")
         label = str(form.get("text") or "").strip() or None
         c.s.add(Mark(id=mid, enterprise_id=ent, kind="logo", text=label, image=str(info.stored),
@@ -293,9 +297,9 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         if m.kind == "logo":
             d = {"text": d["text"] or None, "nice_classes": d["nice_classes"], "reference_price": d["reference_price"]}
         else:
-            problems += validate_mark({"id": m.id, "kind": "word", **d})
+            problems += validate_mark({"id": m.id, "kind": "word", **d}, {p.field for p in problems})
         if problems:
-            raise Refused(422, "not_saved", "; ".join(problems))
+            raise Refused(422, "not_saved", msgs=problems)
         for k, v in d.items():
             setattr(m, k, v)
         m.active = True
@@ -322,7 +326,7 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         try:
             SellerModel.model_validate(d)
         except ValidationError as e:
-            raise Refused(422, "not_saved", "; ".join(err["msg"] for err in e.errors())) from None
+            raise Refused(422, "not_saved", msgs=msgs_of(e)) from None
         c.s.add(AuthorizedSeller(enterprise_id=ent, **d))
         c.audit("seller.add", ent, detail=json.dumps(d, ensure_ascii=False))
         c.s.commit()
@@ -361,7 +365,7 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         gid = str(form.get("id") or "").strip() or f"gi-{owner}-{(c.s.scalar(select(func.count()).select_from(GeographicalIndication)) or 0) + 1}"
         existing = c.s.get(GeographicalIndication, gid)
         if existing is not None and not c.can_see(gid):
-            raise Refused(409, "not_saved", f"GI id {gid} is taken")
+            raise Refused(409, "not_saved", msgs=[Msg("gi_id_taken", {"value": gid}, "id")])
         d = {"id": gid, "name": str(form.get("name") or "").strip(), "product": str(form.get("product") or "").strip(),
              "category": str(form.get("category") or "").strip() or None,
              "aliases": _split(form.get("aliases")),
@@ -370,8 +374,7 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         try:
             gi = GIModel.model_validate(d)
         except ValidationError as e:
-            raise Refused(422, "not_saved", "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-                                                 for err in e.errors())) from None
+            raise Refused(422, "not_saved", msgs=msgs_of(e)) from None
         row = existing or GeographicalIndication(id=gid)
         if existing is None:
             c.s.add(row)
@@ -396,15 +399,15 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
             raise Refused(403, "forbidden")
         up = form.get("file")
         if up is None or not hasattr(up, "read"):
-            raise Refused(422, "not_saved", "file: no file uploaded")
+            raise Refused(422, "not_saved", msgs=[Msg("no_file", field="file")])
         data = await up.read(MAX_IMPORT + 1)
         if len(data) > MAX_IMPORT:
-            raise Refused(413, "not_saved", "file: larger than 2 MB")
+            raise Refused(413, "not_saved", msgs=[Msg("file_too_large", {"mb": MAX_IMPORT // 1024 // 1024}, "file")])
         name = Path(getattr(up, "filename", "") or "upload.csv").name
         try:
             rows = table_rows(data, name)
-        except ValueError as e:
-            raise Refused(422, "not_saved", str(e)) from None
+        except TableProblem as e:
+            raise Refused(422, "not_saved", name, msgs=[e.msg]) from None
         report = import_rows(c, rows, name, ent)
         schedule_rematch(bg, c, report["imported"], "word")  # one pass for all imported marks
         c.audit("marks.import", name, "ok" if not report["problems"] else "error",
@@ -416,15 +419,24 @@ def routes(app: FastAPI, render, any_user, Refused, data_dir) -> None:  # noqa: 
         return HTMLResponse(html.replace("<!--import-report-->", tpl.render(report=report, lang=c.lang)))
 
 
+class TableProblem(ValueError):
+    """An upload that is not a readable table; ``msg`` is the coded message (field: the file name)."""
+
+    def __init__(self, code: str, name: str, **params):
+        self.msg = Msg(code, params, name)
+        super().__init__(self.msg.render("en"))
+
+
 def table_rows(data: bytes, name: str) -> list[list[str]]:
-    """Rows of a CSV (UTF-8, with or without BOM) or XLSX upload, header first. Raises ValueError."""
+    """Rows of a CSV (UTF-8, with or without BOM) or XLSX upload, header first. Raises
+    TableProblem (a ValueError)."""
     if data[:4] == b"PK\x03\x04":  # XLSX by content (a zip), whatever the name says
         from openpyxl import load_workbook
 
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as e:
-            raise ValueError(f"{name}: not a readable XLSX workbook ({type(e).__name__})") from None
+        except Exception:
+            raise TableProblem("file_not_xlsx", name) from None
         ws = wb.worksheets[0]
         rows = [["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in r]
                 for r in ws.iter_rows(values_only=True)]
@@ -432,33 +444,40 @@ def table_rows(data: bytes, name: str) -> list[list[str]]:
     else:
         try:
             text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            raise ValueError(f"{name}: not UTF-8 text or an XLSX workbook ({e.reason})") from None
+        except UnicodeDecodeError:
+            raise TableProblem("file_not_text", name) from None
         rows = list(csv.reader(io.StringIO(text)))
     rows = [r for r in rows if any(str(v).strip() for v in r)]
     if not rows:
-        raise ValueError(f"{name}: empty file")
+        raise TableProblem("file_empty", name)
     if len(rows) > MAX_IMPORT_ROWS + 1:
-        raise ValueError(f"{name}: more than {MAX_IMPORT_ROWS} rows")
+        raise TableProblem("file_too_many_rows", name, n=MAX_IMPORT_ROWS)
     return rows
 
 
 def import_rows(c, rows: list[list[str]], name: str, holder_ent: str | None) -> dict:
     """Import word marks row by row with watchlist/loader.py's CSV rules; a bad row is reported
-    (file, line, field, message) and the other rows are still imported. Holders' rows must name
-    their own enterprise (or leave enterprise_id empty)."""
+    (file, line, field, message in the user's language: watchlist/messages.py) and the other rows
+    are still imported. Holders' rows must name their own enterprise (or leave enterprise_id
+    empty). Returns {"file", "rows", "imported": [mark ids], "problems": [{"line", "field" (the
+    column), "label" (its zh-CN name, '' in English), "code", "message"}]}."""
     from watchlist.errors import WatchlistError
     from watchlist.loader import parse_watchlist_csv
+    from watchlist.messages import field_title, render
 
     header = [h.strip() for h in rows[0]]
     problems: list[dict] = []
     imported: list[str] = []
+
+    def refuse(line: int, field: str, code: str, **params) -> None:
+        problems.append({"line": line, "field": field, "label": field_title(field, c.lang) if c.lang != "en" else "", "code": code,
+                         "message": render(code, c.lang, **params)})
+
     for i, r in enumerate(rows[1:], start=2):
         d = dict(zip(header, r))
         if holder_ent is not None:
             if (d.get("enterprise_id") or "").strip() not in ("", holder_ent):
-                problems.append({"line": i, "field": "enterprise_id",
-                                 "message": f"{d.get('enterprise_id')!r} is not your enterprise ({holder_ent})"})
+                refuse(i, "enterprise_id", "not_your_enterprise", value=d.get("enterprise_id"), ent=holder_ent)
                 continue
             d["enterprise_id"] = holder_ent
             ent = c.s.get(Enterprise, holder_ent)
@@ -473,12 +492,13 @@ def import_rows(c, rows: list[list[str]], name: str, holder_ent: str | None) -> 
             wl = parse_watchlist_csv(buf.getvalue(), name)
         except WatchlistError as e:
             for p in e.problems:
-                problems.append({"line": i, "field": p.field, "message": p.message})
+                problems.append({"line": i, "field": p.field, "label": field_title(p.field, c.lang) if c.lang != "en" else "",
+                                 "code": p.code, "message": p.text(c.lang)})
             continue
         mid = wl.enterprises[0].marks[0].id
         other = c.s.get(Mark, mid)
         if other is not None and other.enterprise_id != wl.enterprises[0].id:
-            problems.append({"line": i, "field": "mark_id", "message": f"{mid} belongs to another enterprise"})
+            refuse(i, "mark_id", "mark_of_other_enterprise", value=mid)
             continue
         if c.s.get(Enterprise, wl.enterprises[0].id) is not None:
             e = c.s.get(Enterprise, wl.enterprises[0].id)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import scrapy
 
-from ..parse import all_text, extract_detail, first
+from ..parse import all_text, extract_detail, first, not_html
 from .base import BaseSpider
 
 DETAIL_STATUSES = [304, 403, 404, 410]
@@ -130,6 +130,10 @@ class MarketplaceSpider(BaseSpider):
         k = self.known.get(lid) if lid else None
         if k is not None and k.active and k.body_sha256 == body_sha:
             self.rec.unchanged(lid, "same_content")
+            return
+        what = not_html(response.body, (response.headers.get(b"Content-Type") or b"").decode("latin-1"))
+        if what is not None:
+            self.rec.failure("parse_error", response.url, f"not an HTML page: {what}")
             return
         d = self.src["detail"]
         try:

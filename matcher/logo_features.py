@@ -884,13 +884,14 @@ def _ecc_template(t: LogoTemplate) -> np.ndarray:
     return e
 
 
-def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40) -> np.ndarray:
+def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40, blur: int = 3,
+           homography: bool = False) -> np.ndarray:
     """Sharpen a fitted transform (3x3, canvas -> photo) with ECC on edge structure.
 
     Returns the refined 3x3 transform, or ``M`` itself when ECC fails or wanders off (its centre
     moving by more than a quarter of the logo's width)."""
     H = as3x3(M)
-    homog = abs(H[2, 0]) > 1e-9 or abs(H[2, 1]) > 1e-9
+    homog = homography or abs(H[2, 0]) > 1e-9 or abs(H[2, 1]) > 1e-9
     motion = cv2.MOTION_HOMOGRAPHY if homog else cv2.MOTION_AFFINE
     # aligned at half the canvas resolution (4x fewer pixels per iteration): the logo covers about
     # that many pixels of the working photo anyway, so nothing is lost
@@ -902,7 +903,7 @@ def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40
     try:
         st = _photo_structure(photo)
         _, warp = cv2.findTransformECC(small, st, warp, motion,
-                                       (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-4), None, 3)
+                                       (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-4), None, blur)
     except cv2.error:
         return M
     newH = as3x3(warp) @ np.linalg.inv(S)
@@ -1201,7 +1202,9 @@ HU_WEIGHTS = np.array([1.0, 0.25])
 SHAPE_SWEEP = tuple(range(-40, 41, 10))  # rotations tried for round pieces (no principal axis)
 
 
-def _hu_from_mask(m: np.ndarray) -> tuple[np.ndarray, tuple[float, float], float, float, float] | None:
+def _hu_from_mask(m: np.ndarray) -> tuple | None:
+    """(log Hu moments 1-2, centroid, area, principal-axis angle in degrees, anisotropy, 2x2 covariance)
+    of a binary mask, or None when it is empty."""
     mo = cv2.moments(m, binaryImage=True)
     if mo["m00"] <= 0:
         return None
@@ -1214,7 +1217,8 @@ def _hu_from_mask(m: np.ndarray) -> tuple[np.ndarray, tuple[float, float], float
     common = math.sqrt(4 * mu11 ** 2 + (mu20 - mu02) ** 2)
     l1, l2 = (mu20 + mu02 + common) / 2, (mu20 + mu02 - common) / 2
     anis = math.sqrt(l1 / l2) if l2 > 1e-9 else 99.0
-    return loghu, (cx, cy), float(mo["m00"]), math.degrees(theta), anis
+    cov = np.array([[mu20, mu11], [mu11, mu02]]) / mo["m00"]
+    return loghu, (cx, cy), float(mo["m00"]), math.degrees(theta), anis, cov
 
 
 def _largest_piece(t: LogoTemplate):
@@ -1247,10 +1251,31 @@ def _photo_regions(photo: PhotoFeatures) -> list:
         r = _hu_from_mask((lab[y:y + bh, x:x + bw] == i).astype(np.uint8))
         if r is None:
             continue
-        loghu, (cx, cy), a, th, an = r
-        out.append((loghu, (cx + x, cy + y), a, th, an))
+        loghu, (cx, cy), a, th, an, cov = r
+        out.append((loghu, (cx + x, cy + y), a, th, an, cov))
     photo._regions = out
     return out
+
+
+SHAPE_ECC_COARSE = 9  # Gaussian size of the first, coarse ECC pass for a placement from moments
+SHAPE_REFINE_MAX = 4  # placements by shape refined per solid logo and photo
+SHAPE_STRETCH = 0.1  # |log| of the anisotropy ratio region/piece above which an affine placement is tried too
+
+
+def _axes_maps(p_cov: np.ndarray, r_cov: np.ndarray) -> list[np.ndarray]:
+    """2x2 maps taking a shape of covariance ``p_cov`` to one of covariance ``r_cov`` by aligning their
+    principal axes (either direction: two maps, no mirror)."""
+    lp, up = np.linalg.eigh(p_cov)
+    lr, ur = np.linalg.eigh(r_cov)
+    if lp.min() <= 1e-9 or lr.min() <= 1e-9:
+        return []
+    if np.linalg.det(up) < 0:
+        up[:, 0] *= -1
+    if np.linalg.det(ur) < 0:
+        ur[:, 0] *= -1
+    D = np.diag(np.sqrt(lr / lp))
+    A = ur @ D @ up.T
+    return [A, -A]
 
 
 def shape_verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, *, max_angle: float = 40.0) -> Detection | None:
@@ -1258,11 +1283,11 @@ def shape_verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, *, max_angle: f
     piece = _largest_piece(t)
     if not piece:
         return None
-    p_hu, (pcx, pcy), p_area, p_th, p_an = piece
+    p_hu, (pcx, pcy), p_area, p_th, p_an, p_cov = piece
     regions = _photo_regions(photo)
     scored = sorted(((float(np.abs(r[0] - p_hu) @ HU_WEIGHTS), r) for r in regions), key=lambda x: x[0])
-    best = None
-    for dist, (hu, (cx, cy), area, th, an) in scored[:SHAPE_MAX_REGIONS]:
+    placed = []  # (region rank, similarity, transform, angle, rel. width, parts)
+    for rank, (dist, (hu, (cx, cy), area, th, an, cov)) in enumerate(scored[:SHAPE_MAX_REGIONS]):
         if dist > SHAPE_MAX_HU_DIST:
             break
         # the region lost about one pixel all round to the dilated edges: add it back to the area
@@ -1272,11 +1297,18 @@ def shape_verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, *, max_angle: f
             angles = [d0, d0 + 180.0, d0 - 180.0]
         else:
             angles = list(SHAPE_SWEEP)
+        maps = []
         for ang in angles:
             if abs(ang) > max_angle:
                 continue
             a = math.radians(ang)
-            R = np.array([[s * math.cos(a), -s * math.sin(a)], [s * math.sin(a), s * math.cos(a)]])
+            maps.append(np.array([[s * math.cos(a), -s * math.sin(a)], [s * math.sin(a), s * math.cos(a)]]))
+        if p_an > 1.25 and an > 1.15 and abs(math.log(an / p_an)) > SHAPE_STRETCH:
+            # the region is more or less elongated than the piece: the logo is seen at an angle (a
+            # tilt foreshortens it). An affine placement maps the piece's principal axes onto the
+            # region's, each scaled by the ratio of their spreads (moment normalisation)
+            maps += _axes_maps(p_cov, cov)
+        for R in maps:
             H = np.eye(3)
             H[:2, :2] = R
             H[:2, 2] = np.array([cx, cy]) - R @ np.array([pcx, pcy])
@@ -1284,16 +1316,23 @@ def shape_verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, *, max_angle: f
             if not ok:
                 continue
             parts = dense_scores(H, t, photo)
-            sim = combine(parts)
-            if SHAPE_ECC_RANGE[0] <= sim < SHAPE_ECC_RANGE[1]:  # a coarse placement: refine more often
-                H2 = refine(H, t, photo)
-                if H2 is not H:
-                    ok2, angle2, rel2 = _plausible(H2, t, photo, max_angle)
-                    parts2 = dense_scores(H2, t, photo) if ok2 else None
-                    if parts2 is not None and combine(parts2) > sim:
-                        H, sim, angle, rel, parts = H2, combine(parts2), angle2, rel2, parts2
-            if best is None or sim > best[0]:
-                best = (sim, H, angle, rel, parts)
+            placed.append((rank, combine(parts), H, angle, rel, parts))
+    # the coarse placements are refined (coarse to fine, then with perspective for a tilted sign),
+    # at most SHAPE_REFINE_MAX of them: the best-fitting regions first, the most similar first
+    placed.sort(key=lambda x: (x[0], -x[1]))
+    best = None
+    for n, (_rank, sim, H, angle, rel, parts) in enumerate(placed):
+        if n < SHAPE_REFINE_MAX and sim < SHAPE_ECC_RANGE[1]:
+            H2 = refine(refine(H, t, photo, blur=SHAPE_ECC_COARSE), t, photo)
+            for H3 in (H2, refine(H2, t, photo, homography=True)):
+                if H3 is H:
+                    continue
+                ok3, angle3, rel3 = _plausible(H3, t, photo, max_angle)
+                parts3 = dense_scores(H3, t, photo) if ok3 else None
+                if parts3 is not None and combine(parts3) > sim:
+                    H, sim, angle, rel, parts = H3, combine(parts3), angle3, rel3, parts3
+        if best is None or sim > best[0]:
+            best = (sim, H, angle, rel, parts)
     if best is None:
         return None
     sim, H, angle, rel, parts = best

@@ -103,3 +103,39 @@ def test_rematch_improves_the_first_fit_of_a_steep_view(seed):
     better = lf.rematch(ph, t, first)
     assert better is not None and better.score > first.score and better.score >= lf.MIN_SIMILARITY
     assert better.transform == "homography"
+
+
+def bolt(color=(150, 40, 40), size: int = 256) -> Image.Image:
+    """A solid lightning-bolt silhouette (no letters, no inner detail)."""
+    img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    pts = [(0.55, 0.02), (0.18, 0.55), (0.45, 0.55), (0.3, 0.98), (0.82, 0.4), (0.55, 0.4), (0.72, 0.02)]
+    ImageDraw.Draw(img).polygon([(x * size, y * size) for x, y in pts], fill=color + (255,))
+    return img
+
+
+@pytest.mark.parametrize("seed", [1, 6, 12])
+def test_solid_silhouette_found_when_tilted(seed):
+    rng = random.Random(seed)
+    photo, truth = make_photo(bolt(), rng, rel_width=0.35, tilt=0.3, recolor=False, blur=0.0, quality=85)
+    t, dets = _find(bolt(), photo)
+    assert lf.is_solid(t)
+    assert dets, "a tilted solid logo is found by its shape"
+    x, y, w, h = dets[0].bbox
+    tx, ty, tw, th = truth["bbox"]
+    assert abs((x + w / 2) - (tx + tw / 2)) < tw / 3 and abs((y + h / 2) - (ty + th / 2)) < th / 3
+
+
+def arrow(color=(150, 40, 40), size: int = 256) -> Image.Image:
+    """Another solid silhouette of about the bolt's size and elongation: an arrow."""
+    img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    pts = [(0.4, 0.98), (0.4, 0.45), (0.2, 0.45), (0.5, 0.02), (0.8, 0.45), (0.6, 0.45), (0.6, 0.98)]
+    ImageDraw.Draw(img).polygon([(x * size, y * size) for x, y in pts], fill=color + (255,))
+    return img
+
+
+@pytest.mark.parametrize("seed", [1, 6, 12, 30])
+def test_other_solid_silhouette_tilted_is_not_the_logo(seed):
+    rng = random.Random(seed)
+    photo, _ = make_photo(arrow(), rng, rel_width=0.35, tilt=0.3, recolor=False, blur=0.0, quality=85)
+    _t, dets = _find(bolt(), photo)
+    assert not dets, [(d.score, d.transform) for d in dets]

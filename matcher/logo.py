@@ -25,8 +25,9 @@ from watchlist.model import Watchlist
 from .goods import registered_classes
 from .images import ImageRejected, open_image_with_hash
 from .logo_cache import FeatureCache, LogoProblem, load_template
+from .logo_photo import find_logos_any_polarity
 from .logo_store import LogoStore
-from .logo_features import (MIN_SIMILARITY, Detection, LogoIndex, LogoTemplate, env_threads, find_logos,
+from .logo_features import (MIN_SIMILARITY, Detection, LogoIndex, LogoTemplate, env_threads,
                             logo_corners, photo_features, project)
 from .reasons import reason, render_all
 from .types import Match, MatchContext
@@ -114,7 +115,8 @@ class LogoMatcher:
             self._results.move_to_end(sha)
             return hit, sha
         photo = photo_features(np.asarray(img, dtype=np.uint8))
-        dets = find_logos(self.index, photo, min_similarity=self.min_similarity)
+        # the photo as it is and in negative: a logo printed light on dark (matcher/logo_photo.py)
+        dets = find_logos_any_polarity(self.index, photo, min_similarity=self.min_similarity)
         self.images_analysed += 1
         self._results[sha] = dets
         if len(self._results) > RESULT_CACHE:

@@ -583,6 +583,7 @@ def _dense_layout(t: LogoTemplate):
     return t._dense_cache
 
 
+DENSE_EARLY_OUTLINE = 0.3  # = ECC_RANGE[0]: an outline agreeing less ends the dense check early
 INTRINSIC_READING = (0.2, 0.9)  # intrinsic share of the interior's edge energy for a second reading
 
 
@@ -639,12 +640,22 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
                                      borderValue=0))
         ok = (cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0).reshape(-1)
     out = {"interior": 0.0, "cell_min": 0.0, "cell_2nd": 0.0, "outline": 0.0}
+    tor = t.orient.reshape(-1, 2)
+    bsel = band_idx if ok is None else band_idx[ok[band_idx]]
+    if len(bsel) >= 50:
+        out["outline"] = _zncc(tor[bsel].astype(np.float32), so[bsel])
+    out["outline_min"] = MIN_OUTLINE if fills_box(t) else MIN_OUTLINE_SHAPED
+    if len(bsel) >= 50 and out["outline"] < DENSE_EARLY_OUTLINE:
+        # the outline disagrees so much that the placement can neither pass (:func:`combine` caps the
+        # similarity at the outline's) nor be worth refining: its reading stands for the whole
+        v = out["outline"]
+        out.update(interior=v, cell_min=v, cell_2nd=v, early=1)
+        return out
     # Every score below is a correlation or a weighted mean over the interior or one grid cell,
     # computed from per-pixel sums over the interior's pixels (gathered once, cells contiguous).
     w = np.ones(len(idx), np.float64) if ok is None else ok[idx].astype(np.float64)
     if w.sum() < 50:
         return out
-    tor = t.orient.reshape(-1, 2)
     a = tor[idx].astype(np.float64)
     b = so[idx].astype(np.float64)
     a0, a1, b0, b1 = a[:, 0].copy(), a[:, 1].copy(), b[:, 0].copy(), b[:, 1].copy()
@@ -683,10 +694,6 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
             out["covered"] = len(covered)
     else:
         covered = set()
-    bsel = band_idx if ok is None else band_idx[ok[band_idx]]
-    if len(bsel) >= 50:
-        out["outline"] = _zncc(tor[bsel].astype(np.float32), so[bsel])
-    out["outline_min"] = MIN_OUTLINE if fills_box(t) else MIN_OUTLINE_SHAPED
     ab = a0 * b0 + a1 * b1
 
     def zncc_agree(v: np.ndarray) -> tuple[float, float, int]:
@@ -1074,7 +1081,8 @@ def rematch(photo: PhotoFeatures, t: LogoTemplate, d: Detection, *, max_angle: f
         return None
     q = np.array([k.pt for k in kps], np.float32)
     td = t.descriptors.astype(np.float32)
-    dist = np.sqrt(np.maximum(((desc[:, None, :] - td[None, :, :]) ** 2).sum(axis=2), 0))  # (nq, nt)
+    d2 = (desc * desc).sum(axis=1)[:, None] + (td * td).sum(axis=1)[None, :] - 2.0 * (desc @ td.T)
+    dist = np.sqrt(np.maximum(d2, 0))  # (nq, nt) descriptor distances
     near = np.hypot(q[:, None, 0] - t.points[None, :, 0], q[:, None, 1] - t.points[None, :, 1]) \
         <= REMATCH_RADIUS * max(t.width, t.height)
     dist = np.where(near, dist, np.inf)

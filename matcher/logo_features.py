@@ -879,7 +879,9 @@ OCCLUSION_INTERIOR = 0.75
 CELL_SLACK = 0.15
 
 
-ECC_STEP = 2  # canvas pixels per pixel of the template ECC aligns
+ECC_STEP = 2  # canvas pixels per pixel of the template ECC aligns ...
+ECC_POLISH = 8  # ... then, for a placement near the threshold, this many at the canvas's own resolution
+POLISH_RANGE = (0.5, 0.7)  # similarity after the half-resolution ECC that earns the polish
 
 
 def _ecc_template(t: LogoTemplate) -> np.ndarray:
@@ -892,7 +894,7 @@ def _ecc_template(t: LogoTemplate) -> np.ndarray:
 
 
 def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40, blur: int = 3,
-           homography: bool = False) -> np.ndarray:
+           homography: bool = False, polish: bool = False) -> np.ndarray:
     """Sharpen a fitted transform (3x3, canvas -> photo) with ECC on edge structure.
 
     Returns the refined 3x3 transform, or ``M`` itself when ECC fails or wanders off (its centre
@@ -911,9 +913,20 @@ def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40
         st = _photo_structure(photo)
         _, warp = cv2.findTransformECC(small, st, warp, motion,
                                        (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-4), None, blur)
+        newH = as3x3(warp) @ np.linalg.inv(S)
     except cv2.error:
         return M
-    newH = as3x3(warp) @ np.linalg.inv(S)
+    if polish:
+        # a few iterations at the canvas's full resolution to finish (placements near the threshold)
+        Hf = newH / newH[2, 2] if homog else newH
+        try:
+            _, warp = cv2.findTransformECC(t.structure.astype(np.float32), st,
+                                           (Hf if homog else Hf[:2]).astype(np.float32), motion,
+                                           (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, ECC_POLISH, 1e-4),
+                                           None, blur)
+            newH = as3x3(warp)
+        except cv2.error:
+            pass
     c = np.array([[t.width / 2, t.height / 2]])
     lw = float(np.hypot(*(project(H, logo_corners(t)[1:2]) - project(H, logo_corners(t)[:1]))[0]))
     if np.linalg.norm(project(newH, c) - project(H, c)) > 0.25 * max(lw, 1.0):
@@ -1043,16 +1056,22 @@ def refine_detection(photo: PhotoFeatures, t: LogoTemplate, d: Detection, *, max
     """``d`` with its transform refined by ECC (:func:`refine`) when that makes it more similar;
     else ``d`` itself. Same plausibility limits and scoring as :func:`verify`."""
     H = np.diag([photo.scale, photo.scale, 1.0]) @ d.matrix  # back to the rescaled photo's pixels
-    H2 = refine(H, t, photo)
-    if H2 is H:
+    best = None
+    for polish in (False, True):
+        H2 = refine(H, t, photo, polish=polish)
+        if H2 is H:
+            break
+        ok, angle, rel = _plausible(H2, t, photo, max_angle)
+        if ok:
+            parts = dense_scores(H2, t, photo)
+            sim = combine(parts, d.inliers)
+            if sim > (best[0] if best else d.score):
+                best = (sim, H2, angle, rel, parts)
+        if best is None or not POLISH_RANGE[0] <= best[0] < POLISH_RANGE[1]:
+            break  # clearly in or out: no polish
+    if best is None:
         return d
-    ok, angle, rel = _plausible(H2, t, photo, max_angle)
-    if not ok:
-        return d
-    parts = dense_scores(H2, t, photo)
-    sim = combine(parts, d.inliers)
-    if sim <= d.score:
-        return d
+    sim, H2, angle, rel, parts = best
     return _detection(photo, t, d.template, sim, H2, d.inliers, d.votes, angle, rel, parts, d.transform)
 
 

@@ -7,7 +7,8 @@ verdict says the seller or phrase is legitimate (alerts/suppress.py). Never comm
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +23,8 @@ from .suppress import find_rule, suppress_lead, active_rules
 
 log = logging.getLogger("markwatch.queue")
 
+GONE_REFRESH_S = 60.0  # seconds a pass keeps its set of sellers with gone listings before re-reading it
+
 
 @dataclass
 class QueueContext:
@@ -30,6 +33,7 @@ class QueueContext:
     bureaus: Bureaus | None
     language: str = "zh-CN"
     gone: tuple = (set(), set())
+    gone_read_at: float = field(default_factory=time.monotonic)  # when `gone` was read (monotonic s)
 
     @classmethod
     def load(cls, s: Session, settings=None) -> "QueueContext":
@@ -53,14 +57,19 @@ class QueueContext:
 
     def refresh(self, s: Session) -> "QueueContext":
         """Re-read what changes under a long pass and must be bound to session `s`: the
-        suppression rules (ORM rows whose hit counts are updated) and the sellers with gone
-        listings. The rest (targets, key shops, verdicts, bureaus) is read once per pass."""
+        suppression rules (ORM rows whose hit counts are updated), and the sellers with gone
+        listings when they were read more than :data:`GONE_REFRESH_S` ago (that query scans the
+        listings: per 1,000-listing batch it cost more than matching the batch; a listing only
+        becomes gone by a crawl marking it removed or by a day passing). The rest (targets, key
+        shops, verdicts, bureaus) is read once per pass."""
         from store.models import utcnow as _now
 
         from .relisting import gone_sellers
 
         self.rules = active_rules(s)
-        self.gone = gone_sellers(s, _now())
+        if time.monotonic() - self.gone_read_at >= GONE_REFRESH_S:
+            self.gone = gone_sellers(s, _now())
+            self.gone_read_at = time.monotonic()
         return self
 
 

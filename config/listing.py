@@ -8,7 +8,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 REQUIRED = ("platform", "listing_id", "title")
 KINDS = ("listing", "live")
@@ -205,9 +205,12 @@ def _lines(fh, max_bytes: int):
         yield n, raw
 
 
-def read_listings(path: str | Path, meta: dict | None = None,
-                  max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Listing | ListingError]:
+def read_listings(path: str | Path, meta: dict | None = None, max_line_bytes: int = MAX_LINE_BYTES,
+                  lines: Callable[[int], bool] | None = None) -> Iterator[Listing | ListingError]:
     """Yield a Listing per good line and a ListingError per bad one; blank lines are skipped.
+
+    `lines`: only the lines whose 1-based number it accepts are decoded and parsed (the others
+    are skipped unread, so N forked workers each parse only their share of a file).
 
     The encoding is detected from the first 64 KB (UTF-8, UTF-8 with BOM, GBK, GB18030; see
     config.textio) and stored in ``meta["encoding"]`` when `meta` is given; a line that does not
@@ -233,6 +236,8 @@ def read_listings(path: str | Path, meta: dict | None = None,
         elif meta is not None:
             meta["encoding"] = enc
         for n, raw in _lines(fh, max_line_bytes):
+            if lines is not None and not lines(n):
+                continue
             if raw is None:
                 yield ListingError(str(p), n, "-", f"line longer than {max_line_bytes} bytes")
                 continue

@@ -138,42 +138,48 @@ def _match_items(engine, listings_path, output, s: "BatchSummary", progress, err
             progress(s.listings)
 
 
-BLOCK = 2000  # listings per block handed to one forked worker
+BLOCK = 2000  # lines per block handed to one forked worker
 
 
 def _share(listings_path, k: int, n: int):
-    """Worker k's items of the file: blocks k, k+n, k+2n, ... of BLOCK items each."""
-    for i, item in enumerate(read_listings(listings_path)):
-        if (i // BLOCK) % n == k:
-            yield i, item
+    """Worker k's (block, item) pairs of the file: the items on the lines of blocks k, k+n,
+    k+2n, ... (block b = lines b*BLOCK+1 .. (b+1)*BLOCK). Lines of other workers' blocks are
+    skipped without being decoded or parsed."""
+    at = [0]
+
+    def mine(line: int) -> bool:
+        if ((line - 1) // BLOCK) % n == k:
+            at[0] = line
+            return True
+        return False
+
+    for item in read_listings(listings_path, lines=mine):
+        yield (at[0] - 1) // BLOCK, item
 
 
 def _worker(engine, listings_path, k: int, n: int, out_path: str, err, report) -> tuple:
-    """Worker k's share (see _share), its leads written to out_path; returns (summary, bytes
-    written per block)."""
+    """Worker k's share (see _share), its leads written to out_path; returns (summary, {block:
+    bytes written for it})."""
     s = BatchSummary()
-    sizes: list[int] = []  # bytes written per block, in this worker's block order
+    sizes: dict[int, int] = {}
     try:
         with open(out_path, "w", encoding="utf-8") as out:
             cur, start = None, 0
-            mine = _share(listings_path, k, n)
             reader = engine.image_text
             if reader is not None:
                 reader.prefetch(x for _, x in _share(listings_path, k, n) if isinstance(x, Listing))
-            for i, item in mine:
-                b = i // BLOCK
+            for b, item in _share(listings_path, k, n):
                 if b != cur:
                     if cur is not None:
                         out.flush()
-                        sizes.append(out.tell() - start)
+                        sizes[cur] = out.tell() - start
                         start = out.tell()
+                        report(s.listings)
                     cur = b
-                _match_items(engine, listings_path, out, s, None, err, items=[item])
-                if i % BLOCK == BLOCK - 1:
-                    report(s.listings)
+                _match_items(engine, listings_path, out, s, None, err, items=(item,))
             out.flush()
             if cur is not None:
-                sizes.append(out.tell() - start)
+                sizes[cur] = out.tell() - start
         img = engine.image_stats()
         s.ocr = img.get("ocr")
         s.logo_skipped = img.get("logo_skipped", 0)
@@ -204,18 +210,14 @@ def _match_forked(engine, listings_path, output, progress, err, n: int) -> Batch
 
         results = run_forked(lambda k, report: _worker(engine, listings_path, k, n, paths[k], err, report), n,
                              on_progress, name="match worker")
-        # join the workers' outputs in block order: block b is worker b % n's (b // n)-th block
+        # join the workers' outputs in block order: block b is worker b % n's
         files = [open(p, "rb") for p in paths]
         try:
-            b = 0
-            while True:
-                k, j = b % n, b // n
-                sizes = results[k][1]
-                if j >= len(sizes):
-                    break
-                if sizes[j]:
-                    output.write(files[k].read(sizes[j]).decode("utf-8"))
-                b += 1
+            blocks = max((max(sizes) + 1 for _, sizes in results if sizes), default=0)
+            for b in range(blocks):
+                size = results[b % n][1].get(b, 0)
+                if size:
+                    output.write(files[b % n].read(size).decode("utf-8"))
         finally:
             for f in files:
                 f.close()

@@ -58,14 +58,22 @@ def append(s: Session, *, kind: str, path: str, sha256: str, size: int, listing_
            captured_at: datetime | None = None) -> EvidenceRecord:
     """Add one artefact to the chain (``path`` relative to the evidence directory)."""
     captured_at = (captured_at or utcnow()).replace(tzinfo=None)
-    last = last_record(s)
+    # the record this session appended last in the same transaction is the chain's head (on
+    # SQLite the transaction holds the write lock from its first append): no query per artefact
+    txn = s.get_transaction()
+    held = s.info.get(_LAST)
+    last = held[1] if held is not None and held[0] is txn and txn is not None else last_record(s)
     prev = last.entry_hash if last is not None else GENESIS
     r = EvidenceRecord(listing_pk=listing_pk, platform=platform, listing_id=listing_id, kind=kind, path=path, url=url,
                        captured_at=captured_at, sha256=sha256, size=size, prev_hash=prev)
     r.entry_hash = record_hash(r)
     s.add(r)
     s.flush()
+    s.info[_LAST] = (s.get_transaction(), r)
     return r
+
+
+_LAST = "markwatch.ledger.last"  # Session.info key: (transaction, record it appended last)
 
 
 def append_file(s: Session, evidence_dir: Path, file: Path, **kw) -> EvidenceRecord:

@@ -254,15 +254,29 @@ def _upsert_distinct(s: Session, recs: Sequence[ListingRecord], run_id, source, 
             snaps.append(dict(listing_pk=old.id, seen_at=now, price=r.price, sales=r.sales, title=r.title,
                               run_id=run_id))
         upd_rows.append(dict(_pk=old.id, _source=source, _now=now, _hash=h, **f))
+    from .bulk import executemany
+
+    conn = s.connection()
     if new_rows:
-        dialect = s.get_bind().dialect.name
-        if dialect == "postgresql":
+        if conn.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dinsert
         else:
             from sqlalchemy.dialects.sqlite import insert as dinsert
-        stmt = (dinsert(t).on_conflict_do_nothing(index_elements=["platform", "listing_id"])
-                .returning(t.c.id, t.c.platform, t.c.listing_id, sort_by_parameter_order=True))
-        got = {(p, lid): pk for pk, p, lid in s.execute(stmt, new_rows)}
+        stmt = dinsert(t).on_conflict_do_nothing(index_elements=["platform", "listing_id"])
+        inserted = executemany(conn, stmt, new_rows)
+        # the new rows' ids; a row another writer inserted meanwhile (the conflict skipped ours)
+        # is told apart by its first_seen, which is this call's `now` only on the rows we wrote
+        check = inserted != len(new_rows)
+        got: dict[tuple[str, str], int] = {}
+        new_by_platform: dict[str, list[str]] = {}
+        for row in new_rows:
+            new_by_platform.setdefault(row["platform"], []).append(row["listing_id"])
+        for plat, ids in new_by_platform.items():
+            for i in range(0, len(ids), 500):
+                cols = (t.c.id, t.c.listing_id) + ((t.c.first_seen,) if check else ())
+                for row in s.execute(select(*cols).where(t.c.platform == plat, t.c.listing_id.in_(ids[i:i + 500]))):
+                    if not check or row.first_seen == now:
+                        got[(plat, row.listing_id)] = row.id
         for row in new_rows:
             pk = got.get((row["platform"], row["listing_id"]))
             if pk is not None:
@@ -282,9 +296,9 @@ def _upsert_distinct(s: Session, recs: Sequence[ListingRecord], run_id, source, 
                     # SET reads the old row: pending again only when the matched content changed
                     match_state=case((t.c.content_hash != bindparam("_hash"), "pending"), else_=t.c.match_state),
                     source=func.coalesce(bindparam("_source"), t.c.source))  # keep it when none is named
-        s.execute(update(t).where(t.c.id == bindparam("_pk")).values(**vals), upd_rows)
+        executemany(conn, update(t).where(t.c.id == bindparam("_pk")).values(**vals), upd_rows)
     if snaps:
-        s.execute(insert(m.ListingSnapshot.__table__), snaps)
+        executemany(conn, insert(m.ListingSnapshot.__table__), snaps)
     return outcomes
 
 

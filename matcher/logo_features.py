@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 # Bump when anything that changes stored features changes (invalidates the feature cache).
-FEATURE_VERSION = 7
+FEATURE_VERSION = 8
 
 CANON = 160          # canonical longest side of a logo, px
 PAD = 12             # transparent margin around the canonical logo, px
@@ -62,6 +62,7 @@ class LogoTemplate:
     phash: str = ""           # perceptual hash of the logo on white (near-duplicate registrations)
     meta: dict = field(default_factory=dict)
     steady: np.ndarray | None = None  # uint8 (h, w): 255 where the logo's edges show on any background
+    intrinsic: np.ndarray | None = None  # uint8 (h, w): 255 where an edge lies between two visible parts
 
     @property
     def n_features(self) -> int:
@@ -73,6 +74,7 @@ class LogoTemplate:
         np.savez_compressed(buf, mask=self.mask, structure=self.structure.astype(np.float16),
                             orient=self.orient.astype(np.float16),
                             steady=self.steady if self.steady is not None else np.full_like(self.mask, 255),
+                            intrinsic=self.intrinsic if self.intrinsic is not None else np.full_like(self.mask, 255),
                             points=self.points, descriptors=self.descriptors.astype(np.uint8),
                             meta=np.frombuffer(json.dumps({"sha256": self.sha256, "width": self.width,
                                                            "height": self.height, "phash": self.phash,
@@ -88,7 +90,7 @@ class LogoTemplate:
             raise ValueError("stale feature version")
         return cls(sha256=meta.pop("sha256"), width=meta.pop("width"), height=meta.pop("height"),
                    mask=z["mask"], structure=z["structure"].astype(np.float16),
-                   orient=z["orient"].astype(np.float16), steady=z["steady"],
+                   orient=z["orient"].astype(np.float16), steady=z["steady"], intrinsic=z["intrinsic"],
                    points=z["points"].astype(np.float32), descriptors=z["descriptors"].astype(np.uint8),
                    phash=meta.pop("phash", ""), meta=meta)
 
@@ -202,6 +204,42 @@ def is_artwork(img: Image.Image) -> bool:
     return float(np.sort(counts)[::-1][:6].sum() / m.sum()) >= ARTWORK_COLOUR_SHARE
 
 
+def _filled(rgba: np.ndarray) -> np.ndarray:
+    """Grey rendering of the logo with every transparent pixel given the colour of the nearest visible
+    one: only edges between two visible parts of the logo remain (letters on a badge), not those
+    between the logo and whatever shows through it (its outline, the gaps of a globe's meridians)."""
+    vis = rgba[:, :, 3] >= 192  # resized edges are blended with transparent black: not a source colour
+    if vis.all() or not vis.any():
+        return _on(rgba, 255)
+    _d, lab = cv2.distanceTransformWithLabels((~vis).astype(np.uint8), cv2.DIST_L2, 5,
+                                              labelType=cv2.DIST_LABEL_PIXEL)
+    ys, xs = np.nonzero(vis)
+    # labels number the visible pixels in row-major order (the zero pixels of the input)
+    colours = np.zeros((len(xs) + 1, 4), np.uint8)
+    colours[1:] = rgba[ys, xs]
+    out = colours[lab]
+    out[vis] = rgba[vis]
+    out[:, :, 3] = 255
+    return _on(out, 255)
+
+
+INTRINSIC_EDGE = 0.3  # an edge is intrinsic when it keeps this share of its strength with the gaps filled
+
+
+def _intrinsic_map(rgba: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """uint8 (h, w): 255 where the logo has no edge, or an edge that stays when what shows through
+    the logo is replaced by the logo's own colours (:func:`_filled`)."""
+    sf = _structure(_filled(rgba))
+    return ((sf >= INTRINSIC_EDGE * hi) | (hi < 0.05 * float(hi.max() + 1e-6))).astype(np.uint8) * 255
+
+
+def _intrinsic_share(intrinsic: np.ndarray, hi: np.ndarray, mask: np.ndarray) -> float:
+    """Share of the edge energy inside the logo's visible area that is intrinsic."""
+    inside = cv2.erode(mask, np.ones((5, 5), np.uint8)) > 0
+    tot = float(hi[inside].sum())
+    return round(float(hi[inside & (intrinsic > 0)].sum()) / tot, 3) if tot > 1e-6 else 0.0
+
+
 def prepare_logo(img: Image.Image, sha256: str = "") -> LogoTemplate:
     """Build the matching template of one logo image (PIL, any mode)."""
     import imagehash
@@ -224,12 +262,14 @@ def prepare_logo(img: Image.Image, sha256: str = "") -> LogoTemplate:
     sw, sb = _structure(_on(rgba, 255)), _structure(_on(rgba, 0))
     hi = np.maximum(sw, sb)
     steady = ((np.minimum(sw, sb) >= STEADY_EDGE * hi) | (hi < 0.05 * float(hi.max() + 1e-6))).astype(np.uint8) * 255
+    intrinsic = _intrinsic_map(rgba, hi)
     white = Image.fromarray(_on(rgba, 255))
     return LogoTemplate(sha256=sha256 or hashlib.sha256(rgba.tobytes()).hexdigest(),
                         width=int(rgba.shape[1]), height=int(rgba.shape[0]), mask=mask,
                         structure=st.astype(np.float16), orient=orient.astype(np.float16), points=points,
                         descriptors=np.clip(np.rint(descriptors), 0, 255).astype(np.uint8),
-                        phash=str(imagehash.phash(white)), meta={"artwork": is_artwork(img)}, steady=steady)
+                        phash=str(imagehash.phash(white)), meta={"artwork": is_artwork(img), "intrinsic_share": _intrinsic_share(intrinsic, hi, mask)},
+                        steady=steady, intrinsic=intrinsic)
 
 
 # ---------------------------------------------------------------- photos
@@ -519,6 +559,52 @@ def silhouette_solidity(t: LogoTemplate) -> float:
     return float((t.mask > 0).sum() / hull) if hull > 0 else 1.0
 
 
+def _dense_layout(t: LogoTemplate):
+    """Flat canvas indices of the interior pixels ordered by grid cell (pixels in no cell last),
+    the start of each cell in that order, the number of pixels in cells, the outline band's indices,
+    and the logo's mean edge magnitude per cell; computed once per template (a few hundred KiB)."""
+    cached = getattr(t, "_dense_cache", None)
+    if cached is not None:
+        return cached
+    region, interior, cells = _regions(t)
+    label = np.full(interior.shape, len(cells), np.int32)
+    for k, c in enumerate(cells):
+        label[c] = k
+    idx = np.flatnonzero(interior)
+    lab = label.reshape(-1)[idx]
+    order = np.argsort(lab, kind="stable")
+    idx, lab = idx[order].astype(np.int32), lab[order]
+    counts = np.bincount(lab, minlength=len(cells) + 1)
+    starts = np.concatenate([[0], np.cumsum(counts[:-1])]).astype(np.int64)
+    n_cells = int(counts[:len(cells)].sum())
+    tor = t.orient.reshape(-1, 2)
+    tmag = np.sqrt((tor[idx].astype(np.float32) ** 2).sum(axis=1))
+    te = [float(tmag[starts[k]:starts[k] + counts[k]].mean()) if counts[k] >= 20 else 0.0
+          for k in range(len(cells))]
+    band = np.flatnonzero(region & ~interior).astype(np.int32)
+    t._dense_cache = (idx, starts[:len(cells)], counts[:len(cells)], n_cells, band, te)
+    return t._dense_cache
+
+
+DENSE_EARLY_OUTLINE = 0.3  # = ECC_RANGE[0]: an outline agreeing less ends the dense check early
+INTRINSIC_READING = (0.2, 0.9)  # intrinsic share of the interior's edge energy for a second reading
+
+
+def _intrinsic_weights(t: LogoTemplate, idx: np.ndarray) -> np.ndarray | None:
+    """0/1 weights of the interior pixels (in ``idx`` order) whose edges are intrinsic
+    (:func:`_intrinsic_map`), or None when the logo's interior is (almost) all intrinsic or
+    (almost) all see-through (a ring's letters): then a second reading says nothing new."""
+    if t.intrinsic is None or is_solid(t):
+        return None
+    cached = getattr(t, "_intr_w", None)
+    if cached is None:
+        wi = (t.intrinsic.reshape(-1)[idx] > 0).astype(np.float64)
+        tm = np.sqrt((t.orient.reshape(-1, 2)[idx].astype(np.float64) ** 2).sum(axis=1))
+        share = float((tm * wi).sum() / max(tm.sum(), 1e-6))
+        cached = t._intr_w = wi if INTRINSIC_READING[0] <= share <= INTRINSIC_READING[1] else False
+    return None if cached is False else cached
+
+
 def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     """Edge-structure agreement between the logo and the photo warped onto the logo canvas.
 
@@ -526,7 +612,8 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     not matter). interior: inside the outline (what a same-outline logo does not share); cells:
     the two worst grid cells of the interior (one wrong letter spoils its cells even when the
     other letter matches); outline: the band along the logo's silhouette (a logo of another shape
-    with the same letters fails there).
+    with the same letters fails there). Returns a dict of correlations (-1..1): interior,
+    cell_min/2nd/3rd, outline, their contrast-blind ``a_`` readings, outline_min, covered.
     """
     H = as3x3(M)
     src = photo.gray
@@ -542,69 +629,75 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
     else:
         warped = cv2.warpPerspective(src, H, size, flags=cv2.INTER_LINEAR | flags,
                                      borderMode=cv2.BORDER_REPLICATE)
-    so = _orient(warped, sigma=1.2)
-    region, interior, cells = _regions(t)
+    so = _orient(warped, sigma=1.2).reshape(-1, 2)
+    idx, starts, counts, n_cells, band_idx, te = _dense_layout(t)
     ph, pw = src.shape
     pc = project(H, np.array([[0, 0], [t.width, 0], [t.width, t.height], [0, t.height]], np.float64))
     if (pc[:, 0] >= 3).all() and (pc[:, 0] <= pw - 4).all() and (pc[:, 1] >= 3).all() and (pc[:, 1] <= ph - 4).all():
-        ok = np.ones(size[::-1], bool)  # the whole canvas lies inside the photo
+        ok = None  # the whole canvas lies inside the photo
     else:
         ones = np.full(src.shape, 255, np.uint8)
         valid = (cv2.warpAffine(ones, H[:2], size, flags=cv2.INTER_NEAREST | flags, borderMode=cv2.BORDER_CONSTANT,
                                 borderValue=0) if affine else
                  cv2.warpPerspective(ones, H, size, flags=cv2.INTER_NEAREST | flags, borderMode=cv2.BORDER_CONSTANT,
                                      borderValue=0))
-        ok = cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0
+        ok = (cv2.erode(valid, np.ones((5, 5), np.uint8)) > 0).reshape(-1)
     out = {"interior": 0.0, "cell_min": 0.0, "cell_2nd": 0.0, "outline": 0.0}
-    i = interior & ok
-    if i.sum() < 50:
+    tor = t.orient.reshape(-1, 2)
+    bsel = band_idx if ok is None else band_idx[ok[band_idx]]
+    if len(bsel) >= 50:
+        out["outline"] = _zncc(tor[bsel].astype(np.float32), so[bsel])
+    out["outline_min"] = MIN_OUTLINE if fills_box(t) else MIN_OUTLINE_SHAPED
+    if len(bsel) >= 50 and out["outline"] < DENSE_EARLY_OUTLINE:
+        # the outline disagrees so much that the placement can neither pass (:func:`combine` caps the
+        # similarity at the outline's) nor be worth refining: its reading stands for the whole
+        v = out["outline"]
+        out.update(interior=v, cell_min=v, cell_2nd=v, early=1)
         return out
-    tor = t.orient.astype(np.float32)
-    tmag = getattr(t, "_orient_mag", None)
-    if tmag is None:
-        tmag = t._orient_mag = np.sqrt((tor * tor).sum(axis=2))
-    mag = np.sqrt((so * so).sum(axis=2))
-    # Every score below is a correlation or a weighted mean over a mask (the interior, one grid
-    # cell), so it is computed from per-pixel sums: one masked stack of products, summed over the
-    # interior and over each cell's slice (cells are disjoint), instead of copying masked pixels
-    # for every cell and every reading.
+    # Every score below is a correlation or a weighted mean over the interior or one grid cell,
+    # computed from per-pixel sums over the interior's pixels (gathered once, cells contiguous).
+    w = np.ones(len(idx), np.float64) if ok is None else ok[idx].astype(np.float64)
+    if w.sum() < 50:
+        return out
+    a = tor[idx].astype(np.float64)
+    b = so[idx].astype(np.float64)
+    a0, a1, b0, b1 = a[:, 0].copy(), a[:, 1].copy(), b[:, 0].copy(), b[:, 1].copy()
+    bb = b0 * b0 + b1 * b1
+    aa = a0 * a0 + a1 * a1
+    mag = np.sqrt(bb)
+    tmag = np.sqrt(aa)
+    ncell = len(starts)
+    at = np.minimum(starts, max(0, n_cells - 1))
+
+    def cell_sums(v: np.ndarray) -> np.ndarray:
+        """Sums of ``v`` (..., n) over each grid cell's pixels: (..., cells)."""
+        if not ncell:
+            return np.zeros(v.shape[:-1] + (0,))
+        s = np.add.reduceat(v[..., :n_cells], at, axis=-1)
+        s[..., counts == 0] = 0
+        return s
+
     # Covered cells: flat in the photo where the logo has detail (a sticker, a price tag, a thumb).
     # They carry no evidence either way and are left out; a wrong letter is not flat (it has its own
     # edges) and still counts. At most a third of the cells may be covered.
-    if len(cells) >= 3:
-        te = getattr(t, "_cell_energy", None)
-        if te is None:
-            te = t._cell_energy = [float(tmag[c][interior[c]].mean()) if interior[c].sum() >= 20 else 0.0
-                                   for c in cells]
-        mi = mag * i
-        pe = []
-        for c in cells:
-            n = int(i[c].sum())
-            pe.append(float(mi[c].sum()) / n if n >= 20 else 0.0)
+    cn = cell_sums(w) if ncell else np.zeros(0)
+    if ncell >= 3:
+        cm = cell_sums(mag * w)
+        pe = [float(cm[k] / cn[k]) if cn[k] >= 20 else 0.0 for k in range(ncell)]
         pmed, tmed = float(np.median(pe)), float(np.median(te))
         covered = set()
         if pmed > 1e-6 and tmed > 1e-6:
-            covered = {k for k in range(len(cells)) if pe[k] < COVERED_FLAT * pmed and te[k] > 0.5 * tmed}
-        if len(covered) > len(cells) // 3:
+            covered = {k for k in range(ncell) if pe[k] < COVERED_FLAT * pmed and te[k] > 0.5 * tmed}
+        if len(covered) > ncell // 3:
             covered = set()
         if covered:
-            i = i.copy()
+            w = w.copy()
             for k in covered:
-                i[cells[k]] = False
-            cells = [c for k, c in enumerate(cells) if k not in covered]
+                w[starts[k]:starts[k] + counts[k]] = 0.0
             out["covered"] = len(covered)
-    band = region & ok & ~interior
-    if band.sum() >= 50:
-        out["outline"] = _zncc(tor[band], so[band])
-    out["outline_min"] = MIN_OUTLINE if fills_box(t) else MIN_OUTLINE_SHAPED
-    # contrast-blind agreement: photo orientations as unit vectors, weighted by the logo's edges
-    eps = 0.15 * float(np.percentile(mag[i], 90)) + 1e-3
-    a0, a1 = tor[:, :, 0], tor[:, :, 1]
-    b0, b1 = so[:, :, 0], so[:, :, 1]
+    else:
+        covered = set()
     ab = a0 * b0 + a1 * b1
-    st = np.dstack([a0, a1, b0, b1, ab, a0 * a0 + a1 * a1, b0 * b0 + b1 * b1, tmag, ab / (mag + eps),
-                    np.ones_like(a0)]).astype(np.float64)
-    st *= i[:, :, None]
 
     def zncc_agree(v: np.ndarray) -> tuple[float, float, int]:
         n = v[9]
@@ -614,26 +707,57 @@ def dense_scores(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> dict:
         va = v[5] - (v[0] ** 2 + v[1] ** 2) / n
         vb = v[6] - (v[2] ** 2 + v[3] ** 2) / n
         den = math.sqrt(max(va, 0.0) * max(vb, 0.0))
-        return (float(num / den) if den > 1e-6 else 0.0), (float(v[8] / v[7]) if v[7] > 1e-6 else 0.0), int(n)
+        return (float(num / den) if den > 1e-6 else 0.0), (float(v[8] / v[7]) if v[7] > 1e-6 else 0.0), int(round(n))
 
-    out["interior"], out["a_interior"], _ = zncc_agree(st.sum(axis=(0, 1)))
-    if band.sum() < 50 and is_solid(t):  # a silhouette: its compared region already is its outline
+    def reading(w: np.ndarray, res: dict, skip: set) -> dict:
+        """Interior and cell scores over the pixels weighted by ``w`` (cells in ``skip`` left out)."""
+        used = w > 0
+        if used.sum() < 50:
+            return res
+        # contrast-blind agreement: photo orientations as unit vectors, weighted by the logo's edges
+        eps = 0.15 * float(np.percentile(mag[used], 90)) + 1e-3
+        st = np.stack([a0, a1, b0, b1, ab, aa, bb, tmag, ab / (mag + eps), np.ones_like(ab)])  # (10, n)
+        res["interior"], res["a_interior"], _ = zncc_agree(st @ w)
+        cz, az = [], []
+        for k, v in enumerate(cell_sums(st * w).T):
+            if k in skip:
+                continue
+            z, ag, n = zncc_agree(v)
+            cz.append(z if n >= 20 else 0.0)
+            if n >= 20:
+                az.append(ag)
+        cz.sort()
+        az.sort()
+        if cz:
+            res["cell_min"] = cz[0]
+            res["cell_2nd"] = cz[1] if len(cz) > 1 else cz[0]
+            res["cell_3rd"] = cz[2] if len(cz) > 2 else res["cell_2nd"]
+        res["a_cell_min"] = az[0] if az else 0.0
+        res["a_cell_2nd"] = (az[1] if len(az) > 1 else az[0]) if az else 0.0
+        res["a_cell_3rd"] = (az[2] if len(az) > 2 else res["a_cell_2nd"]) if az else 0.0
+        return res
+
+    reading(w, out, covered)
+    if len(bsel) < 50 and is_solid(t):  # a silhouette: its compared region already is its outline
         out["outline"] = out["interior"]
-    cz, az = [], []
-    for c in cells:
-        z, ag, n = zncc_agree(st[c].sum(axis=(0, 1)))
-        cz.append(z if n >= 20 else 0.0)
-        if n >= 20:
-            az.append(ag)
-    cz.sort()
-    az.sort()
-    if cz:
-        out["cell_min"] = cz[0]
-        out["cell_2nd"] = cz[1] if len(cz) > 1 else cz[0]
-        out["cell_3rd"] = cz[2] if len(cz) > 2 else out["cell_2nd"]
-    out["a_cell_min"] = az[0] if az else 0.0
-    out["a_cell_2nd"] = (az[1] if len(az) > 1 else az[0]) if az else 0.0
-    out["a_cell_3rd"] = (az[2] if len(az) > 2 else out["a_cell_2nd"]) if az else 0.0
+    intr = _intrinsic_weights(t, idx)
+    if intr is not None:
+        # second reading, over the edges between visible parts of the logo only (letters on a
+        # globe, not the globe's see-through meridians, whose contrast depends on what is behind):
+        # cells with no such detail are left out
+        w2 = w * intr
+        ce = cell_sums(tmag * w2)
+        cw = cell_sums(w2)
+        e_all = float((tmag * w2).sum()) / max(float(w2.sum()), 1.0)
+        skip = covered | {k for k in range(ncell) if cw[k] < 20 or ce[k] / cw[k] < 0.5 * e_all}
+        if ncell - len(skip) >= 2:
+            alt = reading(w2, {"interior": 0.0, "cell_min": 0.0, "cell_2nd": 0.0, "outline": out["outline"],
+                                "outline_min": out["outline_min"]}, skip)
+            if combine(alt) > combine(out):
+                if "covered" in out:
+                    alt["covered"] = out["covered"]
+                alt["intrinsic"] = 1
+                out = alt
     return out
 
 
@@ -642,6 +766,7 @@ LOCAL_PCT = 5.0         # percentile of the windows' correlations taken as the l
 LOCAL_SLACK = 0.10      # the similarity may exceed the weakest local agreement by at most this
 LOCAL_TEMPLATE_EDGES = 0.8  # a window counts when the logo has at least this share of its median detail ...
 LOCAL_PHOTO_EDGES = 0.5     # ... and the photo this share of its own (flat = covered or invisible: no evidence)
+LOCAL_MIN_DETAIL = 0.1      # ... and at least this share of the logo's strong edge magnitude
 
 
 def local_agreement(d: "Detection", t: LogoTemplate, photo: PhotoFeatures) -> float | None:
@@ -676,6 +801,13 @@ def local_agreement(d: "Detection", t: LogoTemplate, photo: PhotoFeatures) -> fl
     i = interior.astype(np.float32)
     if t.steady is not None:  # leave out edges that depend on what is behind the logo, on both sides
         i = i * (t.steady > 0)
+    # what shows through the logo's see-through parts (a trefoil's hole, a ring's inside) is the
+    # photo's own background: only the logo's visible pixels and their edges are compared
+    i = i * (cv2.dilate(t.mask, np.ones((5, 5), np.uint8)) > 0)
+    if _intrinsic_weights(t, _dense_layout(t)[0]) is not None:
+        # ... and, where the logo has see-through parts inside (a globe's meridians), the edges
+        # between the logo and what shows through them: their contrast depends on the photo
+        i = i * (t.intrinsic > 0)
     k = (LOCAL_WIN, LOCAL_WIN)
 
     def box(x):
@@ -694,7 +826,14 @@ def local_agreement(d: "Detection", t: LogoTemplate, photo: PhotoFeatures) -> fl
     if ok.sum() < 10:
         return None
     se_med = float(np.median(se[ok]))
-    ok &= (te > LOCAL_TEMPLATE_EDGES * float(np.median(te[ok]))) & (se > LOCAL_PHOTO_EDGES * se_med)
+    detail = ok & (te > LOCAL_TEMPLATE_EDGES * float(np.median(te[ok])))
+    # a design with (almost) no steady inner detail (a trefoil whose see-through hole barely shows on
+    # a dark logo) is not judged: most of its "detail" windows would be the noise of flat parts
+    tm = np.sqrt(a0 * a0 + a1 * a1)
+    floor = LOCAL_MIN_DETAIL * float(np.percentile(tm[region], 90)) if region.any() else 0.0
+    if (detail & (te >= floor)).sum() < 0.5 * detail.sum():
+        return None
+    ok = detail & (se > LOCAL_PHOTO_EDGES * se_med)
     if ok.sum() < 10:
         return None
     return float(np.percentile(z[ok], LOCAL_PCT))
@@ -726,6 +865,11 @@ def combine(s: dict, inliers: int = 0) -> float:
     corr = min(s["interior"], (s.get(c1, 0.0) + s.get(c2, 0.0)) / 2, s.get(c1, 0.0) + CELL_SLACK)
     agree = min(s.get("a_interior", 0.0), (s.get(a1, 0.0) + s.get(a2, 0.0)) / 2, s.get(a1, 0.0) + CELL_SLACK)
     sim = max(corr, agree)
+    if s.get("covered"):
+        # cells were left out as covered: a concession that both readings must support (a cover
+        # hides edges but does not turn the remaining ones; a filled disc with a ring logo's letters
+        # "covers" the ring's inner edge and its letters' directions agree poorly)
+        sim = min(sim, agree + COVER_AGREE_SLACK)
     if s["outline"] < s.get("outline_min", MIN_OUTLINE):
         sim = min(sim, s["outline"])
     return sim
@@ -733,26 +877,59 @@ def combine(s: dict, inliers: int = 0) -> float:
 
 OCCLUSION_INLIERS = 50  # 40 let registered near-twins through (one wrong letter taken as "covered")
 COVERED_FLAT = 0.2   # a cell whose photo edge energy is under this share of the median cell's is covered
+COVER_AGREE_SLACK = 0.2  # with covered cells, the similarity may exceed the contrast-blind reading by this
 OCCLUSION_INTERIOR = 0.75
 CELL_SLACK = 0.15
 
 
-def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40) -> np.ndarray:
+ECC_STEP = 2  # canvas pixels per pixel of the template ECC aligns ...
+ECC_POLISH = 8  # ... then, for a placement near the threshold, this many at the canvas's own resolution
+POLISH_RANGE = (0.5, 0.7)  # similarity after the half-resolution ECC that earns the polish
+
+
+def _ecc_template(t: LogoTemplate) -> np.ndarray:
+    """The logo's edge structure at 1/ECC_STEP of the canvas resolution (float32), for :func:`refine`."""
+    e = getattr(t, "_ecc_cache", None)
+    if e is None:
+        st = t.structure.astype(np.float32)
+        e = t._ecc_cache = cv2.resize(st, (t.width // ECC_STEP, t.height // ECC_STEP), interpolation=cv2.INTER_AREA)
+    return e
+
+
+def refine(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures, iters: int = 40, blur: int = 3,
+           homography: bool = False, polish: bool = False) -> np.ndarray:
     """Sharpen a fitted transform (3x3, canvas -> photo) with ECC on edge structure.
 
     Returns the refined 3x3 transform, or ``M`` itself when ECC fails or wanders off (its centre
     moving by more than a quarter of the logo's width)."""
     H = as3x3(M)
-    homog = abs(H[2, 0]) > 1e-9 or abs(H[2, 1]) > 1e-9
+    homog = homography or abs(H[2, 0]) > 1e-9 or abs(H[2, 1]) > 1e-9
     motion = cv2.MOTION_HOMOGRAPHY if homog else cv2.MOTION_AFFINE
-    warp = (H / H[2, 2] if homog else H[:2]).astype(np.float32)
+    # aligned at half the canvas resolution (4x fewer pixels per iteration): the logo covers about
+    # that many pixels of the working photo anyway, so nothing is lost
+    small = _ecc_template(t)
+    sx, sy = t.width / small.shape[1], t.height / small.shape[0]
+    S = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1.0]])  # small -> canvas pixels
+    Hs = H @ S
+    warp = (Hs / Hs[2, 2] if homog else Hs[:2]).astype(np.float32)
     try:
         st = _photo_structure(photo)
-        _, warp = cv2.findTransformECC(t.structure.astype(np.float32), st, warp, motion,
-                                       (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-4), None, 3)
+        _, warp = cv2.findTransformECC(small, st, warp, motion,
+                                       (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iters, 1e-4), None, blur)
+        newH = as3x3(warp) @ np.linalg.inv(S)
     except cv2.error:
         return M
-    newH = as3x3(warp)
+    if polish:
+        # a few iterations at the canvas's full resolution to finish (placements near the threshold)
+        Hf = newH / newH[2, 2] if homog else newH
+        try:
+            _, warp = cv2.findTransformECC(t.structure.astype(np.float32), st,
+                                           (Hf if homog else Hf[:2]).astype(np.float32), motion,
+                                           (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, ECC_POLISH, 1e-4),
+                                           None, blur)
+            newH = as3x3(warp)
+        except cv2.error:
+            pass
     c = np.array([[t.width / 2, t.height / 2]])
     lw = float(np.hypot(*(project(H, logo_corners(t)[1:2]) - project(H, logo_corners(t)[:1]))[0]))
     if np.linalg.norm(project(newH, c) - project(H, c)) > 0.25 * max(lw, 1.0):
@@ -882,17 +1059,73 @@ def refine_detection(photo: PhotoFeatures, t: LogoTemplate, d: Detection, *, max
     """``d`` with its transform refined by ECC (:func:`refine`) when that makes it more similar;
     else ``d`` itself. Same plausibility limits and scoring as :func:`verify`."""
     H = np.diag([photo.scale, photo.scale, 1.0]) @ d.matrix  # back to the rescaled photo's pixels
-    H2 = refine(H, t, photo)
-    if H2 is H:
+    best = None
+    for polish in (False, True):
+        H2 = refine(H, t, photo, polish=polish)
+        if H2 is H:
+            break
+        ok, angle, rel = _plausible(H2, t, photo, max_angle)
+        if ok:
+            parts = dense_scores(H2, t, photo)
+            sim = combine(parts, d.inliers)
+            if sim > (best[0] if best else d.score):
+                best = (sim, H2, angle, rel, parts)
+        if best is None or not POLISH_RANGE[0] <= best[0] < POLISH_RANGE[1]:
+            break  # clearly in or out: no polish
+    if best is None:
         return d
-    ok, angle, rel = _plausible(H2, t, photo, max_angle)
-    if not ok:
-        return d
-    parts = dense_scores(H2, t, photo)
-    sim = combine(parts, d.inliers)
-    if sim <= d.score:
-        return d
+    sim, H2, angle, rel, parts = best
     return _detection(photo, t, d.template, sim, H2, d.inliers, d.votes, angle, rel, parts, d.transform)
+
+
+REMATCH_RADIUS = 0.12    # share of the canvas's longer side a guided match may lie from its first place
+REMATCH_MIN = 8          # inliers the guided fit needs
+REMATCH_TOP = 1          # per photo, logos (most keypoints first) whose failed placement is re-matched
+REMATCH_ROUNDS = 2       # ... at most this many times, while it becomes more similar
+
+
+def rematch(photo: PhotoFeatures, t: LogoTemplate, d: Detection, *, max_angle: float = 40.0) -> Detection | None:
+    """Guided second fit of a placement that found the logo roughly but not well enough (a sign seen
+    at a steep angle: SIFT descriptors change with foreshortening, so the first fit rests on few
+    keypoints and a wrong homography). The photo is warped onto the logo canvas with ``d``'s transform
+    (at the photo's original resolution), which takes most of the distortion out; keypoints found
+    there are matched to the logo's own keypoints *near the same canvas position* (a Lowe ratio test
+    among those), and the residual homography fitted on them corrects ``d``'s transform. The result is
+    checked and scored like any fit (:func:`_plausible`, :func:`dense_scores`); None when the guided
+    fit finds too few consistent keypoints or is implausible."""
+    H0 = np.diag([photo.scale, photo.scale, 1.0]) @ as3x3(d.matrix)  # canvas -> working photo pixels
+    src = photo.full if photo.full is not None else photo.gray
+    Hs = as3x3(d.matrix) if photo.full is not None else H0
+    warped = cv2.warpPerspective(src, Hs, (t.width, t.height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                 borderMode=cv2.BORDER_REPLICATE)
+    kps, desc = _sift().detectAndCompute(warped, None)
+    if desc is None or len(kps) < REMATCH_MIN or len(t.descriptors) < 2:
+        return None
+    q = np.array([k.pt for k in kps], np.float32)
+    td = t.descriptors.astype(np.float32)
+    d2 = (desc * desc).sum(axis=1)[:, None] + (td * td).sum(axis=1)[None, :] - 2.0 * (desc @ td.T)
+    dist = np.sqrt(np.maximum(d2, 0))  # (nq, nt) descriptor distances
+    near = np.hypot(q[:, None, 0] - t.points[None, :, 0], q[:, None, 1] - t.points[None, :, 1]) \
+        <= REMATCH_RADIUS * max(t.width, t.height)
+    dist = np.where(near, dist, np.inf)
+    order = np.argsort(dist, axis=1)[:, :2]
+    best = dist[np.arange(len(q)), order[:, 0]]
+    second = dist[np.arange(len(q)), order[:, 1]]
+    keep = np.isfinite(best) & (best < 0.85 * second)
+    if keep.sum() < REMATCH_MIN:
+        return None
+    pt = t.points[order[keep, 0]]
+    pq = q[keep]
+    G, inl = cv2.findHomography(pt, pq, cv2.RANSAC, 3.0, maxIters=1000, confidence=0.995)
+    if G is None or inl is None or int(inl.sum()) < REMATCH_MIN:
+        return None
+    H = H0 @ G
+    ok, angle, rel = _plausible(H, t, photo, max_angle)
+    if not ok:
+        return None
+    parts = dense_scores(H, t, photo)
+    n_in = max(d.inliers, int(inl.sum()))
+    return _detection(photo, t, d.template, combine(parts, n_in), H, n_in, d.votes, angle, rel, parts, "homography")
 
 
 def shortlist_size(n_logos: int) -> int:
@@ -945,6 +1178,21 @@ def find_logos(index: LogoIndex, photo: PhotoFeatures, *, top: int | None = None
             x2 = refine_detection(photo, index.templates[ti], x)
             if x2.score > found[k].score:
                 found[k] = x2
+    # 4) a guided re-match (:func:`rematch`) of the logos with the most consistent keypoints that
+    # are still not found: a logo seen at a steep angle is roughly placed by the first fits but
+    # rests on few keypoints; warped back with that placement it shows its keypoints again
+    redo = sorted((k for k, x in enumerate(first) if x[0] >= FLEX_FIT_INLIERS and tried[x[1]]
+                   and (found[k] is None or found[k].score < min_similarity)), key=lambda k: -first[k][0])
+    for k in redo[:REMATCH_TOP]:
+        ti = first[k][1]
+        start = cur = max(tried[ti], key=lambda x: x.score)
+        for _ in range(REMATCH_ROUNDS):
+            r = rematch(photo, index.templates[ti], cur)
+            if r is None or r.score <= cur.score:
+                break
+            cur = r
+        if cur is not start and (found[k] is None or cur.score > found[k].score):
+            found[k] = cur
     for d in found:
         if d is not None and d.score < min_similarity and below is not None:
             below.append(d)  # a second, coarse reading may accept it (matcher/logo_photo.coarse_rescue)
@@ -988,7 +1236,9 @@ HU_WEIGHTS = np.array([1.0, 0.25])
 SHAPE_SWEEP = tuple(range(-40, 41, 10))  # rotations tried for round pieces (no principal axis)
 
 
-def _hu_from_mask(m: np.ndarray) -> tuple[np.ndarray, tuple[float, float], float, float, float] | None:
+def _hu_from_mask(m: np.ndarray) -> tuple | None:
+    """(log Hu moments 1-2, centroid, area, principal-axis angle in degrees, anisotropy, 2x2 covariance)
+    of a binary mask, or None when it is empty."""
     mo = cv2.moments(m, binaryImage=True)
     if mo["m00"] <= 0:
         return None
@@ -1001,7 +1251,8 @@ def _hu_from_mask(m: np.ndarray) -> tuple[np.ndarray, tuple[float, float], float
     common = math.sqrt(4 * mu11 ** 2 + (mu20 - mu02) ** 2)
     l1, l2 = (mu20 + mu02 + common) / 2, (mu20 + mu02 - common) / 2
     anis = math.sqrt(l1 / l2) if l2 > 1e-9 else 99.0
-    return loghu, (cx, cy), float(mo["m00"]), math.degrees(theta), anis
+    cov = np.array([[mu20, mu11], [mu11, mu02]]) / mo["m00"]
+    return loghu, (cx, cy), float(mo["m00"]), math.degrees(theta), anis, cov
 
 
 def _largest_piece(t: LogoTemplate):
@@ -1034,10 +1285,31 @@ def _photo_regions(photo: PhotoFeatures) -> list:
         r = _hu_from_mask((lab[y:y + bh, x:x + bw] == i).astype(np.uint8))
         if r is None:
             continue
-        loghu, (cx, cy), a, th, an = r
-        out.append((loghu, (cx + x, cy + y), a, th, an))
+        loghu, (cx, cy), a, th, an, cov = r
+        out.append((loghu, (cx + x, cy + y), a, th, an, cov))
     photo._regions = out
     return out
+
+
+SHAPE_ECC_COARSE = 9  # Gaussian size of the first, coarse ECC pass for a placement from moments
+SHAPE_REFINE_MAX = 4  # placements by shape refined per solid logo and photo
+SHAPE_STRETCH = 0.1  # |log| of the anisotropy ratio region/piece above which an affine placement is tried too
+
+
+def _axes_maps(p_cov: np.ndarray, r_cov: np.ndarray) -> list[np.ndarray]:
+    """2x2 maps taking a shape of covariance ``p_cov`` to one of covariance ``r_cov`` by aligning their
+    principal axes (either direction: two maps, no mirror)."""
+    lp, up = np.linalg.eigh(p_cov)
+    lr, ur = np.linalg.eigh(r_cov)
+    if lp.min() <= 1e-9 or lr.min() <= 1e-9:
+        return []
+    if np.linalg.det(up) < 0:
+        up[:, 0] *= -1
+    if np.linalg.det(ur) < 0:
+        ur[:, 0] *= -1
+    D = np.diag(np.sqrt(lr / lp))
+    A = ur @ D @ up.T
+    return [A, -A]
 
 
 def shape_verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, *, max_angle: float = 40.0) -> Detection | None:
@@ -1045,11 +1317,11 @@ def shape_verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, *, max_angle: f
     piece = _largest_piece(t)
     if not piece:
         return None
-    p_hu, (pcx, pcy), p_area, p_th, p_an = piece
+    p_hu, (pcx, pcy), p_area, p_th, p_an, p_cov = piece
     regions = _photo_regions(photo)
     scored = sorted(((float(np.abs(r[0] - p_hu) @ HU_WEIGHTS), r) for r in regions), key=lambda x: x[0])
-    best = None
-    for dist, (hu, (cx, cy), area, th, an) in scored[:SHAPE_MAX_REGIONS]:
+    placed = []  # (region rank, similarity, transform, angle, rel. width, parts)
+    for rank, (dist, (hu, (cx, cy), area, th, an, cov)) in enumerate(scored[:SHAPE_MAX_REGIONS]):
         if dist > SHAPE_MAX_HU_DIST:
             break
         # the region lost about one pixel all round to the dilated edges: add it back to the area
@@ -1059,11 +1331,18 @@ def shape_verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, *, max_angle: f
             angles = [d0, d0 + 180.0, d0 - 180.0]
         else:
             angles = list(SHAPE_SWEEP)
+        maps = []
         for ang in angles:
             if abs(ang) > max_angle:
                 continue
             a = math.radians(ang)
-            R = np.array([[s * math.cos(a), -s * math.sin(a)], [s * math.sin(a), s * math.cos(a)]])
+            maps.append(np.array([[s * math.cos(a), -s * math.sin(a)], [s * math.sin(a), s * math.cos(a)]]))
+        if p_an > 1.25 and an > 1.15 and abs(math.log(an / p_an)) > SHAPE_STRETCH:
+            # the region is more or less elongated than the piece: the logo is seen at an angle (a
+            # tilt foreshortens it). An affine placement maps the piece's principal axes onto the
+            # region's, each scaled by the ratio of their spreads (moment normalisation)
+            maps += _axes_maps(p_cov, cov)
+        for R in maps:
             H = np.eye(3)
             H[:2, :2] = R
             H[:2, 2] = np.array([cx, cy]) - R @ np.array([pcx, pcy])
@@ -1071,16 +1350,23 @@ def shape_verify(photo: PhotoFeatures, t: LogoTemplate, ti: int, *, max_angle: f
             if not ok:
                 continue
             parts = dense_scores(H, t, photo)
-            sim = combine(parts)
-            if SHAPE_ECC_RANGE[0] <= sim < SHAPE_ECC_RANGE[1]:  # a coarse placement: refine more often
-                H2 = refine(H, t, photo)
-                if H2 is not H:
-                    ok2, angle2, rel2 = _plausible(H2, t, photo, max_angle)
-                    parts2 = dense_scores(H2, t, photo) if ok2 else None
-                    if parts2 is not None and combine(parts2) > sim:
-                        H, sim, angle, rel, parts = H2, combine(parts2), angle2, rel2, parts2
-            if best is None or sim > best[0]:
-                best = (sim, H, angle, rel, parts)
+            placed.append((rank, combine(parts), H, angle, rel, parts))
+    # the coarse placements are refined (coarse to fine, then with perspective for a tilted sign),
+    # at most SHAPE_REFINE_MAX of them: the best-fitting regions first, the most similar first
+    placed.sort(key=lambda x: (x[0], -x[1]))
+    best = None
+    for n, (_rank, sim, H, angle, rel, parts) in enumerate(placed):
+        if n < SHAPE_REFINE_MAX and sim < SHAPE_ECC_RANGE[1]:
+            H2 = refine(refine(H, t, photo, blur=SHAPE_ECC_COARSE), t, photo)
+            for H3 in (H2, refine(H2, t, photo, homography=True)):
+                if H3 is H:
+                    continue
+                ok3, angle3, rel3 = _plausible(H3, t, photo, max_angle)
+                parts3 = dense_scores(H3, t, photo) if ok3 else None
+                if parts3 is not None and combine(parts3) > sim:
+                    H, sim, angle, rel, parts = H3, combine(parts3), angle3, rel3, parts3
+        if best is None or sim > best[0]:
+            best = (sim, H, angle, rel, parts)
     if best is None:
         return None
     sim, H, angle, rel, parts = best

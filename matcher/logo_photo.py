@@ -159,10 +159,11 @@ COARSE_OUTLINE = 0.45    # coarse agreement of the outline band
 FINE_SIGMA = 1.2         # the orientation fields' own smoothing (matcher.logo_features._orient)
 
 
-def coarse_scores(matrix: np.ndarray, t, photo) -> dict:
+def coarse_scores(matrix: np.ndarray, t, photo, *, windows: bool = True) -> dict:
     """The logo/photo orientation-field agreement at the coarse scale: ``interior``, ``cell_min``,
-    ``cell_2nd``, ``outline`` (zero-mean normalised correlations, -1..1) and ``similarity`` (the
-    fine check's combination: min(interior, mean of the 2 worst cells, worst cell + 0.15)).
+    ``cell_2nd``, ``outline`` (zero-mean normalised correlations, -1..1), ``similarity`` (the
+    fine check's combination: min(interior, mean of the 2 worst cells, worst cell + 0.15)) and
+    ``local`` (:func:`_windows_low`; with ``windows=False`` only when similarity and outline pass).
 
     ``matrix``: 3x3 logo canvas -> original photo pixels (a Detection's); the photo is sampled at
     its original resolution when kept (``photo.full``)."""
@@ -177,8 +178,10 @@ def coarse_scores(matrix: np.ndarray, t, photo) -> dict:
     warped = cv2.warpPerspective(src, H, (t.width, t.height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                  borderMode=cv2.BORDER_REPLICATE)
     so = _orient(warped, sigma=COARSE_SIGMA)
-    extra = float(np.sqrt(COARSE_SIGMA ** 2 - FINE_SIGMA ** 2))
-    tor = cv2.GaussianBlur(t.orient.astype(np.float32), (0, 0), extra)
+    tor = getattr(t, "_coarse_orient", None)
+    if tor is None:  # the logo's field at the coarse scale, once per logo
+        extra = float(np.sqrt(COARSE_SIGMA ** 2 - FINE_SIGMA ** 2))
+        tor = t._coarse_orient = cv2.GaussianBlur(t.orient.astype(np.float32), (0, 0), extra)
     region, interior, cells = _regions(t)
     out = {"interior": _zncc(tor[interior], so[interior]) if interior.sum() >= 50 else 0.0}
     cz = sorted(_zncc(tor[c][interior[c]], so[c][interior[c]]) for c in cells if interior[c].sum() >= 20)
@@ -187,7 +190,8 @@ def coarse_scores(matrix: np.ndarray, t, photo) -> dict:
     band = region & ~interior
     out["outline"] = _zncc(tor[band], so[band]) if band.sum() >= 50 else out["interior"]
     out["similarity"] = min(out["interior"], (out["cell_min"] + out["cell_2nd"]) / 2, out["cell_min"] + 0.15)
-    out["local"] = _windows_low(tor, so, interior)
+    if windows or (out["similarity"] >= COARSE_MIN and out["outline"] >= COARSE_OUTLINE):
+        out["local"] = _windows_low(tor, so, interior)  # the costliest part: only when it can decide
     return out
 
 
@@ -230,18 +234,21 @@ def coarse_rescue(d: "Detection", t, photo, *, min_similarity: float) -> "Detect
     """``d`` (a placement the fine check scored under ``min_similarity``) accepted on its coarse
     reading, or None. Accepted only with ``COARSE_INLIERS`` consistent keypoints (not a shape
     placement), fine similarity >= ``COARSE_FLOOR``, coarse similarity >= ``COARSE_MIN`` and coarse
-    outline >= ``COARSE_OUTLINE``; for artwork logos the fine outline and local checks must pass as
-    well (see the comment above). The
-    reported similarity is ``min_similarity + (coarse - COARSE_MIN) / 2`` (0.60-0.77): such a lead
+    outline >= ``COARSE_OUTLINE`` and coarse window percentile >= ``COARSE_LOCAL_MIN``; for artwork
+    logos the fine outline and local checks must pass as well (see the comment above). The reported
+    similarity is ``min_similarity + (coarse - COARSE_MIN) / 2`` (0.60-0.77): such a lead
     ranks under the clear ones. ``parts["coarse"]`` keeps the coarse similarity."""
     if not COARSE_PASS or d.inliers < COARSE_INLIERS or d.transform == "shape" or d.score < COARSE_FLOOR:
         return None
-    if t.meta.get("artwork"):
-        # clean artwork: its outline is the designed shape, and the fine reading of it is reliable
-        # (the same letters in a disc instead of a rounded square agree at 0.39-0.50 fine, 0.52-0.65
-        # coarse); it must pass there, and the local check must pass (one-letter twins fail it)
-        if d.parts.get("outline", 0.0) < d.parts.get("outline_min", 0.5):
-            return None
+    artwork = bool(t.meta.get("artwork"))
+    # clean artwork: its outline is the designed shape, and the fine reading of it is reliable (the
+    # same letters in a disc instead of a rounded square agree at 0.39-0.50 fine, 0.52-0.65 coarse)
+    if artwork and d.parts.get("outline", 0.0) < d.parts.get("outline_min", 0.5):
+        return None
+    c = coarse_scores(d.matrix, t, photo, windows=False)  # cheapest tests first
+    if c["similarity"] < COARSE_MIN or c["outline"] < COARSE_OUTLINE or c.get("local", -1.0) < COARSE_LOCAL_MIN:
+        return None
+    if artwork:  # ... and its fine local check must pass (one-letter twins fail it)
         from .logo_features import LOCAL_SLACK, local_agreement
 
         loc = local_agreement(d, t, photo)  # not taken by find_logos under min_similarity
@@ -249,9 +256,6 @@ def coarse_rescue(d: "Detection", t, photo, *, min_similarity: float) -> "Detect
             d.parts["local"] = round(loc, 3)
             if loc + LOCAL_SLACK < min_similarity:
                 return None
-    c = coarse_scores(d.matrix, t, photo)
-    if c["similarity"] < COARSE_MIN or c["outline"] < COARSE_OUTLINE or c["local"] < COARSE_LOCAL_MIN:
-        return None
     d.parts["fine"] = round(d.score, 3)
     d.parts["coarse"] = round(c["similarity"], 3)
     d.parts["coarse_local"] = round(c["local"], 3)

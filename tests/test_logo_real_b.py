@@ -99,13 +99,13 @@ def test_blind_nike_adidas_photos_recall_without_false_leads():
     r = _real("flickrlogos27-blind")
     assert r["positives"] == 16
     assert r["false_leads"] == []
-    assert r["recall"] >= 0.24, r["missed"]  # measured 0.25 (4/16); 0.19 without the negative pass
+    assert r["recall"] >= 0.30, r["missed"]  # measured 0.312 (5/16); 0.19 without the negative pass
 
 
 def test_first_real_set_recall_with_coarse_reading():
     r = _real("flickrlogos27")
     assert r["false_leads"] == []
-    assert r["recall"] >= 0.70, r["missed"]  # measured 0.737 (28/38); 0.658 without the coarse reading
+    assert r["recall"] >= 0.78, r["missed"]  # measured 0.816 (31/38); 0.711 without the coarse reading
 
 
 def _chevrons(letters: str, rise: int = 90) -> Image.Image:

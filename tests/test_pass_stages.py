@@ -66,7 +66,8 @@ def test_required_stage_failure_stops_the_pass_and_names_it(tmp_path, monkeypatc
     from pipeline import passes
 
     st, eng = _setup(tmp_path, monkeypatch)
-    (tmp_path / "wl.yaml").write_text("enterprises: [{id: e, name: x, marks: [{id: m, kind: sound}]}]", encoding="utf-8")
+    # a file that cannot be read at all (one bad row would only be refused: the pass goes on)
+    (tmp_path / "wl.yaml").write_text("enterprises: [{id: e, name: x, marks: [{id: m, kind: word", encoding="utf-8")
     res = passes.run_pass(st, eng, crawl=False)
     assert res.status == "failed" and res.error.startswith("watchlist: WatchlistError")
     assert "match" not in res.durations  # nothing matched against a watchlist that failed to load

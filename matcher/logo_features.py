@@ -808,20 +808,8 @@ def local_agreement(d: "Detection", t: LogoTemplate, photo: PhotoFeatures) -> fl
         # ... and, where the logo has see-through parts inside (a globe's meridians), the edges
         # between the logo and what shows through them: their contrast depends on the photo
         i = i * (t.intrinsic > 0)
-    k = (LOCAL_WIN, LOCAL_WIN)
-
-    def box(x):
-        return cv2.boxFilter(x * i, -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
-
-    a0, a1, b0, b1 = tor[..., 0], tor[..., 1], so[..., 0], so[..., 1]
-    n = np.maximum(box(np.ones_like(i)), 1.0)
-    sa0, sa1, sb0, sb1 = box(a0), box(a1), box(b0), box(b1)
-    num = box(a0 * b0 + a1 * b1) - (sa0 * sb0 + sa1 * sb1) / n
-    va = box(a0 * a0 + a1 * a1) - (sa0 * sa0 + sa1 * sa1) / n
-    vb = box(b0 * b0 + b1 * b1) - (sb0 * sb0 + sb1 * sb1) / n
-    z = num / np.sqrt(np.maximum(va, 1e-6) * np.maximum(vb, 1e-6))
-    te = box(np.sqrt(a0 * a0 + a1 * a1)) / n
-    se = box(np.sqrt(b0 * b0 + b1 * b1)) / n
+    a0, a1 = tor[..., 0], tor[..., 1]
+    n, z, te, se = window_correlation(tor, so, i, LOCAL_WIN)
     ok = interior & (n >= 0.6 * LOCAL_WIN * LOCAL_WIN)
     if ok.sum() < 10:
         return None
@@ -837,6 +825,29 @@ def local_agreement(d: "Detection", t: LogoTemplate, photo: PhotoFeatures) -> fl
     if ok.sum() < 10:
         return None
     return float(np.percentile(z[ok], LOCAL_PCT))
+
+
+def window_correlation(tor: np.ndarray, so: np.ndarray, weight: np.ndarray, win: int):
+    """Correlation of two orientation fields (H×W×2: logo ``tor``, photo ``so``) in every
+    ``win``×``win`` window, counting only pixels where ``weight`` (H×W, 0/1) is set.
+
+    Returns (n, z, te, se), each H×W float32: pixels counted per window (at least 1), the
+    correlation (-1..1), and the mean edge strength of the logo and of the photo in the window."""
+    k = (win, win)
+
+    def box(x):
+        return cv2.boxFilter(x * weight, -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
+
+    a0, a1, b0, b1 = tor[..., 0], tor[..., 1], so[..., 0], so[..., 1]
+    n = np.maximum(box(np.ones_like(weight)), 1.0)
+    sa0, sa1, sb0, sb1 = box(a0), box(a1), box(b0), box(b1)
+    num = box(a0 * b0 + a1 * b1) - (sa0 * sb0 + sa1 * sb1) / n
+    va = box(a0 * a0 + a1 * a1) - (sa0 * sa0 + sa1 * sa1) / n
+    vb = box(b0 * b0 + b1 * b1) - (sb0 * sb0 + sb1 * sb1) / n
+    z = num / np.sqrt(np.maximum(va, 1e-6) * np.maximum(vb, 1e-6))
+    te = box(np.sqrt(a0 * a0 + a1 * a1)) / n
+    se = box(np.sqrt(b0 * b0 + b1 * b1)) / n
+    return n, z, te, se
 
 
 def dense_similarity(M: np.ndarray, t: LogoTemplate, photo: PhotoFeatures) -> float:

@@ -214,22 +214,9 @@ def _windows_low(tor: np.ndarray, so: np.ndarray, interior: np.ndarray) -> float
     ``COARSE_WIN`` window of the interior where the logo has edges (-1..1; 1.0 when no window
     qualifies): a changed part of the design correlates poorly in its windows even when the
     whole and the grid cells agree."""
-    import cv2
+    from .logo_features import window_correlation
 
-    i = interior.astype(np.float32)
-    k = (COARSE_WIN, COARSE_WIN)
-
-    def box(x):
-        return cv2.boxFilter(x * i, -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
-
-    a0, a1, b0, b1 = tor[..., 0], tor[..., 1], so[..., 0], so[..., 1]
-    n = np.maximum(box(np.ones_like(i)), 1.0)
-    sa0, sa1, sb0, sb1 = box(a0), box(a1), box(b0), box(b1)
-    num = box(a0 * b0 + a1 * b1) - (sa0 * sb0 + sa1 * sb1) / n
-    va = box(a0 * a0 + a1 * a1) - (sa0 * sa0 + sa1 * sa1) / n
-    vb = box(b0 * b0 + b1 * b1) - (sb0 * sb0 + sb1 * sb1) / n
-    z = num / np.sqrt(np.maximum(va, 1e-6) * np.maximum(vb, 1e-6))
-    te = box(np.sqrt(a0 * a0 + a1 * a1)) / n
+    n, z, te, _se = window_correlation(tor, so, interior.astype(np.float32), COARSE_WIN)
     ok = interior & (n >= 0.5 * COARSE_WIN * COARSE_WIN)
     if ok.sum() < 10:
         return 1.0

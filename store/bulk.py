@@ -51,19 +51,10 @@ def executemany(conn: Connection, stmt, rows: Sequence[dict]) -> int:
 
     plain = [(name, key) for name, key, proc, _ in cols if key is not None and proc is None]
     procd = [(name, key, proc) for name, key, proc, _ in cols if key is not None and proc is not None]
-    if compiled.positional:
-        order = [name for name, *_ in cols]
-        if not procd and not const_vals:
-            idx = [key for _, key in plain]
-            params = [tuple([r[k] for k in idx]) for r in rows]
-        else:
-            params = []
-            for r in rows:
-                d = {name: r[key] for name, key in plain}
-                for name, key, proc in procd:
-                    d[name] = conv(name, key, proc, r)
-                d.update(const_vals)
-                params.append(tuple([d[n] for n in order]))
+    order = [name for name, *_ in cols]
+    if compiled.positional and not procd and not const_vals:
+        idx = [key for _, key in plain]
+        params = [tuple([r[k] for k in idx]) for r in rows]
     else:
         params = []
         for r in rows:
@@ -71,7 +62,7 @@ def executemany(conn: Connection, stmt, rows: Sequence[dict]) -> int:
             for name, key, proc in procd:
                 d[name] = conv(name, key, proc, r)
             d.update(const_vals)
-            params.append(d)
+            params.append(tuple([d[n] for n in order]) if compiled.positional else d)
     # the compiled string is in the driver's own paramstyle (a literal % already doubled for
     # format/pyformat drivers); exec_driver_sql hands it and the rows to cursor.executemany
     res = conn.exec_driver_sql(compiled.string, params)

@@ -56,7 +56,7 @@ S: dict[str, tuple[str, str]] = {  # key: (zh-CN, en)
     "import_ok": ("已导入 {n} 个商标", "Imported {n} marks"), "import_errors": ("以下行有错误，其他行已导入", "These rows have errors; the other rows were imported"),
     "rematch_word": ("已与已存商品比对：{n} 条商品，新增线索 {k} 条", "Matched against {n} stored listings: {k} new leads"),
     "rematch_pending": ("将在下一次监测（markwatch run 或 markwatch rematch）中与全部已存商品比对", "Will be matched against all stored listings in the next pass (markwatch run or markwatch rematch)"),
-    "logo_verdict": ("登记检查", "Registration check"), "logo_ok": ("可用：{f} 个特征点", "usable: {f} keypoints"),
+    "logo_verdict": ("登记检查", "Registration check"), "rematch_col": ("与已存商品比对", "re-match"), "logo_ok": ("可用：{f} 个特征点", "usable: {f} keypoints"),
     "my_leads": ("我的商标的线索", "Leads on my marks"), "users": ("用户", "Users"), "sources": ("采集来源", "Sources"),
     "settings": ("设置", "Settings"), "role": ("角色", "Role"), "add_user": ("添加用户", "Add user"),
     "forbidden": ("无权访问", "Forbidden"), "not_found": ("未找到", "Not found"), "csrf": ("请求缺少或带有错误的 CSRF 令牌", "Missing or wrong CSRF token"),
